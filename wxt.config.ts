@@ -1,0 +1,30 @@
+import { defineConfig } from 'wxt';
+
+// Browser differences live here, not in src/ (STYLE.md, WXT).
+export default defineConfig({
+  modules: ['@wxt-dev/module-svelte'],
+  imports: false,
+  manifestVersion: 3,
+  manifest: ({ browser }) => ({
+    name: 'Keyport',
+    description: 'Passkeys that follow you: a software authenticator with an encrypted vault.',
+    permissions: [
+      'storage',
+      'alarms',
+      ...(browser === 'firefox' ? [] : ['webAuthenticationProxy']),
+    ],
+    host_permissions: ['<all_urls>'],
+    action: { default_title: 'Keyport' },
+    ...(browser === 'firefox'
+      ? {
+          browser_specific_settings: {
+            gecko: {
+              id: 'keyport@keyport.dev',
+              strict_min_version: '128.0',
+              data_collection_permissions: { required: ['none'] },
+            },
+          },
+        }
+      : {}),
+  }),
+});
