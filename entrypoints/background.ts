@@ -1,5 +1,4 @@
 import { defineBackground } from 'wxt/utils/define-background';
+import { startBackground } from '../src/app/background.ts';
 
-export default defineBackground(() => {
-  (globalThis as any).passkeyVault = { ping: () => 'pong' };
-});
+export default defineBackground(startBackground);

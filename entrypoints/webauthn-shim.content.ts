@@ -1,4 +1,6 @@
+// MAIN world: imports nothing from the extension APIs or the polyfill (they throw here).
 import { defineContentScript } from 'wxt/utils/define-content-script';
+import { installShim } from '../src/shim/shim.ts';
 
 export default defineContentScript({
   matches: ['<all_urls>'],
@@ -7,6 +9,6 @@ export default defineContentScript({
   allFrames: true,
   matchAboutBlank: true,
   main() {
-    (window as any).__keyportShim = true;
+    installShim(globalThis);
   },
 });

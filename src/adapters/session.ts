@@ -1,0 +1,26 @@
+// storage.session adapters: the unlocked vault key (so a restarted service worker needs no new unlock)
+// and the automation settings. storage.session lives in memory only and is cleared when the browser closes.
+import browser from 'webextension-polyfill';
+import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
+import type { SessionKeyStore } from '../vault/vault.ts';
+
+const KEY = 'keyport:vaultKey';
+
+export function sessionKeyStore(): SessionKeyStore {
+  return {
+    async get() {
+      const r = await browser.storage.session.get(KEY);
+      const v = r[KEY];
+      return typeof v === 'string' ? fromB64u(v) : undefined;
+    },
+    set: (key) => browser.storage.session.set({ [KEY]: b64u(key) }),
+    clear: () => browser.storage.session.remove(KEY),
+  };
+}
+
+export async function sessionGet<T>(key: string, fallback: T): Promise<T> {
+  const r = await browser.storage.session.get(key);
+  return (r[key] as T | undefined) ?? fallback;
+}
+
+export const sessionSet = (key: string, value: unknown) => browser.storage.session.set({ [key]: value });

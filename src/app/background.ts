@@ -1,0 +1,246 @@
+// The background: wires the vault, the two front doors, the consent windows and the automation API.
+import browser, { type Runtime } from 'webextension-polyfill';
+import * as v from 'valibot';
+import { createVault } from '../vault/vault.ts';
+import { idbVaultStorage } from '../adapters/idb.ts';
+import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
+import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
+import { createConsentWindows } from './consent.ts';
+import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
+import { CEREMONY_PORT, CeremonyRequest, RuntimeMessage, type StatusView } from './messages.ts';
+import type { Caller } from '../webauthn/types.ts';
+
+const SETTINGS_KEY = 'keyport:automation';
+const ACTIVITY_KEY = 'keyport:lastActivity';
+const PROOF_KEY = 'keyport:lastPasswordProof';
+const AUTOLOCK_KEY = 'keyport:autoLockMinutes';
+const DOOR_KEY = 'keyport:door';
+const FALLBACK_WINDOW_MS = 5 * 60_000;
+
+export function startBackground(): void {
+  const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), now: Date.now });
+  const windows = createConsentWindows();
+  let settings: AutomationSettings = { autoApprove: false, userVerified: true };
+  let lastPasswordProof = 0;
+  let door: 'proxy' | 'shim' = 'shim';
+  let proxyProblem: string | undefined;
+  const ready = (async () => {
+    settings = await sessionGet(SETTINGS_KEY, settings);
+    lastPasswordProof = await sessionGet(PROOF_KEY, 0);
+    await vault.resumeSession().catch(() => false);
+    if (await vault.isSetUp()) await attachProxy();
+  })();
+
+  const touch = () => void sessionSet(ACTIVITY_KEY, Date.now());
+  const passwordProven = () => {
+    lastPasswordProof = Date.now();
+    void sessionSet(PROOF_KEY, lastPasswordProof);
+    windows.unlocked();
+  };
+
+  const run = createCeremonyService({
+    vault,
+    windows,
+    settings: () => settings,
+    lastPasswordProof: () => lastPasswordProof,
+    backedUp: () => false, // BS = 1 once sync or a backup holds the passkey (the sync issue)
+    now: Date.now,
+  });
+
+  // ---- Chromium's proxy door ----
+  const api = proxyApi();
+  const fallbacks = new Map<string, { origin: string; at: number }>();
+  async function setDoor(d: 'proxy' | 'shim') {
+    door = d;
+    await browser.storage.local.set({ [DOOR_KEY]: d });
+  }
+  async function attachProxy(): Promise<void> {
+    if (!api || door === 'proxy') return;
+    const error = await api.attach().catch((e: Error) => e.message);
+    if (error) {
+      proxyProblem = `Another extension holds Chromium's WebAuthn proxy (${error}); Keyport answers through its page script instead.`;
+      await setDoor('shim');
+    } else {
+      proxyProblem = undefined;
+      await setDoor('proxy');
+    }
+  }
+  if (api) {
+    listenToProxy(
+      api,
+      async (r) => {
+        await ready;
+        touch();
+        const caller: Caller = { origin: r.origin, sameOriginWithAncestors: r.sameOriginWithAncestors, door: 'proxy' };
+        const answer = await run(r.kind, r.options, caller, true, r.signal);
+        if (answer.type === 'credential') return { responseJson: JSON.stringify(answer.credential) };
+        if (answer.type === 'error') return { error: answer.error };
+        // Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError.
+        fallbacks.set(String(r.options.challenge), { origin: r.origin, at: Date.now() });
+        return { error: { name: 'NotAllowedError', message: 'Keyport stepped aside for another authenticator.' } };
+      },
+      () => true,
+    );
+  } else {
+    void setDoor('shim');
+  }
+
+  // ---- the shim door: one port per ceremony from the bridge ----
+  browser.runtime.onConnect.addListener((port) => {
+    if (port.name !== CEREMONY_PORT || !port.sender) return;
+    const abort = new AbortController();
+    port.onDisconnect.addListener(() => abort.abort());
+    port.onMessage.addListener(async (raw) => {
+      const parsed = v.safeParse(CeremonyRequest, raw);
+      let answer: CeremonyAnswer;
+      if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
+      else {
+        await ready;
+        touch();
+        const caller = callerOf(port.sender!, parsed.output.frame.sameOriginWithAncestors);
+        answer = caller
+          ? await run(parsed.output.kind, parsed.output.options, caller, parsed.output.frame.framePermitted, abort.signal)
+          : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
+      }
+      if (!abort.signal.aborted) port.postMessage(answer);
+    });
+  });
+
+  // ---- runtime messages from the bridge and the extension's own pages ----
+  const isExtensionPage = (s: Runtime.MessageSender) => s.id === browser.runtime.id && !!s.url?.startsWith(browser.runtime.getURL('/'));
+  browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSender) => {
+    const parsed = v.safeParse(RuntimeMessage, raw);
+    if (!parsed.success || sender.id !== browser.runtime.id) return undefined;
+    const m = parsed.output;
+    return (async () => {
+      await ready;
+      switch (m.type) {
+        case 'door':
+          return door;
+        case 'fallback-check': {
+          const f = fallbacks.get(m.challenge);
+          const origin = originOf(sender);
+          if (!f || f.origin !== origin || Date.now() - f.at > FALLBACK_WINDOW_MS || !api) return false;
+          fallbacks.delete(m.challenge);
+          await api.detach().catch(() => {});
+          door = 'shim'; // for this moment only; fallback-done (or the timer) attaches again
+          setTimeout(() => void attachProxy(), FALLBACK_WINDOW_MS);
+          return true;
+        }
+        case 'fallback-done':
+          await attachProxy();
+          return true;
+      }
+      if (!isExtensionPage(sender)) return undefined;
+      switch (m.type) {
+        case 'status':
+          return status();
+        case 'consent:get':
+          return windows.view(m.id) ?? null;
+        case 'consent:unlock':
+          return unlock(m.password);
+        case 'consent:decide':
+          return windows.decide(m.id, m.action, m.credentialId);
+        case 'setup':
+          return automation.setup({ password: m.password });
+        case 'unlock':
+          return unlock(m.password);
+        case 'lock':
+          return automation.lock();
+      }
+    })();
+  });
+
+  async function unlock(password: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      await automation.unlock(password);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+
+  async function status(): Promise<StatusView> {
+    const unlocked = vault.isUnlocked();
+    return { setUp: await vault.isSetUp(), unlocked, door, proxyProblem, passkeys: unlocked ? vault.all().length : 0, damaged: unlocked ? vault.damaged().length : 0 };
+  }
+
+  // ---- auto-lock ----
+  browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
+  browser.alarms.onAlarm.addListener(async (alarm) => {
+    if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
+    const minutes = ((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY] as number | undefined) ?? 15;
+    const last = await sessionGet(ACTIVITY_KEY, Date.now());
+    if (Date.now() - last > minutes * 60_000) await vault.lock();
+  });
+
+  // ---- Firefox: host permissions are opt-in in MV3; ask on first run ----
+  browser.runtime.onInstalled.addListener(async ({ reason }) => {
+    if (reason !== 'install') return;
+    const granted = await browser.permissions.contains({ origins: ['<all_urls>'] }).catch(() => true);
+    if (!granted) await browser.tabs.create({ url: browser.runtime.getURL('/popup.html?welcome=1') });
+  });
+
+  // ---- the automation API (README: "Automation API") ----
+  const automation = {
+    async setup({ password }: { password: string }): Promise<{ recoveryCode: string }> {
+      await ready;
+      const r = await vault.setup(password);
+      passwordProven();
+      touch();
+      await attachProxy();
+      return r;
+    },
+    async unlock(password: string): Promise<void> {
+      await ready;
+      await vault.unlock(password);
+      passwordProven();
+      touch();
+    },
+    async lock(): Promise<void> {
+      await vault.lock();
+    },
+    async configure(s: Partial<AutomationSettings> & { autoLockMinutes?: number }): Promise<AutomationSettings> {
+      await ready;
+      if (s.autoApprove !== undefined) settings = { ...settings, autoApprove: Boolean(s.autoApprove) };
+      if (s.userVerified !== undefined) settings = { ...settings, userVerified: Boolean(s.userVerified) };
+      await sessionSet(SETTINGS_KEY, settings);
+      if (s.autoLockMinutes !== undefined) await browser.storage.local.set({ [AUTOLOCK_KEY]: Math.max(1, Number(s.autoLockMinutes)) });
+      return settings;
+    },
+    async getCredentials() {
+      await ready;
+      return vault.all().map(({ credentialId, rpId, userName, userHandle, createdAt, lastUsedAt }) => ({ id: credentialId, rpId, userName, userHandle, createdAt, lastUsedAt }));
+    },
+    async removeCredential(id: string): Promise<boolean> {
+      await ready;
+      return vault.remove(id);
+    },
+    status,
+  };
+  (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
+}
+
+function originOf(sender: Runtime.MessageSender): string | undefined {
+  const o = (sender as { origin?: string }).origin;
+  if (o && o !== 'null') return o;
+  try {
+    return sender.url ? new URL(sender.url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rule 1: origin and top origin from the browser's sender information; the bridge only adds whether ancestors match. */
+function callerOf(sender: Runtime.MessageSender, bridgeSameOrigin: boolean): Caller | undefined {
+  const origin = originOf(sender);
+  if (!origin || origin === 'null') return undefined;
+  let topOrigin: string | undefined;
+  try {
+    topOrigin = sender.tab?.url ? new URL(sender.tab.url).origin : undefined;
+  } catch {
+    topOrigin = undefined;
+  }
+  const sameOriginWithAncestors = sender.frameId === 0 || (bridgeSameOrigin && topOrigin === origin);
+  return { origin, sameOriginWithAncestors, topOrigin: sameOriginWithAncestors ? undefined : topOrigin, door: 'shim' };
+}

@@ -1,0 +1,88 @@
+// One ceremony service for both front doors (DESIGN.md step 4): unlock if needed, ask the person (or the
+// automation settings), run the WebAuthn client and authenticator algorithms, and answer.
+import { createCredential } from '../webauthn/create.ts';
+import { getAssertion } from '../webauthn/get.ts';
+import { type Consent, type CredentialMeta, effectiveTimeout } from '../webauthn/authenticator.ts';
+import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
+import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { ConsentWindows } from './consent.ts';
+
+export interface AutomationSettings {
+  autoApprove: boolean;
+  userVerified: boolean;
+}
+
+export type CeremonyAnswer =
+  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
+  | { type: 'error'; error: ErrorJSON }
+  | { type: 'original' };
+
+/** UV is claimed for a window approval only if the master password was proven this recently (DESIGN.md). */
+export const UV_GRACE_MS = 5 * 60_000;
+
+const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => ((y.lastUsedAt ?? y.createdAt) > (x.lastUsedAt ?? x.createdAt) ? y : x));
+
+export function createCeremonyService(deps: {
+  vault: Vault;
+  windows: ConsentWindows;
+  settings: () => AutomationSettings;
+  lastPasswordProof: () => number;
+  backedUp: () => boolean;
+  now: () => number;
+}) {
+  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal): Promise<CeremonyAnswer> {
+    if (!(await deps.vault.isSetUp())) return { type: 'original' };
+    const o = (options ?? {}) as { timeout?: unknown; rp?: { id?: unknown }; rpId?: unknown; user?: { name?: unknown } };
+    const timeoutMs = effectiveTimeout(typeof o.timeout === 'number' ? o.timeout : undefined);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const onCancel = () => abort.abort();
+    signal.addEventListener('abort', onCancel, { once: true });
+    let host = '';
+    try {
+      host = new URL(caller.origin).hostname;
+    } catch {
+      /* parseCallerOrigin reports it below */
+    }
+    const rpGuess = String((kind === 'create' ? o.rp?.id : o.rpId) ?? host);
+    const session = deps.windows.session({ kind, origin: caller.origin, rpId: rpGuess, locked: !deps.vault.isUnlocked() }, abort.signal);
+    try {
+      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session.waitForUnlock();
+      const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
+      const consent: Consent = {
+        async confirmCreate(info) {
+          const s = deps.settings();
+          if (s.autoApprove) return { action: 'approve', uv: s.userVerified };
+          const d = await session.ask({ rpId: info.rpId, userName: info.userName });
+          return d.action === 'fallback' ? d : { action: 'approve', uv: uvByWindow() };
+        },
+        async pickCredential(info) {
+          const s = deps.settings();
+          if (s.autoApprove) return { action: 'approve', uv: s.userVerified, credentialId: mostRecent(info.accounts).credentialId };
+          const d = await session.ask({
+            rpId: info.rpId,
+            accounts: info.accounts.map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
+          });
+          if (d.action === 'fallback') return d;
+          return { action: 'approve', uv: uvByWindow(), credentialId: d.credentialId ?? info.accounts[0]!.credentialId };
+        },
+      };
+      const ceremonyDeps = { store: deps.vault.store, consent, now: deps.now };
+      const outcome =
+        kind === 'create'
+          ? await createCredential(options, { caller, framePermitted, signal: abort.signal, backedUp: deps.backedUp() }, ceremonyDeps)
+          : await getAssertion(options, { caller, framePermitted, signal: abort.signal }, ceremonyDeps);
+      if (outcome.kind === 'fallback') return { type: 'original' };
+      return { type: 'credential', credential: outcome.credential };
+    } catch (e) {
+      if (abort.signal.aborted && !signal.aborted) return { type: 'error', error: notAllowed().toJSON() };
+      if (signal.aborted) return { type: 'error', error: new WebAuthnError('AbortError', 'The operation was aborted.').toJSON() };
+      return { type: 'error', error: toErrorJSON(e) };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onCancel);
+      session.close();
+    }
+  };
+}

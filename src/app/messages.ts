@@ -1,0 +1,53 @@
+// Messages between the extension's own contexts (bridge, UI pages) and the background, with schemas:
+// the background validates every message before acting on it (DESIGN.md rule 6).
+import * as v from 'valibot';
+
+export const CEREMONY_PORT = 'keyport:ceremony';
+
+export const CeremonyRequest = v.object({
+  kind: v.picklist(['create', 'get']),
+  options: v.unknown(),
+  frame: v.object({ sameOriginWithAncestors: v.boolean(), framePermitted: v.boolean() }),
+});
+export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
+
+export const RuntimeMessage = v.variant('type', [
+  v.object({ type: v.literal('door') }),
+  v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
+  v.object({ type: v.literal('fallback-done'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
+  v.object({ type: v.literal('status') }),
+  v.object({ type: v.literal('consent:get'), id: v.string() }),
+  v.object({ type: v.literal('consent:unlock'), id: v.string(), password: v.pipe(v.string(), v.maxLength(4096)) }),
+  v.object({
+    type: v.literal('consent:decide'),
+    id: v.string(),
+    action: v.picklist(['approve', 'cancel', 'fallback']),
+    credentialId: v.optional(v.string()),
+  }),
+  v.object({ type: v.literal('setup'), password: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
+  v.object({ type: v.literal('unlock'), password: v.pipe(v.string(), v.maxLength(4096)) }),
+  v.object({ type: v.literal('lock') }),
+]);
+export type RuntimeMessage = v.InferOutput<typeof RuntimeMessage>;
+
+/** What a consent window shows. Metadata only: never key material. */
+export interface ConsentView {
+  id: string;
+  kind: 'create' | 'get';
+  origin: string;
+  rpId: string;
+  /** The registrable domain, which the window emphasizes. */
+  site: string;
+  locked: boolean;
+  userName?: string;
+  accounts?: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
+}
+
+export interface StatusView {
+  setUp: boolean;
+  unlocked: boolean;
+  door: 'proxy' | 'shim';
+  proxyProblem?: string;
+  passkeys: number;
+  damaged: number;
+}

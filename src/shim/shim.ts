@@ -1,0 +1,188 @@
+// The MAIN-world shim (DESIGN.md "Shim"): replaces create/get on CredentialsContainer.prototype and the
+// PublicKeyCredential statics in this realm, for publicKey requests only. It keeps the originals for
+// password/federated requests and for the fallback to the browser's own authenticators. No extension
+// API, no dependencies beyond the page's own DOM; it does nothing until a page calls WebAuthn.
+import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/types.ts';
+import type { ErrorJSON } from '../webauthn/errors.ts';
+import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions } from './webidl.ts';
+import { buildCredential } from './results.ts';
+
+export const REQUEST = 'keyport:request';
+export const DOOR_EVENT = 'keyport:door';
+
+/** What the bridge answers on a request's MessagePort. */
+export type BridgeReply =
+  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
+  | { type: 'error'; error: ErrorJSON }
+  | { type: 'original' };
+
+export interface ShimRequest {
+  keyport: typeof REQUEST;
+  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
+  options?: unknown;
+  challenge?: string;
+}
+
+type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
+const installed = new WeakSet<object>();
+
+function toError(w: typeof globalThis, e: ErrorJSON): Error {
+  if (e.name === 'TypeError') return new w.TypeError(e.message);
+  return new w.DOMException(e.message, e.name);
+}
+
+/** Sends one request to the bridge of `host` (the window whose content scripts relay for this realm). */
+function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<BridgeReply> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (ev) => {
+      port1.close();
+      resolve(ev.data as BridgeReply);
+    };
+    signal?.addEventListener('abort', () => port1.postMessage({ type: 'cancel' }), { once: true });
+    host.postMessage({ keyport: REQUEST, ...req }, '*', [port2]);
+  });
+}
+
+/** The bridge answers synchronously (preventDefault) when Chromium's proxy door is attached. */
+function proxyAttached(host: Window): boolean {
+  const ev = new CustomEvent(DOOR_EVENT, { cancelable: true });
+  host.dispatchEvent(ev);
+  return ev.defaultPrevented;
+}
+
+function abortReason(w: typeof globalThis, signal: AbortSignal): unknown {
+  return signal.reason ?? new w.DOMException('The operation was aborted.', 'AbortError');
+}
+
+export function installShim(w: typeof globalThis, host: Window = w as unknown as Window): void {
+  const CC = (w as unknown as { CredentialsContainer?: { prototype: CredentialsContainer } }).CredentialsContainer;
+  if (!CC || installed.has(CC.prototype)) return;
+  installed.add(CC.prototype);
+  const nativeCreate = CC.prototype.create as Native;
+  const nativeGet = CC.prototype.get as Native;
+
+  async function ceremony(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, native: Native): Promise<Credential | null> {
+    const parsed = convertCredentialOptions(options);
+    if (parsed.publicKey === undefined || parsed.other) return native.call(self, options);
+    // Conditional mediation (autofill) stays with the browser for now; modal requests come to Keyport.
+    if (parsed.mediation === 'conditional') return native.call(self, options);
+    if (proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
+    const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
+    const signal = parsed.signal;
+    if (signal?.aborted) throw abortReason(w, signal);
+    const reply = await new Promise<BridgeReply>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
+      send(host, { kind, options: json }, signal).then(resolve);
+    });
+    if (reply.type === 'original') return native.call(self, options);
+    if (reply.type === 'error') throw toError(w, reply.error);
+    return buildCredential(w, reply.credential, kind) as Credential;
+  }
+
+  /** Chromium's proxy door: the browser does everything; when Keyport steps aside, retry with the original. */
+  async function proxyDoor(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, publicKey: unknown, signal: AbortSignal | undefined, native: Native) {
+    try {
+      return await native.call(self, options);
+    } catch (e) {
+      if (!(e instanceof w.DOMException) || e.name !== 'NotAllowedError' || signal?.aborted) throw e;
+      let challenge: string;
+      try {
+        challenge = b64u(bufferSource((publicKey as { challenge?: unknown }).challenge, 'challenge'));
+      } catch {
+        throw e;
+      }
+      const check = await send(host, { kind: 'fallback-check', challenge });
+      if (check.type !== 'original') throw e;
+      try {
+        return await native.call(self, options);
+      } finally {
+        void send(host, { kind: 'fallback-done', challenge });
+      }
+    }
+  }
+
+  const methods = {
+    create(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
+      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return nativeCreate.call(this, options);
+      return ceremony(this, 'create', options, nativeCreate);
+    },
+    get(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
+      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return nativeGet.call(this, options);
+      return ceremony(this, 'get', options, nativeGet);
+    },
+  };
+  Object.defineProperty(CC.prototype, 'create', { ...Object.getOwnPropertyDescriptor(CC.prototype, 'create'), value: methods.create });
+  Object.defineProperty(CC.prototype, 'get', { ...Object.getOwnPropertyDescriptor(CC.prototype, 'get'), value: methods.get });
+
+  const PKC = (w as unknown as { PublicKeyCredential?: Record<string, unknown> }).PublicKeyCredential;
+  if (PKC) {
+    const nativeUvpaa = PKC.isUserVerifyingPlatformAuthenticatorAvailable as (() => Promise<boolean>) | undefined;
+    const statics = {
+      // Keyport is a user-verifying authenticator (the master password) wherever it is set up.
+      isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
+        return Promise.resolve(true);
+      },
+      getClientCapabilities(): Promise<Record<string, boolean>> {
+        return Promise.resolve({
+          conditionalCreate: false,
+          conditionalGet: false,
+          hybridTransport: true,
+          passkeyPlatformAuthenticator: true,
+          userVerifyingPlatformAuthenticator: true,
+          relatedOrigins: false,
+          signalAllAcceptedCredentials: false,
+          signalCurrentUserDetails: false,
+          signalUnknownCredential: false,
+          'extension:credProps': true,
+          'extension:prf': true,
+        });
+      },
+    };
+    if (nativeUvpaa) Object.defineProperty(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', { configurable: true, writable: true, value: statics.isUserVerifyingPlatformAuthenticatorAvailable });
+    Object.defineProperty(PKC, 'getClientCapabilities', { configurable: true, writable: true, value: statics.getClientCapabilities });
+    // parseCreationOptionsFromJSON / parseRequestOptionsFromJSON: keep the browser's; provide them where missing.
+    if (typeof PKC.parseCreationOptionsFromJSON !== 'function') {
+      Object.defineProperty(PKC, 'parseCreationOptionsFromJSON', { configurable: true, writable: true, value: (j: Record<string, any>) => parseCreationJSON(j) });
+      Object.defineProperty(PKC, 'parseRequestOptionsFromJSON', { configurable: true, writable: true, value: (j: Record<string, any>) => parseRequestJSON(j) });
+    }
+  }
+
+  // A same-origin child realm (about:blank, srcdoc) created by the page gets the shim before the page
+  // can touch its navigator.credentials; its requests go through this window's bridge.
+  const IF = (w as unknown as { HTMLIFrameElement?: { prototype: HTMLIFrameElement } }).HTMLIFrameElement;
+  if (IF) {
+    for (const prop of ['contentWindow', 'contentDocument'] as const) {
+      const desc = Object.getOwnPropertyDescriptor(IF.prototype, prop);
+      if (!desc?.get) continue;
+      const original = desc.get;
+      Object.defineProperty(IF.prototype, prop, {
+        ...desc,
+        get: {
+          [prop](this: HTMLIFrameElement) {
+            const value = original.call(this);
+            try {
+              const child = (prop === 'contentWindow' ? value : (value as Document | null)?.defaultView) as (typeof globalThis & Window) | null;
+              if (child && child.location.origin === w.location.origin) installShim(child, host);
+            } catch {
+              // cross-origin child: its own content scripts cover it
+            }
+            return value;
+          },
+        }[prop],
+      });
+    }
+  }
+}
+
+const bytes = (s: string) => fromB64u(s).buffer;
+const descriptors = (list: any[] | undefined) => list?.map((d) => ({ ...d, id: bytes(d.id) }));
+
+function parseCreationJSON(j: Record<string, any>) {
+  return { ...j, challenge: bytes(j.challenge), user: { ...j.user, id: bytes(j.user.id) }, excludeCredentials: descriptors(j.excludeCredentials) ?? [] };
+}
+
+function parseRequestJSON(j: Record<string, any>) {
+  return { ...j, challenge: bytes(j.challenge), allowCredentials: descriptors(j.allowCredentials) ?? [] };
+}

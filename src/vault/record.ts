@@ -1,0 +1,76 @@
+// The vault's record model. Each passkey is one record with a random id; its whole content is sealed
+// with AES-256-GCM under the vault key, with "keyport/record/v1|<kind>|<id>" as associated data so a
+// sealed blob cannot be moved to another id or kind (DESIGN.md rule 3). IndexedDB sees only id, kind and bytes.
+import * as v from 'valibot';
+import { encode as b64u, decode as fromB64u, isBase64url } from '../webauthn/base64url.ts';
+import { type Sealed, open, seal } from '../crypto/aead.ts';
+import type { CredentialMeta } from '../webauthn/authenticator.ts';
+
+export type RecordKind = 'passkey';
+
+export interface StoredRecord extends Sealed {
+  id: string;
+  kind: RecordKind;
+}
+
+export interface Passkey extends CredentialMeta {
+  pkcs8: Uint8Array;
+  publicKeyCose: Uint8Array;
+  prfSecret: Uint8Array;
+}
+
+const b64 = v.pipe(v.string(), v.check((s: string) => isBase64url(s), 'not base64url'));
+const PasskeyJSON = v.object({
+  credentialId: b64,
+  rpId: v.pipe(v.string(), v.minLength(1), v.maxLength(253)),
+  userHandle: b64,
+  userName: v.string(),
+  userDisplayName: v.string(),
+  alg: v.picklist([-7, -8, -257]),
+  discoverable: v.boolean(),
+  backedUp: v.boolean(),
+  createdAt: v.number(),
+  lastUsedAt: v.optional(v.number()),
+  pkcs8: b64,
+  publicKeyCose: b64,
+  prfSecret: b64,
+});
+
+export const recordAad = (kind: RecordKind, id: string) => `keyport/record/v1|${kind}|${id}`;
+
+export function newRecordId(): string {
+  return b64u(globalThis.crypto.getRandomValues(new Uint8Array(16)));
+}
+
+export async function sealPasskey(key: CryptoKey, id: string, p: Passkey): Promise<StoredRecord> {
+  const json = JSON.stringify({ ...p, pkcs8: b64u(p.pkcs8), publicKeyCose: b64u(p.publicKeyCose), prfSecret: b64u(p.prfSecret) });
+  const sealed = await seal(key, new TextEncoder().encode(json), recordAad('passkey', id));
+  return { id, kind: 'passkey', ...sealed };
+}
+
+export class RecordError extends Error {
+  override name = 'RecordError';
+  constructor(
+    readonly recordId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Opens a record; a tag that does not verify or content that does not fit the schema is a RecordError, never a skip. */
+export async function openPasskey(key: CryptoKey, record: StoredRecord): Promise<Passkey> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await open(key, record, recordAad(record.kind, record.id));
+  } catch {
+    throw new RecordError(record.id, `Passkey record ${record.id} is damaged or was tampered with: it failed authentication.`);
+  }
+  let parsed: v.InferOutput<typeof PasskeyJSON>;
+  try {
+    parsed = v.parse(PasskeyJSON, JSON.parse(new TextDecoder().decode(bytes)));
+  } catch (e) {
+    throw new RecordError(record.id, `Passkey record ${record.id} has an unexpected shape: ${(e as Error).message}`);
+  }
+  return { ...parsed, pkcs8: fromB64u(parsed.pkcs8), publicKeyCose: fromB64u(parsed.publicKeyCose), prfSecret: fromB64u(parsed.prfSecret) } as Passkey;
+}

@@ -1,0 +1,85 @@
+// The authenticator side (WebAuthn L3 §6.3): what it stores, what it asks the person, how it signs.
+// The ceremony functions in create.ts and get.ts take these as a small deps object, so tests script
+// the person (Consent) and the storage (CredentialStore) without any browser.
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { Alg } from './cose.ts';
+import type { GeneratedKey } from '../crypto/credentialKeys.ts';
+import { FLAG } from './authData.ts';
+
+/** Keyport's AAGUID (§6.5.1), a fixed random value that names this authenticator model. */
+export const KEYPORT_AAGUID = Uint8Array.from([0x6b, 0x70, 0x2d, 0x4b, 0x65, 0x79, 0x70, 0x6f, 0x72, 0x74, 0x41, 0x0d, 0x9e, 0x13, 0x5c, 0x27]);
+
+/** What the ceremony needs of a passkey. The private key stays in the store; only `sign` uses it. */
+export interface CredentialMeta {
+  credentialId: string; // base64url
+  rpId: string;
+  userHandle: string; // base64url
+  userName: string;
+  userDisplayName: string;
+  alg: Alg;
+  discoverable: boolean;
+  backedUp: boolean;
+  createdAt: number;
+  lastUsedAt?: number;
+}
+
+export interface NewCredential extends Omit<CredentialMeta, 'lastUsedAt'> {
+  pkcs8: Uint8Array;
+  publicKeyCose: Uint8Array;
+  prfSecret: Uint8Array;
+}
+
+export interface CredentialStore {
+  /** Passkeys for an RP ID, from memory (the vault is unlocked before a ceremony reaches the store). */
+  list(rpId: string): CredentialMeta[];
+  add(credential: NewCredential): Promise<void>;
+  sign(credentialId: string, data: Uint8Array): Promise<Uint8Array>;
+  prfSecret(credentialId: string): Uint8Array;
+  touch(credentialId: string, at: number): void;
+  generateKey(alg: Alg): Promise<GeneratedKey>;
+}
+
+export interface CreateRequestInfo {
+  origin: string;
+  rpId: string;
+  rpName: string;
+  userName: string;
+  userDisplayName: string;
+  userVerification: string;
+}
+
+export interface GetRequestInfo {
+  origin: string;
+  rpId: string;
+  accounts: CredentialMeta[];
+  userVerification: string;
+}
+
+/** The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). */
+export type Decision<T = object> = ({ action: 'approve'; uv: boolean } & T) | { action: 'fallback' };
+
+/** The UI as a port (Bitwarden's fido2-user-interface idea): cancel rejects with NotAllowedError. */
+export interface Consent {
+  confirmCreate(info: CreateRequestInfo, signal: AbortSignal): Promise<Decision>;
+  pickCredential(info: GetRequestInfo, signal: AbortSignal): Promise<Decision<{ credentialId: string }>>;
+}
+
+export interface CeremonyDeps {
+  store: CredentialStore;
+  consent: Consent;
+  now: () => number;
+}
+
+export type Outcome<T> = { kind: 'credential'; credential: T } | { kind: 'fallback' };
+
+export function authFlags(uv: boolean, backedUp: boolean): number {
+  return FLAG.UP | (uv ? FLAG.UV : 0) | FLAG.BE | (backedUp ? FLAG.BS : 0);
+}
+
+export const rpIdHash = (rpId: string): Uint8Array => sha256(new TextEncoder().encode(rpId));
+
+/** §5.1.3 step / §5.4.4: the lifetime timer; browsers clamp to a sensible range. Chromium: 10 s .. 10 min, default 5 min. */
+export function effectiveTimeout(timeout: number | undefined): number {
+  if (timeout === undefined) return 300_000;
+  return Math.min(Math.max(timeout, 10_000), 600_000);
+}

@@ -1,0 +1,89 @@
+// WebAuthn L3 §5.1.4 Use an Existing Credential (the client's [[DiscoverFromExternalSource]]) and
+// §6.3.3 authenticatorGetAssertion.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encode as b64u, decode as fromB64u, isBase64url } from './base64url.ts';
+import { encodeAuthData } from './authData.ts';
+import { serializeClientData } from './clientData.ts';
+import { WebAuthnError, notAllowed } from './errors.ts';
+import { parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { parseRequestOptions } from './schema.ts';
+import { evaluatePrf } from './prf.ts';
+import { authFlags, rpIdHash, type CeremonyDeps, type Outcome } from './authenticator.ts';
+import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON } from './types.ts';
+
+export interface GetContext {
+  caller: Caller;
+  framePermitted: boolean;
+  signal: AbortSignal;
+}
+
+export async function getAssertion(input: unknown, ctx: GetContext, deps: CeremonyDeps): Promise<Outcome<AuthenticationResponseJSON>> {
+  const options = parseRequestOptions(input);
+  const { caller } = ctx;
+  const shim = caller.door === 'shim';
+  if (shim && !caller.sameOriginWithAncestors && !ctx.framePermitted) {
+    throw notAllowed('The "publickey-credentials-get" feature is not enabled in this document.');
+  }
+  const origin = parseCallerOrigin(caller.origin);
+  const rpId = shim ? resolveRpId(origin, options.rpId) : (options.rpId ?? origin.host);
+  const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
+
+  // §10.1.4 client extension processing (authentication).
+  const prf = options.extensions?.prf;
+  if (prf?.evalByCredential && Object.keys(prf.evalByCredential).length > 0) {
+    if (allow.length === 0) throw new WebAuthnError('NotSupportedError', 'prf.evalByCredential needs allowCredentials.');
+    for (const key of Object.keys(prf.evalByCredential)) {
+      if (key === '' || !isBase64url(key) || !allow.some((d) => d.id === key)) {
+        throw new WebAuthnError('SyntaxError', `prf.evalByCredential key "${key}" is not the id of an allowed credential.`);
+      }
+    }
+  }
+
+  // §6.3.3 step 6–7: the credentials this RP may use here.
+  const all = deps.store.list(rpId);
+  const candidates = allow.length > 0 ? all.filter((c) => allow.some((d) => d.id === c.credentialId)) : all.filter((c) => c.discoverable);
+  if (candidates.length === 0) return { kind: 'fallback' };
+
+  const userVerification = options.userVerification ?? 'preferred';
+  const decision = await deps.consent.pickCredential({ origin: origin.origin, rpId, accounts: candidates, userVerification }, ctx.signal);
+  if (decision.action === 'fallback') return { kind: 'fallback' };
+  const chosen = candidates.find((c) => c.credentialId === decision.credentialId);
+  if (!chosen) throw notAllowed('The chosen credential is not one of those offered.');
+  if (userVerification === 'required' && !decision.uv) throw notAllowed('User verification was required and could not be performed.');
+
+  const authData = encodeAuthData({ rpIdHash: rpIdHash(rpId), flags: authFlags(decision.uv, chosen.backedUp), signCount: 0 });
+  const clientDataJSON = serializeClientData({
+    type: 'webauthn.get',
+    challenge: fromB64u(options.challenge),
+    origin: origin.origin,
+    crossOrigin: !caller.sameOriginWithAncestors,
+    topOrigin: caller.topOrigin,
+  });
+  // §6.3.3 step 11: sign authenticatorData || hash(clientDataJSON).
+  const toSign = new Uint8Array(authData.length + 32);
+  toSign.set(authData);
+  toSign.set(sha256(clientDataJSON), authData.length);
+  const signature = await deps.store.sign(chosen.credentialId, toSign);
+  deps.store.touch(chosen.credentialId, deps.now());
+
+  const extensionResults: ClientExtensionOutputsJSON = {};
+  const values = prf?.evalByCredential?.[chosen.credentialId] ?? prf?.eval;
+  if (prf) extensionResults.prf = values ? { results: evaluatePrf(deps.store.prfSecret(chosen.credentialId), values) } : {};
+
+  return {
+    kind: 'credential',
+    credential: {
+      id: chosen.credentialId,
+      rawId: chosen.credentialId,
+      type: 'public-key',
+      authenticatorAttachment: 'platform',
+      clientExtensionResults: extensionResults,
+      response: {
+        clientDataJSON: b64u(clientDataJSON),
+        authenticatorData: b64u(authData),
+        signature: b64u(signature),
+        userHandle: chosen.userHandle,
+      },
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The JSON forms of WebAuthn L3 (§5.1.8 PublicKeyCredentialCreationOptionsJSON, §5.1.10
+// PublicKeyCredentialRequestOptionsJSON, §5.1 RegistrationResponseJSON / AuthenticationResponseJSON).
+// Everything that crosses a message boundary (page ⇄ bridge ⇄ background, proxy ⇄ background) uses these.
+
+export type Base64URLString = string;
+
+export interface PublicKeyCredentialDescriptorJSON {
+  type: string;
+  id: Base64URLString;
+  transports?: string[];
+}
+
+export interface AuthenticationExtensionsClientInputsJSON {
+  credProps?: boolean;
+  prf?: {
+    eval?: { first: Base64URLString; second?: Base64URLString };
+    evalByCredential?: Record<string, { first: Base64URLString; second?: Base64URLString }>;
+  };
+  [unknown: string]: unknown;
+}
+
+export interface CreationOptionsJSON {
+  rp: { id?: string; name: string };
+  user: { id: Base64URLString; name: string; displayName: string };
+  challenge: Base64URLString;
+  pubKeyCredParams: { type: string; alg: number }[];
+  timeout?: number;
+  excludeCredentials?: PublicKeyCredentialDescriptorJSON[];
+  authenticatorSelection?: {
+    authenticatorAttachment?: string;
+    residentKey?: string;
+    requireResidentKey?: boolean;
+    userVerification?: string;
+  };
+  hints?: string[];
+  attestation?: string;
+  attestationFormats?: string[];
+  extensions?: AuthenticationExtensionsClientInputsJSON;
+}
+
+export interface RequestOptionsJSON {
+  challenge: Base64URLString;
+  timeout?: number;
+  rpId?: string;
+  allowCredentials?: PublicKeyCredentialDescriptorJSON[];
+  userVerification?: string;
+  hints?: string[];
+  extensions?: AuthenticationExtensionsClientInputsJSON;
+}
+
+export interface ClientExtensionOutputsJSON {
+  credProps?: { rk: boolean };
+  prf?: { enabled?: boolean; results?: { first: Base64URLString; second?: Base64URLString } };
+}
+
+export interface RegistrationResponseJSON {
+  id: Base64URLString;
+  rawId: Base64URLString;
+  type: 'public-key';
+  authenticatorAttachment: 'platform' | 'cross-platform';
+  clientExtensionResults: ClientExtensionOutputsJSON;
+  response: {
+    clientDataJSON: Base64URLString;
+    attestationObject: Base64URLString;
+    authenticatorData: Base64URLString;
+    transports: string[];
+    publicKey: Base64URLString;
+    publicKeyAlgorithm: number;
+  };
+}
+
+export interface AuthenticationResponseJSON {
+  id: Base64URLString;
+  rawId: Base64URLString;
+  type: 'public-key';
+  authenticatorAttachment: 'platform' | 'cross-platform';
+  clientExtensionResults: ClientExtensionOutputsJSON;
+  response: {
+    clientDataJSON: Base64URLString;
+    authenticatorData: Base64URLString;
+    signature: Base64URLString;
+    userHandle?: Base64URLString;
+  };
+}
+
+/** Where the request came from, as the browser (never the page) tells it. */
+export interface Caller {
+  origin: string;
+  /** False for a frame whose ancestors are not all same-origin with it (§5.1.3 sameOriginWithAncestors). */
+  sameOriginWithAncestors: boolean;
+  topOrigin?: string;
+  /** Which front door carried the request: the browser has already run the client checks on the proxy. */
+  door: 'proxy' | 'shim';
+}

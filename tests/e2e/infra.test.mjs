@@ -1,0 +1,117 @@
+// Smoke test of the E2E infrastructure itself (tests/support/*).
+// Needs the builds: npm run build:all. Run: node --test tests/e2e/infra.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelyingParty, frameUrl } from '../support/rp.mjs';
+import { makeCert, chromiumCertArgs, firefoxCertPrefs } from '../support/certs.mjs';
+import { launchChromium, launchFirefox, launchChromiumWithVirtualAuthenticator } from '../support/browsers.mjs';
+
+const cert = makeCert(['example.test', '*.example.test', 'login.example.test']);
+/** @type {import('../support/rp.mjs').RelyingParty} */ let rp;
+/** @type {import('../support/rp.mjs').RelyingParty} */ let rpTls;
+
+before(async () => {
+  rp = await startRelyingParty();
+  rpTls = await startRelyingParty({ https: cert, host: 'login.example.test', rpID: 'example.test' });
+});
+after(async () => {
+  await rp?.close();
+  await rpTls?.close();
+});
+
+/**
+ * Where the MAIN-world content script ran: top frame, and iframes the page creates.
+ * @param {any} page playwright or puppeteer page, already on an RP page
+ */
+const shimCoverage = (page) => page.evaluate(async () => {
+  const frame = (setup) => new Promise((resolve) => {
+    const f = document.createElement('iframe');
+    setup(f);
+    f.onload = () => resolve(f.contentWindow.__keyportShim === true);
+    document.body.append(f);
+  });
+  const initial = document.createElement('iframe'); // initial about:blank, read synchronously
+  document.body.append(initial);
+  return {
+    top: window.__keyportShim === true,
+    aboutBlankInitial: initial.contentWindow.__keyportShim === true,
+    aboutBlank: await frame((f) => { f.src = 'about:blank'; }),
+    srcdoc: await frame((f) => { f.srcdoc = '<p>srcdoc</p>'; }),
+  };
+});
+
+/**
+ * The (playwright or puppeteer) frame of `page` whose URL starts with `origin`, once window.rp exists.
+ * @param {any} page
+ * @param {string} origin
+ */
+async function waitForFrame(page, origin) {
+  for (let i = 0; i < 100; i++, await new Promise((r) => setTimeout(r, 50))) {
+    const frame = page.frames().find((f) => f.url().startsWith(origin));
+    if (frame && (await frame.evaluate(() => !!window.rp).catch(() => false))) return frame;
+  }
+  throw new Error(`no frame for ${origin}`);
+}
+
+const ALL_COVERED = { top: true, aboutBlankInitial: true, aboutBlank: true, srcdoc: true };
+
+for (const [name, launch] of [
+  ['chromium', () => launchChromium({ args: chromiumCertArgs(cert) })],
+  ['firefox', () => launchFirefox({ prefs: firefoxCertPrefs(cert) })],
+]) {
+  test(`${name}: extension loads, shim runs everywhere, background reachable`, async (t) => {
+    const browser = await launch();
+    t.after(() => browser.close());
+
+    assert.equal(await browser.evalBackground(() => passkeyVault.ping()), 'pong');
+    assert.deepEqual(await browser.evalBackground((x) => ({ got: x }), { a: [1, 2] }), { got: { a: [1, 2] } });
+
+    const page = await browser.newPage();
+    await page.goto(`${rp.origin}/`);
+    assert.deepEqual(await shimCoverage(page), ALL_COVERED, 'http://localhost');
+
+    await page.goto(`${rpTls.origin}/`);
+    assert.equal(await page.evaluate(() => location.origin), rpTls.origin);
+    assert.deepEqual(await shimCoverage(page), ALL_COVERED, rpTls.origin);
+
+    // Cross-site iframe (https://login.example.test inside http://localhost).
+    await page.goto(frameUrl(rp.origin, `${rpTls.origin}/`));
+    const frame = await waitForFrame(page, rpTls.origin);
+    assert.equal(await frame.evaluate(() => window.__keyportShim), true, 'cross-site iframe');
+  });
+}
+
+test('virtual-authenticator chromium: register + login verified by the RP', async (t) => {
+  const ref = await launchChromiumWithVirtualAuthenticator({ args: chromiumCertArgs(cert) });
+  t.after(() => ref.close());
+
+  for (const server of [rp, rpTls]) {
+    await ref.page.goto(`${server.origin}/`);
+    const reg = await ref.page.evaluate(() => rp.register('alice', { residentKey: 'required' }));
+    assert.equal(reg.verified, true, JSON.stringify(reg));
+    assert.equal(reg.origin, server.origin);
+
+    const login = await ref.page.evaluate(() => rp.login('alice'));
+    assert.deepEqual([login.verified, login.userName, login.credentialId], [true, 'alice', reg.credentialId]);
+    const discoverable = await ref.page.evaluate(() => rp.login());
+    assert.equal(discoverable.userName, 'alice');
+
+    // excludeCredentials: a second registration on the same authenticator must fail.
+    const dup = await ref.page.evaluate(() =>
+      rp.register('alice', { excludeCredentials: true }).catch((e) => ({ rejected: e })));
+    assert.equal(dup.rejected?.name, 'InvalidStateError', JSON.stringify(dup));
+  }
+
+  // Same-site, cross-origin iframe: WebAuthn delegated with the allow attribute.
+  const rpB = await startRelyingParty();
+  t.after(() => rpB.close());
+  await ref.page.goto(frameUrl(rp.origin, `${rpB.origin}/`));
+  const frame = await waitForFrame(ref.page, rpB.origin);
+  assert.equal((await frame.evaluate(() => rp.register('carol'))).verified, true);
+  // (not discoverable: rpID 'localhost' is shared with rp, whose alice would be offered too)
+  const framed = await frame.evaluate(() => rp.login('carol'));
+  assert.deepEqual([framed.verified, framed.userName, framed.topOrigin], [true, 'carol', rp.origin]);
+
+  assert.equal((await ref.getCredentials()).length, 3);
+});
