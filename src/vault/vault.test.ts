@@ -1,0 +1,108 @@
+// The vault over IndexedDB (fake-indexeddb): DESIGN.md rules 3 and 4.
+import { describe, expect, it } from 'vitest';
+import { idbVaultStorage } from '../adapters/idb.ts';
+import { createVault, type SessionKeyStore, VaultLockedError } from './vault.ts';
+import { WrongPasswordError } from './keys.ts';
+import { ALG } from '../webauthn/cose.ts';
+
+function memorySession(): SessionKeyStore & { value?: Uint8Array } {
+  const s: SessionKeyStore & { value?: Uint8Array } = {
+    get: async () => s.value?.slice(),
+    set: async (k) => void (s.value = k.slice()),
+    clear: async () => void (s.value = undefined),
+  };
+  return s;
+}
+
+let n = 0;
+async function newVault() {
+  const storage = idbVaultStorage(`vault-test-${n++}`);
+  const session = memorySession();
+  const vault = createVault({ storage, session, now: () => 1_700_000_000_000, touchDelayMs: 0 });
+  const { recoveryCode } = await vault.setup('correct horse');
+  const key = await vault.store.generateKey(ALG.ES256);
+  await vault.store.add({
+    credentialId: 'Y3JlZC1pZC0x',
+    rpId: 'distinctive-rp.example',
+    userHandle: 'dXNlcg',
+    userName: 'distinctive-user@example.com',
+    userDisplayName: 'Distinctive User',
+    alg: ALG.ES256,
+    discoverable: true,
+    backedUp: false,
+    createdAt: 1,
+    pkcs8: key.pkcs8,
+    publicKeyCose: new Uint8Array([1, 2, 3]),
+    prfSecret: new Uint8Array(32).fill(7),
+  });
+  return { storage, session, vault, recoveryCode, pkcs8: key.pkcs8 };
+}
+
+describe('vault', () => {
+  it('Spec: nothing about a passkey is readable at rest (DESIGN.md rule 3)', async () => {
+    const { storage, vault } = await newVault();
+    const dump = JSON.stringify({ meta: await storage.getMeta(), records: (await storage.listRecords()).map((r) => ({ ...r, ct: [...r.ct] })) });
+    expect(dump).not.toContain('distinctive');
+    expect(dump).not.toContain('Y3JlZC1pZC0x');
+    expect(vault.all().map((c) => c.userName)).toEqual(['distinctive-user@example.com']);
+  }, 60_000);
+
+  it('locks, refuses a wrong password, unlocks with the right one or the recovery code', async () => {
+    const { vault, session, recoveryCode } = await newVault();
+    await vault.lock();
+    expect(session.value).toBeUndefined();
+    expect(() => vault.all()).toThrow(VaultLockedError);
+    await expect(vault.unlock('wrong horse')).rejects.toBeInstanceOf(WrongPasswordError);
+    expect(vault.isUnlocked()).toBe(false);
+    await vault.unlock('correct horse');
+    expect(vault.all()).toHaveLength(1);
+    await vault.lock();
+    await vault.unlockWithRecoveryCode(recoveryCode);
+    expect(vault.all()).toHaveLength(1);
+  }, 60_000);
+
+  it('resumes from the session key after a restart, and not after lock', async () => {
+    const { storage, session } = await newVault();
+    const restarted = createVault({ storage, session, now: Date.now });
+    expect(await restarted.resumeSession()).toBe(true);
+    expect(restarted.all()).toHaveLength(1);
+    await restarted.lock();
+    const again = createVault({ storage, session, now: Date.now });
+    expect(await again.resumeSession()).toBe(false);
+  }, 60_000);
+
+  it('Spec: a tampered record is reported and kept, never dropped (DESIGN.md rule 4)', async () => {
+    const { storage, vault } = await newVault();
+    await vault.lock();
+    const [record] = await storage.listRecords();
+    record!.ct[5]! ^= 1;
+    await storage.putRecord(record!);
+    await vault.unlock('correct horse');
+    expect(vault.all()).toHaveLength(0);
+    expect(vault.damaged()).toEqual([{ recordId: record!.id, message: expect.stringContaining('failed authentication') }]);
+    expect(await storage.listRecords()).toHaveLength(1);
+  }, 60_000);
+
+  it('a record moved to another id fails authentication (id bound as associated data)', async () => {
+    const { storage, vault } = await newVault();
+    await vault.lock();
+    const [record] = await storage.listRecords();
+    await storage.deleteRecord(record!.id);
+    await storage.putRecord({ ...record!, id: 'AAAAAAAAAAAAAAAAAAAAAA' });
+    await vault.unlock('correct horse');
+    expect(vault.damaged()).toHaveLength(1);
+  }, 60_000);
+
+  it('signs with the stored key, persists last use, and removes', async () => {
+    const { storage, session, vault } = await newVault();
+    const sig = await vault.store.sign('Y3JlZC1pZC0x', new Uint8Array([1, 2, 3]));
+    expect(sig[0]).toBe(0x30); // DER SEQUENCE
+    vault.store.touch('Y3JlZC1pZC0x', 42);
+    await new Promise((r) => setTimeout(r, 20));
+    const fresh = createVault({ storage, session, now: Date.now });
+    await fresh.resumeSession();
+    expect(fresh.all()[0]!.lastUsedAt).toBe(42);
+    expect(await fresh.remove('Y3JlZC1pZC0x')).toBe(true);
+    expect(await storage.listRecords()).toHaveLength(0);
+  }, 60_000);
+});
