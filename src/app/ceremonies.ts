@@ -54,7 +54,7 @@ export function createCeremonyService(deps: {
         async confirmCreate(info) {
           const s = deps.settings();
           if (s.autoApprove) return { action: 'approve', uv: s.userVerified };
-          const d = await session.ask({ rpId: info.rpId, userName: info.userName });
+          const d = await session.ask({ rpId: info.rpId, userName: info.userName, verify: info.userVerification === 'required' && !uvByWindow() });
           return d.action === 'fallback' ? d : { action: 'approve', uv: uvByWindow() };
         },
         async pickCredential(info) {
@@ -62,6 +62,7 @@ export function createCeremonyService(deps: {
           if (s.autoApprove) return { action: 'approve', uv: s.userVerified, credentialId: mostRecent(info.accounts).credentialId };
           const d = await session.ask({
             rpId: info.rpId,
+            verify: info.userVerification === 'required' && !uvByWindow(),
             accounts: info.accounts.map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
           });
           if (d.action === 'fallback') return d;

@@ -23,6 +23,8 @@ export const RuntimeMessage = v.variant('type', [
     id: v.string(),
     action: v.picklist(['approve', 'cancel', 'fallback']),
     credentialId: v.optional(v.string()),
+    /** The master password, when the request needs user verification that is not fresh. */
+    password: v.optional(v.pipe(v.string(), v.maxLength(4096))),
   }),
   v.object({ type: v.literal('setup'), password: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
   v.object({ type: v.literal('unlock'), password: v.pipe(v.string(), v.maxLength(4096)) }),
@@ -39,6 +41,8 @@ export interface ConsentView {
   /** The registrable domain, which the window emphasizes. */
   site: string;
   locked: boolean;
+  /** Approving needs the master password (userVerification 'required' and no recent proof). */
+  verify?: boolean;
   userName?: string;
   accounts?: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
 }

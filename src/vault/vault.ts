@@ -167,6 +167,12 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       await deps.session.set(rawKey);
       rawKey.fill(0);
     },
+    /** User verification (§6.2.3) while unlocked: proves the master password again; the key stays as it is. */
+    async verifyPassword(password: string): Promise<void> {
+      const m = await loadMeta();
+      if (!m) throw new VaultNotSetUpError();
+      (await unlockWithPassword(m, password)).fill(0);
+    },
     /** After a service-worker restart: the key kept in storage.session, if the vault was unlocked. */
     async resumeSession(): Promise<boolean> {
       if (state) return true;
