@@ -2,7 +2,7 @@
 // one port per ceremony. It accepts messages only from its own window, never adds or trusts an origin
 // (the background takes it from the sender), and computes the frame facts the page cannot forge here.
 import browser from 'webextension-polyfill';
-import { CEREMONY_PORT } from '../app/messages.ts';
+import { CEREMONY_PORT, DOOR_KEY } from '../app/messages.ts';
 import { DOOR_EVENT, REQUEST, type BridgeReply, type ShimRequest } from '../shim/shim.ts';
 
 function sameOriginWithAncestors(): boolean {
@@ -28,11 +28,15 @@ function framePermitted(kind: 'create' | 'get'): boolean {
 }
 
 export function startBridge(): void {
+  // Which door is open, from storage.local: reading it does not wake the background on every page load.
   let door: 'proxy' | 'shim' | undefined;
-  const doorKnown = browser.runtime
-    .sendMessage({ type: 'door' })
-    .then((d) => (door = d as 'proxy' | 'shim'))
+  const doorKnown = browser.storage.local
+    .get(DOOR_KEY)
+    .then((r) => (door = r[DOOR_KEY] === 'proxy' ? 'proxy' : 'shim'))
     .catch(() => (door = 'shim'));
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === 'local' && changes[DOOR_KEY]) door = changes[DOOR_KEY].newValue === 'proxy' ? 'proxy' : 'shim';
+  });
 
   window.addEventListener(DOOR_EVENT, (ev) => {
     if (door === 'proxy') ev.preventDefault();

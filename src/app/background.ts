@@ -7,14 +7,13 @@ import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts'
 import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
 import { createConsentWindows } from './consent.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
-import { CEREMONY_PORT, CeremonyRequest, RuntimeMessage, type StatusView } from './messages.ts';
+import { CEREMONY_PORT, CeremonyRequest, DOOR_KEY, RuntimeMessage, type StatusView } from './messages.ts';
 import type { Caller } from '../webauthn/types.ts';
 
 const SETTINGS_KEY = 'keyport:automation';
 const ACTIVITY_KEY = 'keyport:lastActivity';
 const PROOF_KEY = 'keyport:lastPasswordProof';
 const AUTOLOCK_KEY = 'keyport:autoLockMinutes';
-const DOOR_KEY = 'keyport:door';
 const FALLBACK_WINDOW_MS = 5 * 60_000;
 
 export function startBackground(): void {
@@ -56,7 +55,12 @@ export function startBackground(): void {
   }
   async function attachProxy(): Promise<void> {
     if (!api || door === 'proxy') return;
-    const error = await api.attach().catch((e: Error) => e.message);
+    // A restarted service worker may still be attached: detach and attach again before believing an error.
+    let error = await api.attach().catch((e: Error) => e.message);
+    if (error) {
+      await api.detach().catch(() => {});
+      error = await api.attach().catch((e: Error) => e.message);
+    }
     if (error) {
       proxyProblem = `Another extension holds Chromium's WebAuthn proxy (${error}); Keyport answers through its page script instead.`;
       await setDoor('shim');
@@ -115,8 +119,6 @@ export function startBackground(): void {
     return (async () => {
       await ready;
       switch (m.type) {
-        case 'door':
-          return door;
         case 'fallback-check': {
           const f = fallbacks.get(m.challenge);
           const origin = originOf(sender);

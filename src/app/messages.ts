@@ -3,6 +3,8 @@
 import * as v from 'valibot';
 
 export const CEREMONY_PORT = 'keyport:ceremony';
+/** storage.local key naming the open front door ('proxy' or 'shim'), read by every bridge. */
+export const DOOR_KEY = 'keyport:door';
 
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
@@ -12,7 +14,6 @@ export const CeremonyRequest = v.object({
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
 
 export const RuntimeMessage = v.variant('type', [
-  v.object({ type: v.literal('door') }),
   v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
   v.object({ type: v.literal('fallback-done'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
   v.object({ type: v.literal('status') }),
