@@ -3,7 +3,7 @@
 // password/federated requests and for the fallback to the browser's own authenticators. No extension
 // API, no dependencies beyond the page's own DOM; it does nothing until a page calls WebAuthn.
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/types.ts';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON, RequestOptionsJSON } from '../webauthn/types.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
 import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions } from './webidl.ts';
 import { buildCredential } from './results.ts';
@@ -26,6 +26,32 @@ export interface ShimRequest {
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
 const installed = new WeakSet<object>();
+
+/**
+ * A CredentialsContainer method runs for its `this`, whatever realm the function came from:
+ * `frame.contentWindow.CredentialsContainer.prototype.get.call(navigator.credentials, ...)` is a request
+ * of the top document (Chromium answers it as one). For a container of another realm, use that realm's
+ * own method, which is its shim where it has one (each frame's shim is a separate script instance, so
+ * this one cannot know the others).
+ */
+function foreignMethod(self: unknown, kind: 'create' | 'get', own: unknown): Native | undefined {
+  if (Object.prototype.toString.call(self) !== '[object CredentialsContainer]') return undefined;
+  const method = (Object.getPrototypeOf(self) as Record<string, unknown> | null)?.[kind];
+  return typeof method === 'function' && method !== own ? (method as Native) : undefined;
+}
+
+/**
+ * Checks Firefox's own client makes before it asks any authenticator, where Chromium goes on (measured in
+ * Firefox 153 and Chromium 156 by tests/e2e/differential.test.mjs): Keyport in Firefox answers as Firefox.
+ */
+function firefoxRequestChecks(w: typeof globalThis, o: RequestOptionsJSON): void {
+  // An allowCredentials list with no "public-key" entry: NotAllowedError (Chromium treats it as empty).
+  if (o.allowCredentials?.length && !o.allowCredentials.some((d) => d.type === 'public-key')) {
+    throw new w.DOMException('The request is not allowed by the user agent or the platform in the current context.', 'NotAllowedError');
+  }
+  // credProps, a registration extension, whatever its value: NotSupportedError (Chromium refuses only true).
+  if (o.extensions?.credProps !== undefined) throw new w.DOMException('Operation is not supported', 'NotSupportedError');
+}
 
 function toError(w: typeof globalThis, e: ErrorJSON): Error {
   if (e.name === 'TypeError') return new w.TypeError(e.message);
@@ -70,6 +96,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     if (parsed.mediation === 'conditional') return native.call(self, options);
     if (proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
     const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
+    if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json as RequestOptionsJSON);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
     const reply = await new Promise<BridgeReply>((resolve, reject) => {
@@ -104,12 +131,14 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   }
 
   const methods = {
+    // A container of another realm goes to that realm's method; anything else to the original, which
+    // throws its "Illegal invocation".
     create(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
-      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return nativeCreate.call(this, options);
+      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return (foreignMethod(this, 'create', methods.create) ?? nativeCreate).call(this, options);
       return ceremony(this, 'create', options, nativeCreate);
     },
     get(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
-      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return nativeGet.call(this, options);
+      if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return (foreignMethod(this, 'get', methods.get) ?? nativeGet).call(this, options);
       return ceremony(this, 'get', options, nativeGet);
     },
   };

@@ -49,10 +49,19 @@ function long(value: unknown, where: string): number {
   return Math.trunc(n) | 0;
 }
 
+/**
+ * Whether a view's buffer is a SharedArrayBuffer. Checked by brand, not with instanceof: without
+ * cross-origin isolation the global SharedArrayBuffer is absent, yet a shared WebAssembly.Memory still
+ * hands the page one (Chromium and Firefox both refuse it as a BufferSource with a TypeError).
+ */
+function isShared(buffer: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]';
+}
+
 /** WebIDL BufferSource: an ArrayBuffer or a view on one (not a SharedArrayBuffer); a view gives only its bytes. */
 export function bufferSource(value: unknown, where: string): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
-  if (ArrayBuffer.isView(value) && !(typeof SharedArrayBuffer !== 'undefined' && value.buffer instanceof SharedArrayBuffer)) {
+  if (ArrayBuffer.isView(value) && !isShared(value.buffer)) {
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
   }
   // Objects from another realm (an iframe's Uint8Array) are still buffers.

@@ -42,8 +42,9 @@ export async function createCredential(input: unknown, ctx: CreateContext, deps:
     throw notAllowed('The "publickey-credentials-create" feature is not enabled in this document.');
   }
   const userId = fromB64u(options.user.id);
-  // §5.4.3: user.id is at most 64 bytes; browsers also refuse an empty one.
-  if (userId.length < 1 || userId.length > 64) throw new WebAuthnError('TypeError', `user.id must be 1 to 64 bytes, got ${userId.length}.`);
+  // §5.4.3: user.id is at most 64 bytes. An empty one is accepted: Chromium 156 and Firefox 153 both
+  // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
+  if (userId.length > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId.length}.`);
   const origin = parseCallerOrigin(caller.origin);
   const rpId = shim ? resolveRpId(origin, options.rp.id) : (options.rp.id ?? origin.host);
   const alg = chooseAlgorithm(options.pubKeyCredParams);

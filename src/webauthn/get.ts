@@ -28,6 +28,10 @@ export async function getAssertion(input: unknown, ctx: GetContext, deps: Ceremo
   const rpId = shim ? resolveRpId(origin, options.rpId) : (options.rpId ?? origin.host);
   const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
 
+  // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
+  // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
+  if (options.extensions?.credProps === true) throw new WebAuthnError('NotSupportedError', "The 'credProps' extension is only valid when creating a credential.");
+
   // §10.1.4 client extension processing (authentication).
   const prf = options.extensions?.prf;
   if (prf?.evalByCredential && Object.keys(prf.evalByCredential).length > 0) {
