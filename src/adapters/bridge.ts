@@ -2,14 +2,19 @@
 // one port per ceremony. It accepts messages only from its own window, never adds or trusts an origin
 // (the background takes it from the sender), and computes the frame facts the page cannot forge here.
 import browser from 'webextension-polyfill';
-import { CEREMONY_PORT, DOOR_KEY } from '../app/messages.ts';
+import * as v from 'valibot';
+import { CEREMONY_PORT, DOOR_KEY, FramePolicyQuery, type FramePolicyAnswer } from '../app/messages.ts';
 import { DOOR_EVENT, REQUEST, type BridgeReply, type ShimRequest } from '../shim/shim.ts';
 
+/**
+ * Compares the windows' own origins (`window.origin`), not their URLs' (`location.origin`): an about:blank
+ * or srcdoc frame inherits its creator's origin, yet its location.origin is "null" (HTML §7.10.5).
+ */
 function sameOriginWithAncestors(): boolean {
   let w: Window = window;
   while (w !== w.parent) {
     try {
-      if (w.parent.location.origin !== window.location.origin) return false;
+      if (w.parent.origin !== window.origin) return false;
     } catch {
       return false;
     }
@@ -18,13 +23,46 @@ function sameOriginWithAncestors(): boolean {
   return true;
 }
 
-/** Permissions Policy (publickey-credentials-create/-get) as this document sees it. */
-function framePermitted(kind: 'create' | 'get'): boolean {
+/**
+ * Permissions Policy (publickey-credentials-create/-get) as this document sees it, or null where the
+ * document does not expose it (Firefox 153 has neither document.permissionsPolicy nor featurePolicy):
+ * then the background asks the embedding frame's bridge (delegatesTo below).
+ */
+function framePermitted(kind: 'create' | 'get'): boolean | null {
   const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
   const policy = (document as unknown as { featurePolicy?: { allowsFeature(f: string): boolean }; permissionsPolicy?: { allowsFeature(f: string): boolean } }).permissionsPolicy
     ?? (document as unknown as { featurePolicy?: { allowsFeature(f: string): boolean } }).featurePolicy;
   if (policy?.allowsFeature) return policy.allowsFeature(feature);
-  return false;
+  return null;
+}
+
+/**
+ * The container policy of one of this document's frames (Permissions Policy §"allow" attribute): whether
+ * its allow attribute delegates `feature` to `origin`. Without a directive for the feature the default
+ * allowlist of publickey-credentials-* applies, 'self' (this document's origin); a directive without an
+ * allowlist means 'src' (the origin of the iframe's src). Read here, in the isolated world, from the
+ * element the browser itself matches to the frame (runtime.getFrameId), not from anything the embedded
+ * page says. Like the browser, it does not see a Permissions-Policy header of this document.
+ */
+function delegatesTo(frame: HTMLIFrameElement, feature: string, origin: string): boolean {
+  const self = window.origin; // an about:blank or srcdoc embedder has its creator's origin (see above)
+  const src = frame.hasAttribute('srcdoc') || !frame.src ? self : new URL(frame.src).origin;
+  for (const directive of (frame.getAttribute('allow') ?? '').split(';')) {
+    const [name, ...allowlist] = directive.trim().split(/\s+/);
+    if (name !== feature) continue;
+    return (allowlist.length ? allowlist : ["'src'"]).some((item) => {
+      if (item === '*') return true;
+      if (item === "'self'") return origin === self;
+      if (item === "'src'") return origin === src;
+      if (item === "'none'") return false;
+      try {
+        return new URL(item).origin === origin;
+      } catch {
+        return false;
+      }
+    });
+  }
+  return origin === self;
 }
 
 export function startBridge(): void {
@@ -36,6 +74,27 @@ export function startBridge(): void {
     .catch(() => (door = 'shim'));
   browser.storage.onChanged.addListener((changes, area) => {
     if (area === 'local' && changes[DOOR_KEY]) door = changes[DOOR_KEY].newValue === 'proxy' ? 'proxy' : 'shim';
+  });
+
+  // Firefox: the background asks which frame embeds a requesting frame, and whether it delegated WebAuthn
+  // to it (see framePermitted). Only the bridge holding that <iframe> element answers; the others stay silent.
+  const getFrameId = (browser.runtime as unknown as { getFrameId?: (target: unknown) => number }).getFrameId;
+  browser.runtime.onMessage.addListener((raw: unknown) => {
+    const q = v.safeParse(FramePolicyQuery, raw);
+    if (!q.success || !getFrameId) return undefined;
+    const frame = [...document.querySelectorAll('iframe')].find((f) => {
+      try {
+        return getFrameId(f) === q.output.frameId;
+      } catch {
+        return false; // not loaded yet
+      }
+    });
+    if (!frame) return undefined;
+    const answer: FramePolicyAnswer = {
+      allowed: delegatesTo(frame, q.output.feature, q.output.origin),
+      embedder: { frameId: getFrameId(window), origin: window.origin },
+    };
+    return Promise.resolve(answer);
   });
 
   window.addEventListener(DOOR_EVENT, (ev) => {

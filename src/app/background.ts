@@ -7,7 +7,7 @@ import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts'
 import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
 import { createConsentWindows } from './consent.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
-import { CEREMONY_PORT, CeremonyRequest, DOOR_KEY, RuntimeMessage, type StatusView } from './messages.ts';
+import { CEREMONY_PORT, CeremonyRequest, DOOR_KEY, FRAME_POLICY, FramePolicyAnswer, type FramePolicyQuery, RuntimeMessage, type StatusView } from './messages.ts';
 import type { Caller } from '../webauthn/types.ts';
 
 const SETTINGS_KEY = 'keyport:automation';
@@ -30,7 +30,18 @@ export function startBackground(): void {
     if (await vault.isSetUp()) await attachProxy();
   })();
 
-  const touch = () => void sessionSet(ACTIVITY_KEY, Date.now());
+  // Last activity, for auto-lock: kept in memory, and mirrored to storage.session (for a restarted worker)
+  // at most once a second, after the answer has gone out: a storage write in every ceremony cost about
+  // 0.2 ms of each sign-in (npm run bench). The auto-lock alarm reads the later of the two.
+  let lastActivity = 0;
+  let activityWrite: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    lastActivity = Date.now();
+    activityWrite ??= setTimeout(() => {
+      activityWrite = undefined;
+      void sessionSet(ACTIVITY_KEY, lastActivity);
+    }, 1000);
+  };
   const passwordProven = () => {
     lastPasswordProof = Date.now();
     void sessionSet(PROOF_KEY, lastPasswordProof);
@@ -101,9 +112,12 @@ export function startBackground(): void {
       else {
         await ready;
         touch();
-        const caller = callerOf(port.sender!, parsed.output.frame.sameOriginWithAncestors);
+        const { kind, options, frame } = parsed.output;
+        const caller = callerOf(port.sender!, frame.sameOriginWithAncestors);
+        // null: the frame cannot see its permissions policy (Firefox); ask its embedders (a cross-origin frame only).
+        const permitted = frame.framePermitted ?? (caller && !caller.sameOriginWithAncestors ? await embeddersPermit(port.sender!, kind) : false);
         answer = caller
-          ? await run(parsed.output.kind, parsed.output.options, caller, parsed.output.frame.framePermitted, abort.signal)
+          ? await run(kind, options, caller, permitted, abort.signal)
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
       }
       if (!abort.signal.aborted) port.postMessage(answer);
@@ -172,7 +186,7 @@ export function startBackground(): void {
   browser.alarms.onAlarm.addListener(async (alarm) => {
     if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
     const minutes = ((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY] as number | undefined) ?? 15;
-    const last = await sessionGet(ACTIVITY_KEY, Date.now());
+    const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
     if (Date.now() - last > minutes * 60_000) await vault.lock();
   });
 
@@ -231,6 +245,29 @@ function originOf(sender: Runtime.MessageSender): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Permissions Policy for a frame whose document does not expose it (Firefox): the frame may use
+ * publickey-credentials-create/-get if its embedder's <iframe allow> delegates the feature to its origin
+ * and, up to the top frame, each embedder is itself allowed in its own embedder. The bridge of each
+ * embedding frame answers (bridge.ts delegatesTo); it is our own content script, which the pages cannot
+ * reach or impersonate, and the frame ids and origins start from the browser's sender information.
+ */
+async function embeddersPermit(sender: Runtime.MessageSender, kind: 'create' | 'get'): Promise<boolean> {
+  const tabId = sender.tab?.id;
+  let frameId = sender.frameId;
+  let origin = originOf(sender);
+  const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
+  for (let depth = 0; depth < 32; depth++) {
+    if (frameId === 0) return true;
+    if (tabId === undefined || frameId === undefined || !origin) return false;
+    const query: FramePolicyQuery = { type: FRAME_POLICY, frameId, origin, feature };
+    const r = v.safeParse(FramePolicyAnswer, await browser.tabs.sendMessage(tabId, query).catch(() => undefined));
+    if (!r.success || !r.output.allowed) return false;
+    ({ frameId, origin } = r.output.embedder);
+  }
+  return false;
 }
 
 /** Rule 1: origin and top origin from the browser's sender information; the bridge only adds whether ancestors match. */

@@ -46,21 +46,24 @@ export function createCeremonyService(deps: {
       /* parseCallerOrigin reports it below */
     }
     const rpGuess = String((kind === 'create' ? o.rp?.id : o.rpId) ?? host);
-    const session = deps.windows.session({ kind, origin: caller.origin, rpId: rpGuess, locked: !deps.vault.isUnlocked() }, abort.signal);
+    // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
+    // list) is made only once the person is needed: auto-approve on an unlocked vault never needs it.
+    let opened: ReturnType<ConsentWindows['session']> | undefined;
+    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId: rpGuess, locked: !deps.vault.isUnlocked() }, abort.signal));
     try {
-      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session.waitForUnlock();
+      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session().waitForUnlock();
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
       const consent: Consent = {
         async confirmCreate(info) {
           const s = deps.settings();
           if (s.autoApprove) return { action: 'approve', uv: s.userVerified };
-          const d = await session.ask({ rpId: info.rpId, userName: info.userName, verify: info.userVerification === 'required' && !uvByWindow() });
+          const d = await session().ask({ rpId: info.rpId, userName: info.userName, verify: info.userVerification === 'required' && !uvByWindow() });
           return d.action === 'fallback' ? d : { action: 'approve', uv: uvByWindow() };
         },
         async pickCredential(info) {
           const s = deps.settings();
           if (s.autoApprove) return { action: 'approve', uv: s.userVerified, credentialId: mostRecent(info.accounts).credentialId };
-          const d = await session.ask({
+          const d = await session().ask({
             rpId: info.rpId,
             verify: info.userVerification === 'required' && !uvByWindow(),
             accounts: info.accounts.map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
@@ -83,7 +86,9 @@ export function createCeremonyService(deps: {
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onCancel);
-      session.close();
+      // Answer only once the window is gone: Firefox refuses WebAuthn ("request is not allowed") to a page
+      // whose window has not got the focus back, which broke "use another device or security key".
+      await opened?.close();
     }
   };
 }

@@ -70,9 +70,10 @@ export function createConsentWindows() {
           await open(p);
           return waitFor<WindowDecision>((resolve) => (p.decide = resolve));
         },
-        close() {
+        /** Resolves once the window is gone: Firefox refuses WebAuthn to a page whose window lost focus to ours. */
+        async close(): Promise<void> {
           pending.delete(id);
-          if (p.windowId !== undefined) void browser.windows.remove(p.windowId).catch(() => {});
+          if (p.windowId !== undefined) await browser.windows.remove(p.windowId).catch(() => {});
         },
       };
     },

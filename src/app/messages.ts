@@ -9,9 +9,24 @@ export const DOOR_KEY = 'keyport:door';
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
   options: v.unknown(),
-  frame: v.object({ sameOriginWithAncestors: v.boolean(), framePermitted: v.boolean() }),
+  // framePermitted null: the frame's document exposes no permissions policy (Firefox); the background
+  // asks the embedding frame instead (FramePolicyQuery).
+  frame: v.object({ sameOriginWithAncestors: v.boolean(), framePermitted: v.nullable(v.boolean()) }),
 });
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
+
+/** Background → every bridge of a tab: "does the <iframe> of frame `frameId` delegate `feature` to `origin`?" */
+export const FRAME_POLICY = 'keyport:frame-policy';
+export const FramePolicyQuery = v.object({
+  type: v.literal(FRAME_POLICY),
+  frameId: v.number(),
+  origin: v.string(),
+  feature: v.picklist(['publickey-credentials-create', 'publickey-credentials-get']),
+});
+export type FramePolicyQuery = v.InferOutput<typeof FramePolicyQuery>;
+/** Only the bridge of the frame that holds that <iframe> element answers; `embedder` is that frame. */
+export const FramePolicyAnswer = v.object({ allowed: v.boolean(), embedder: v.object({ frameId: v.number(), origin: v.string() }) });
+export type FramePolicyAnswer = v.InferOutput<typeof FramePolicyAnswer>;
 
 export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),

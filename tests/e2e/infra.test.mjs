@@ -1,11 +1,12 @@
-// Smoke test of the E2E infrastructure itself (tests/support/*).
+// Smoke test of the E2E infrastructure itself (tests/support/*), and of where the shim answers.
 // Needs the builds: npm run build:all. Run: node --test tests/e2e/infra.test.mjs
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRelyingParty, frameUrl } from '../support/rp.mjs';
 import { makeCert, chromiumCertArgs, firefoxCertPrefs } from '../support/certs.mjs';
-import { launchChromium, launchFirefox, launchChromiumWithVirtualAuthenticator } from '../support/browsers.mjs';
+import { resolve } from 'node:path';
+import { CHROME_BUILD, launchChromium, launchFirefox, launchChromiumWithVirtualAuthenticator } from '../support/browsers.mjs';
 
 const cert = makeCert(['example.test', '*.example.test', 'login.example.test']);
 /** @type {import('../support/rp.mjs').RelyingParty} */ let rp;
@@ -21,25 +22,52 @@ after(async () => {
 });
 
 /**
- * Where the MAIN-world content script ran: top frame, and iframes the page creates.
+ * Where Keyport's shim answers: the top frame, and iframes the page creates. Behavioural: with Keyport set
+ * up, auto-approving, and answering through the shim (Chromium: the proxy holder takes the proxy), a
+ * navigator.credentials.create() of that realm returns a credential of that realm carrying Keyport's
+ * AAGUID. Without the shim the request would reach the browser's own WebAuthn, which has no authenticator
+ * here and waits (reported as 'timeout').
  * @param {any} page playwright or puppeteer page, already on an RP page
  */
 const shimCoverage = (page) => page.evaluate(async () => {
+  const KEYPORT_AAGUID = '6b702d4b6579706f7274410d9e135c27';
+  const answeredByKeyport = async (w) => {
+    const create = w.navigator.credentials.create({ publicKey: {
+      challenge: crypto.getRandomValues(new Uint8Array(32)),
+      rp: { name: 'infra' },
+      user: { id: crypto.getRandomValues(new Uint8Array(16)), name: 'infra', displayName: 'infra' },
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+    } });
+    const cred = await Promise.race([create, new Promise((r) => setTimeout(() => r('timeout'), 5000))]).catch((e) => e.name);
+    if (typeof cred === 'string') return cred;
+    const authData = new Uint8Array(cred.response.getAuthenticatorData());
+    const aaguid = [...authData.slice(37, 53)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return cred instanceof w.PublicKeyCredential && aaguid === KEYPORT_AAGUID;
+  };
   const frame = (setup) => new Promise((resolve) => {
     const f = document.createElement('iframe');
     setup(f);
-    f.onload = () => resolve(f.contentWindow.__keyportShim === true);
+    f.onload = () => resolve(answeredByKeyport(f.contentWindow));
     document.body.append(f);
   });
-  const initial = document.createElement('iframe'); // initial about:blank, read synchronously
+  const initial = document.createElement('iframe'); // initial about:blank, used synchronously
   document.body.append(initial);
+  const aboutBlankInitial = answeredByKeyport(initial.contentWindow);
   return {
-    top: window.__keyportShim === true,
-    aboutBlankInitial: initial.contentWindow.__keyportShim === true,
+    top: await answeredByKeyport(window),
+    aboutBlankInitial: await aboutBlankInitial,
     aboutBlank: await frame((f) => { f.src = 'about:blank'; }),
     srcdoc: await frame((f) => { f.srcdoc = '<p>srcdoc</p>'; }),
   };
 });
+
+/** One Argon2id setup, then auto-approve: every create answers at once. */
+async function setUpKeyport(browser) {
+  await browser.evalBackground(() => passkeyVault.setup({ password: 'infra test password' }));
+  await browser.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+  const status = await browser.evalBackground(() => passkeyVault.status());
+  assert.deepEqual([status.setUp, status.unlocked, status.door], [true, true, 'shim'], JSON.stringify(status));
+}
 
 /**
  * The (playwright or puppeteer) frame of `page` whose URL starts with `origin`, once window.rp exists.
@@ -57,15 +85,17 @@ async function waitForFrame(page, origin) {
 const ALL_COVERED = { top: true, aboutBlankInitial: true, aboutBlank: true, srcdoc: true };
 
 for (const [name, launch] of [
-  ['chromium', () => launchChromium({ args: chromiumCertArgs(cert) })],
+  // The proxy holder takes Chromium's WebAuthn proxy, so that Keyport answers through its shim.
+  ['chromium', () => launchChromium({ args: chromiumCertArgs(cert), extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] })],
   ['firefox', () => launchFirefox({ prefs: firefoxCertPrefs(cert) })],
 ]) {
   test(`${name}: extension loads, shim runs everywhere, background reachable`, async (t) => {
     const browser = await launch();
     t.after(() => browser.close());
 
-    assert.equal(await browser.evalBackground(() => passkeyVault.ping()), 'pong');
+    assert.equal((await browser.evalBackground(() => passkeyVault.status())).setUp, false);
     assert.deepEqual(await browser.evalBackground((x) => ({ got: x }), { a: [1, 2] }), { got: { a: [1, 2] } });
+    await setUpKeyport(browser);
 
     const page = await browser.newPage();
     await page.goto(`${rp.origin}/`);
@@ -78,7 +108,13 @@ for (const [name, launch] of [
     // Cross-site iframe (https://login.example.test inside http://localhost).
     await page.goto(frameUrl(rp.origin, `${rpTls.origin}/`));
     const frame = await waitForFrame(page, rpTls.origin);
-    assert.equal(await frame.evaluate(() => window.__keyportShim), true, 'cross-site iframe');
+    assert.deepEqual(await frame.evaluate(async () => {
+      const cred = await navigator.credentials.create({ publicKey: {
+        challenge: crypto.getRandomValues(new Uint8Array(32)), rp: { name: 'infra' },
+        user: { id: new Uint8Array([1]), name: 'infra', displayName: 'infra' }, pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      } });
+      return JSON.parse(new TextDecoder().decode(cred.response.clientDataJSON)).crossOrigin;
+    }), true, 'cross-site iframe');
   });
 }
 
