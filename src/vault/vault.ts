@@ -82,6 +82,21 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     state = { key, entries, damaged };
   }
 
+  /** The raw vault key, unwrapped by one of the two wrappings (password or recovery code). */
+  async function unwrapped(unwrap: (meta: VaultMeta) => Promise<Uint8Array>): Promise<Uint8Array> {
+    const m = await loadMeta();
+    if (!m) throw new VaultNotSetUpError();
+    return unwrap(m);
+  }
+
+  /** Opens the records with a just-unwrapped key, keeps it for a restarted worker, and wipes this copy. */
+  async function adopt(rawKey: Promise<Uint8Array>): Promise<void> {
+    const key = await rawKey;
+    await openWith(key);
+    await deps.session.set(key);
+    key.fill(0);
+  }
+
   function unlocked(): Unlocked {
     if (!state) throw new VaultLockedError();
     return state;
@@ -146,32 +161,14 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       const created = await createVaultKeys(password, { ...opts, now: deps.now() });
       await deps.storage.putMeta(created.meta);
       meta = created.meta;
-      await deps.session.set(created.vaultKey);
-      await openWith(created.vaultKey);
-      created.vaultKey.fill(0);
+      await adopt(Promise.resolve(created.vaultKey));
       return { recoveryCode: created.recoveryCode };
     },
-    async unlock(password: string, onProgress?: (f: number) => void): Promise<void> {
-      const m = await loadMeta();
-      if (!m) throw new VaultNotSetUpError();
-      const rawKey = await unlockWithPassword(m, password, onProgress);
-      await openWith(rawKey);
-      await deps.session.set(rawKey);
-      rawKey.fill(0);
-    },
-    async unlockWithRecoveryCode(code: string): Promise<void> {
-      const m = await loadMeta();
-      if (!m) throw new VaultNotSetUpError();
-      const rawKey = await unlockWithRecoveryCode(m, code);
-      await openWith(rawKey);
-      await deps.session.set(rawKey);
-      rawKey.fill(0);
-    },
+    unlock: (password: string, onProgress?: (f: number) => void): Promise<void> => adopt(unwrapped((m) => unlockWithPassword(m, password, onProgress))),
+    unlockWithRecoveryCode: (code: string): Promise<void> => adopt(unwrapped((m) => unlockWithRecoveryCode(m, code))),
     /** User verification (§6.2.3) while unlocked: proves the master password again; the key stays as it is. */
     async verifyPassword(password: string): Promise<void> {
-      const m = await loadMeta();
-      if (!m) throw new VaultNotSetUpError();
-      (await unlockWithPassword(m, password)).fill(0);
+      (await unwrapped((m) => unlockWithPassword(m, password))).fill(0);
     },
     /** After a service-worker restart: the key kept in storage.session, if the vault was unlocked. */
     async resumeSession(): Promise<boolean> {
