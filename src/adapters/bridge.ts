@@ -1,9 +1,11 @@
 // The ISOLATED-world bridge (DESIGN.md "Bridge"): relays between this frame's shim and the background,
 // one port per ceremony. It accepts messages only from its own window, never adds or trusts an origin
 // (the background takes it from the sender), and computes the frame facts the page cannot forge here.
-import browser from 'webextension-polyfill';
-import * as v from 'valibot';
-import { CEREMONY_PORT, DOOR_KEY, FramePolicyQuery, type FramePolicyAnswer } from '../app/messages.ts';
+// It runs in every frame of every page, so it stays small: the browser's own promise-based API (no
+// polyfill) and a hand-written check of its one incoming message (no schema library). npm run bench
+// measured 1.2 ms to evaluate it with both.
+import { browser } from 'wxt/browser';
+import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery } from '../app/channels.ts';
 import { DOOR_EVENT, REQUEST, type BridgeReply, type ShimRequest } from '../shim/shim.ts';
 
 /**
@@ -65,6 +67,14 @@ function delegatesTo(frame: HTMLIFrameElement, feature: string, origin: string):
   return origin === self;
 }
 
+function isFramePolicyQuery(raw: unknown): raw is FramePolicyQuery {
+  const q = raw as Partial<FramePolicyQuery> | null;
+  return (
+    typeof q === 'object' && q !== null && q.type === FRAME_POLICY && Number.isInteger(q.frameId) && typeof q.origin === 'string' &&
+    (q.feature === 'publickey-credentials-create' || q.feature === 'publickey-credentials-get')
+  );
+}
+
 export function startBridge(): void {
   // Which door is open, from storage.local: reading it does not wake the background on every page load.
   let door: 'proxy' | 'shim' | undefined;
@@ -79,22 +89,18 @@ export function startBridge(): void {
   // Firefox: the background asks which frame embeds a requesting frame, and whether it delegated WebAuthn
   // to it (see framePermitted). Only the bridge holding that <iframe> element answers; the others stay silent.
   const getFrameId = (browser.runtime as unknown as { getFrameId?: (target: unknown) => number }).getFrameId;
-  browser.runtime.onMessage.addListener((raw: unknown) => {
-    const q = v.safeParse(FramePolicyQuery, raw);
-    if (!q.success || !getFrameId) return undefined;
+  browser.runtime.onMessage.addListener((raw: unknown, _sender: unknown, sendResponse: (a: FramePolicyAnswer) => void) => {
+    if (!isFramePolicyQuery(raw) || !getFrameId) return false;
     const frame = [...document.querySelectorAll('iframe')].find((f) => {
       try {
-        return getFrameId(f) === q.output.frameId;
+        return getFrameId(f) === raw.frameId;
       } catch {
         return false; // not loaded yet
       }
     });
-    if (!frame) return undefined;
-    const answer: FramePolicyAnswer = {
-      allowed: delegatesTo(frame, q.output.feature, q.output.origin),
-      embedder: { frameId: getFrameId(window), origin: window.origin },
-    };
-    return Promise.resolve(answer);
+    if (!frame) return false;
+    sendResponse({ allowed: delegatesTo(frame, raw.feature, raw.origin), embedder: { frameId: getFrameId(window), origin: window.origin } });
+    return false;
   });
 
   window.addEventListener(DOOR_EVENT, (ev) => {

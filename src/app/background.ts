@@ -7,7 +7,8 @@ import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts'
 import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
 import { createConsentWindows } from './consent.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
-import { CEREMONY_PORT, CeremonyRequest, DOOR_KEY, FRAME_POLICY, FramePolicyAnswer, type FramePolicyQuery, RuntimeMessage, type StatusView } from './messages.ts';
+import { CeremonyRequest, FramePolicyAnswer, RuntimeMessage, type StatusView } from './messages.ts';
+import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
 
 const SETTINGS_KEY = 'keyport:automation';

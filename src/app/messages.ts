@@ -1,10 +1,7 @@
 // Messages between the extension's own contexts (bridge, UI pages) and the background, with schemas:
 // the background validates every message before acting on it (DESIGN.md rule 6).
 import * as v from 'valibot';
-
-export const CEREMONY_PORT = 'keyport:ceremony';
-/** storage.local key naming the open front door ('proxy' or 'shim'), read by every bridge. */
-export const DOOR_KEY = 'keyport:door';
+import type { FramePolicyAnswer as FramePolicyAnswerShape } from './channels.ts';
 
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
@@ -15,18 +12,11 @@ export const CeremonyRequest = v.object({
 });
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
 
-/** Background → every bridge of a tab: "does the <iframe> of frame `frameId` delegate `feature` to `origin`?" */
-export const FRAME_POLICY = 'keyport:frame-policy';
-export const FramePolicyQuery = v.object({
-  type: v.literal(FRAME_POLICY),
-  frameId: v.number(),
-  origin: v.string(),
-  feature: v.picklist(['publickey-credentials-create', 'publickey-credentials-get']),
+/** A bridge's answer to a FramePolicyQuery (channels.ts), checked before the background believes it. */
+export const FramePolicyAnswer: v.GenericSchema<FramePolicyAnswerShape> = v.object({
+  allowed: v.boolean(),
+  embedder: v.object({ frameId: v.number(), origin: v.string() }),
 });
-export type FramePolicyQuery = v.InferOutput<typeof FramePolicyQuery>;
-/** Only the bridge of the frame that holds that <iframe> element answers; `embedder` is that frame. */
-export const FramePolicyAnswer = v.object({ allowed: v.boolean(), embedder: v.object({ frameId: v.number(), origin: v.string() }) });
-export type FramePolicyAnswer = v.InferOutput<typeof FramePolicyAnswer>;
 
 export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
