@@ -60,6 +60,10 @@ export function createCeremonyService(deps: {
           const d = await session().ask({ rpId: info.rpId, userName: info.userName, verify: info.userVerification === 'required' && !uvByWindow() });
           return d.action === 'fallback' ? d : { action: 'approve', uv: uvByWindow() };
         },
+        async confirmExcluded(info) {
+          if (deps.settings().autoApprove) return;
+          await session().ask({ rpId: info.rpId, userName: info.userName, excluded: true });
+        },
         async pickCredential(info) {
           const s = deps.settings();
           if (s.autoApprove) return { action: 'approve', uv: s.userVerified, credentialId: mostRecent(info.accounts).credentialId };

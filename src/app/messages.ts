@@ -47,6 +47,8 @@ export interface ConsentView {
   /** The registrable domain, which the window emphasizes. */
   site: string;
   locked: boolean;
+  /** The site asked to create a passkey that is already here: the window only acknowledges it. */
+  excluded?: boolean;
   /** Approving needs the master password (userVerification 'required' and no recent proof). */
   verify?: boolean;
   userName?: string;

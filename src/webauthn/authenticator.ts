@@ -61,6 +61,8 @@ export type Decision<T = object> = ({ action: 'approve'; uv: boolean } & T) | { 
 /** The UI as a port (Bitwarden's fido2-user-interface idea): cancel rejects with NotAllowedError. */
 export interface Consent {
   confirmCreate(info: CreateRequestInfo, signal: AbortSignal): Promise<Decision>;
+  /** §6.3.2 step 3: the person acknowledges that a passkey the RP excludes is already here (cancel: NotAllowedError). */
+  confirmExcluded(info: CreateRequestInfo, signal: AbortSignal): Promise<void>;
   pickCredential(info: GetRequestInfo, signal: AbortSignal): Promise<Decision<{ credentialId: string }>>;
 }
 

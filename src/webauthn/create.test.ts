@@ -199,11 +199,21 @@ describe('§5.1.3 step 10 / §6.3.2 step 2: algorithm choice', () => {
 describe('§5.1.3 refusals', () => {
   // §6.3.2 step 3 asks for an authorization gesture before answering InvalidStateError (else NotAllowedError),
   // so a page cannot probe silently; Keyport answers at once, without asking.
-  it('Deviation: §6.3.2 step 3: a credential in excludeCredentials that is already here → InvalidStateError, nothing stored', async () => {
+  it('Spec: §6.3.2 step 3: a credential in excludeCredentials that is already here → the person is asked, then InvalidStateError, nothing stored', async () => {
     const options = await rpOptions();
-    const { credential, store, deps } = await register(options);
+    const { credential, store, consent, deps } = await register(options);
     const again = await rpOptions({ excludeCredentials: [{ id: credential.id }] });
     await expectError(createCredential(again, ctx(), deps), 'InvalidStateError');
+    expect(consent.excludedAsked).toHaveLength(1);
+    expect(store.records.size).toBe(1);
+  });
+
+  it('Spec: §6.3.2 step 3: the person declines → NotAllowedError, so the page learns nothing', async () => {
+    const options = await rpOptions();
+    const { credential, store, consent, deps } = await register(options);
+    consent.onExcluded = () => new WebAuthnError('NotAllowedError', 'declined');
+    const again = await rpOptions({ excludeCredentials: [{ id: credential.id }] });
+    await expectError(createCredential(again, ctx(), deps), 'NotAllowedError');
     expect(store.records.size).toBe(1);
   });
 

@@ -50,18 +50,17 @@ export async function createCredential(input: unknown, ctx: CreateContext, deps:
   const alg = chooseAlgorithm(options.pubKeyCredParams);
   const userVerification = options.authenticatorSelection?.userVerification ?? 'preferred';
 
-  // §6.3.2 step 3: a credential already here that the RP excludes.
+  const info = { origin: origin.origin, rpId, rpName: options.rp.name, userName: options.user.name, userDisplayName: options.user.displayName, userVerification };
+  // §6.3.2 step 3: a credential already here that the RP excludes. The person is asked first (InvalidStateError
+  // only with their consent, NotAllowedError without), so a page cannot silently probe which ids exist here.
   const existing = deps.store.list(rpId);
-  for (const d of options.excludeCredentials ?? []) {
-    if (d.type === 'public-key' && existing.some((c) => c.credentialId === d.id)) {
-      throw new WebAuthnError('InvalidStateError', 'The authenticator already holds a credential excluded by the relying party.');
-    }
+  const excluded = (options.excludeCredentials ?? []).some((d) => d.type === 'public-key' && existing.some((c) => c.credentialId === d.id));
+  if (excluded) {
+    await deps.consent.confirmExcluded(info, ctx.signal);
+    throw new WebAuthnError('InvalidStateError', 'The authenticator already holds a credential excluded by the relying party.');
   }
 
-  const decision = await deps.consent.confirmCreate(
-    { origin: origin.origin, rpId, rpName: options.rp.name, userName: options.user.name, userDisplayName: options.user.displayName, userVerification },
-    ctx.signal,
-  );
+  const decision = await deps.consent.confirmCreate(info, ctx.signal);
   if (decision.action === 'fallback') return { kind: 'fallback' };
   if (userVerification === 'required' && !decision.uv) throw notAllowed('User verification was required and could not be performed.');
 

@@ -332,6 +332,15 @@ const SCENARIOS = [
       assert.deepEqual([login.userName, login.credentialId], ['carol', reg.credentialId]);
       await noConsentLeft(t);
 
+      // §6.3.2 step 3: an excluded passkey is reported only after the person acknowledges it.
+      await start(t.page, () => rp.register('carol', { excludeCredentials: true }));
+      w = await waitForConsent(t, '[role=status]');
+      assert.match(await w.evaluate(() => document.querySelector('[role=status]').textContent), /already have a passkey for carol/);
+      await clickClosing(w, '#approve');
+      const excluded = await settle(t.page);
+      assert.equal(excluded.err?.name, 'InvalidStateError', JSON.stringify(excluded));
+      await noConsentLeft(t);
+
       await start(t.page, () => rp.login('carol'));
       w = await waitForConsent(t, '#cancel');
       await clickClosing(w, '#cancel');

@@ -70,6 +70,8 @@ type Answer<T> = T | WebAuthnError;
 export class ScriptedConsent implements Consent {
   readonly createAsked: CreateRequestInfo[] = [];
   readonly pickAsked: GetRequestInfo[] = [];
+  readonly excludedAsked: CreateRequestInfo[] = [];
+  onExcluded: (info: CreateRequestInfo) => WebAuthnError | undefined = () => undefined;
   readonly signals: AbortSignal[] = [];
   onCreate: (info: CreateRequestInfo) => Answer<Decision> = () => ({ action: 'approve', uv: true });
   onPick: (info: GetRequestInfo) => Answer<Decision<{ credentialId: string }>> = (info) => ({
@@ -88,6 +90,13 @@ export class ScriptedConsent implements Consent {
     const a = this.onCreate(info);
     if (a instanceof WebAuthnError) throw a;
     return a;
+  }
+
+  async confirmExcluded(info: CreateRequestInfo, signal: AbortSignal): Promise<void> {
+    this.excludedAsked.push(info);
+    this.signals.push(signal);
+    const a = this.onExcluded(info);
+    if (a) throw a;
   }
 
   async pickCredential(info: GetRequestInfo, signal: AbortSignal): Promise<Decision<{ credentialId: string }>> {
