@@ -8,6 +8,8 @@ export default defineContentScript({
   runAt: 'document_start',
   allFrames: true,
   matchAboutBlank: true,
+  // blob: and data: frames too, so that no frame a page makes reaches the browser's original functions.
+  matchOriginAsFallback: true,
   main() {
     installShim(globalThis);
   },

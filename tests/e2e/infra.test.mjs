@@ -58,6 +58,7 @@ const shimCoverage = (page) => page.evaluate(async () => {
     aboutBlankInitial: await aboutBlankInitial,
     aboutBlank: await frame((f) => { f.src = 'about:blank'; }),
     srcdoc: await frame((f) => { f.srcdoc = '<p>srcdoc</p>'; }),
+    blob: await frame((f) => { f.src = URL.createObjectURL(new Blob(['<p>blob</p>'], { type: 'text/html' })); }),
   };
 });
 
@@ -82,7 +83,7 @@ async function waitForFrame(page, origin) {
   throw new Error(`no frame for ${origin}`);
 }
 
-const ALL_COVERED = { top: true, aboutBlankInitial: true, aboutBlank: true, srcdoc: true };
+const ALL_COVERED = { top: true, aboutBlankInitial: true, aboutBlank: true, srcdoc: true, blob: true };
 
 for (const [name, launch] of [
   // The proxy holder takes Chromium's WebAuthn proxy, so that Keyport answers through its shim.
