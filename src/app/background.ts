@@ -92,6 +92,7 @@ export function startBackground(): void {
         if (answer.type === 'credential') return { responseJson: JSON.stringify(answer.credential) };
         if (answer.type === 'error') return { error: answer.error };
         // Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError.
+        for (const [challenge, f] of fallbacks) if (Date.now() - f.at > FALLBACK_WINDOW_MS) fallbacks.delete(challenge);
         fallbacks.set(String(r.options.challenge), { origin: r.origin, at: Date.now() });
         return { error: { name: 'NotAllowedError', message: 'Keyport stepped aside for another authenticator.' } };
       },
@@ -140,7 +141,16 @@ export function startBackground(): void {
           if (!f || f.origin !== origin || Date.now() - f.at > FALLBACK_WINDOW_MS || !api) return false;
           fallbacks.delete(m.challenge);
           await api.detach().catch(() => {});
-          door = 'shim'; // for this moment only; fallback-done (or the timer) attaches again
+          // For this request only: fallback-done attaches again, or the tab closing, or at the latest the
+          // timer (a restarted service worker attaches at start anyway).
+          door = 'shim';
+          const tabId = sender.tab?.id;
+          const again = (closed: number) => {
+            if (closed !== tabId) return;
+            browser.tabs.onRemoved.removeListener(again);
+            void attachProxy();
+          };
+          if (tabId !== undefined) browser.tabs.onRemoved.addListener(again);
           setTimeout(() => void attachProxy(), FALLBACK_WINDOW_MS);
           return true;
         }
