@@ -94,6 +94,11 @@ const clickClosing = (w, selector) => w.click(selector).catch((e) => {
   if (!/closed|detached|Target/i.test(String(e))) throw e;
 });
 
+/** Presses a key in a window that the key may close. */
+const pressClosing = (w, key) => w.keyboard.press(key).catch((e) => {
+  if (!/closed|detached|Target/i.test(String(e))) throw e;
+});
+
 async function noConsentLeft(t) {
   for (const deadline = Date.now() + 5_000; Date.now() < deadline; await sleep(100)) {
     if ((await consentPages(t)).length === 0) return;
@@ -339,6 +344,20 @@ const SCENARIOS = [
       await clickClosing(w, '#approve');
       const excluded = await settle(t.page);
       assert.equal(excluded.err?.name, 'InvalidStateError', JSON.stringify(excluded));
+      await noConsentLeft(t);
+
+      // Keyboard only: the main button has the focus (Enter signs in), Escape cancels.
+      await start(t.page, () => rp.login('carol'));
+      w = await waitForConsent(t, '#approve');
+      await until(() => w.evaluate(() => document.activeElement?.id === 'approve'), 'the focus on #approve');
+      await pressClosing(w, 'Enter');
+      verified(await settle(t.page), 'login with the keyboard');
+      await noConsentLeft(t);
+      await start(t.page, () => rp.login('carol'));
+      w = await waitForConsent(t, '#approve');
+      await pressClosing(w, 'Escape');
+      const escaped = await settle(t.page);
+      assert.equal(escaped.err?.name, 'NotAllowedError', JSON.stringify(escaped));
       await noConsentLeft(t);
 
       await start(t.page, () => rp.login('carol'));
