@@ -5,7 +5,7 @@ import { ALG, type Alg, SUPPORTED_ALGS, encodeCoseKey, spki } from './cose.ts';
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
 import { WebAuthnError, notAllowed } from './errors.ts';
-import { parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { callerScope, checkFramePolicy } from './client.ts';
 import { parseCreationOptions } from './schema.ts';
 import { evaluatePrf } from './prf.ts';
 import { KEYPORT_AAGUID, authFlags, rpIdHash, type CeremonyDeps, type Outcome } from './authenticator.ts';
@@ -36,17 +36,12 @@ export function chooseAlgorithm(params: { type: string; alg: number }[]): Alg {
 export async function createCredential(input: unknown, ctx: CreateContext, deps: CeremonyDeps): Promise<Outcome<RegistrationResponseJSON>> {
   const options = parseCreationOptions(input);
   const { caller } = ctx;
-  const shim = caller.door === 'shim';
-  // §5.1.3 step 2: a cross-origin frame needs the publickey-credentials-create permission.
-  if (shim && !caller.sameOriginWithAncestors && !ctx.framePermitted) {
-    throw notAllowed('The "publickey-credentials-create" feature is not enabled in this document.');
-  }
+  checkFramePolicy(caller, ctx.framePermitted, 'publickey-credentials-create');
   const userId = fromB64u(options.user.id);
   // §5.4.3: user.id is at most 64 bytes. An empty one is accepted: Chromium 156 and Firefox 153 both
   // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
   if (userId.length > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId.length}.`);
-  const origin = parseCallerOrigin(caller.origin);
-  const rpId = shim ? resolveRpId(origin, options.rp.id) : (options.rp.id ?? origin.host);
+  const { origin, rpId } = callerScope(caller, options.rp.id);
   const alg = chooseAlgorithm(options.pubKeyCredParams);
   const userVerification = options.authenticatorSelection?.userVerification ?? 'preferred';
 

@@ -5,7 +5,7 @@ import { encode as b64u, decode as fromB64u, isBase64url } from './base64url.ts'
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
 import { WebAuthnError, notAllowed } from './errors.ts';
-import { parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { callerScope, checkFramePolicy } from './client.ts';
 import { parseRequestOptions } from './schema.ts';
 import { evaluatePrf } from './prf.ts';
 import { authFlags, rpIdHash, type CeremonyDeps, type Outcome } from './authenticator.ts';
@@ -20,12 +20,8 @@ export interface GetContext {
 export async function getAssertion(input: unknown, ctx: GetContext, deps: CeremonyDeps): Promise<Outcome<AuthenticationResponseJSON>> {
   const options = parseRequestOptions(input);
   const { caller } = ctx;
-  const shim = caller.door === 'shim';
-  if (shim && !caller.sameOriginWithAncestors && !ctx.framePermitted) {
-    throw notAllowed('The "publickey-credentials-get" feature is not enabled in this document.');
-  }
-  const origin = parseCallerOrigin(caller.origin);
-  const rpId = shim ? resolveRpId(origin, options.rpId) : (options.rpId ?? origin.host);
+  checkFramePolicy(caller, ctx.framePermitted, 'publickey-credentials-get');
+  const { origin, rpId } = callerScope(caller, options.rpId);
   const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
 
   // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with

@@ -53,12 +53,16 @@ export interface ClientExtensionOutputsJSON {
   prf?: { enabled?: boolean; results?: { first: Base64URLString; second?: Base64URLString } };
 }
 
-export interface RegistrationResponseJSON {
+/** §5.1 PublicKeyCredential's toJSON(): the members both ceremonies share. */
+interface PublicKeyCredentialJSON {
   id: Base64URLString;
   rawId: Base64URLString;
   type: 'public-key';
   authenticatorAttachment: 'platform' | 'cross-platform';
   clientExtensionResults: ClientExtensionOutputsJSON;
+}
+
+export interface RegistrationResponseJSON extends PublicKeyCredentialJSON {
   response: {
     clientDataJSON: Base64URLString;
     attestationObject: Base64URLString;
@@ -69,12 +73,7 @@ export interface RegistrationResponseJSON {
   };
 }
 
-export interface AuthenticationResponseJSON {
-  id: Base64URLString;
-  rawId: Base64URLString;
-  type: 'public-key';
-  authenticatorAttachment: 'platform' | 'cross-platform';
-  clientExtensionResults: ClientExtensionOutputsJSON;
+export interface AuthenticationResponseJSON extends PublicKeyCredentialJSON {
   response: {
     clientDataJSON: Base64URLString;
     authenticatorData: Base64URLString;
