@@ -57,7 +57,7 @@ describe('PublicKeyCredentialCreationOptions', () => {
   });
 
   it.each([['rp', 'name'], ['user', 'id'], ['user', 'name'], ['user', 'displayName']])('a missing %s.%s is a TypeError', (outer, inner) => {
-    const o = creation() as Record<string, Record<string, unknown>>;
+    const o = creation() as unknown as Record<string, Record<string, unknown>>;
     delete o[outer]![inner];
     expect(() => convertCreationOptions(o)).toThrow(TypeError);
   });
