@@ -23,6 +23,17 @@ export const UV_GRACE_MS = 5 * 60_000;
 
 const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => ((y.lastUsedAt ?? y.createdAt) > (x.lastUsedAt ?? x.createdAt) ? y : x));
 
+/** The RP ID to show before the ceremony has checked it: the requested one, or the origin's host. */
+function rpIdGuess(kind: 'create' | 'get', o: { rp?: { id?: unknown }; rpId?: unknown }, origin: string): string {
+  const requested = kind === 'create' ? o.rp?.id : o.rpId;
+  if (requested !== undefined) return String(requested);
+  try {
+    return new URL(origin).hostname;
+  } catch {
+    return origin; // parseCallerOrigin reports it
+  }
+}
+
 export function createCeremonyService(deps: {
   vault: Vault;
   windows: ConsentWindows;
@@ -39,17 +50,10 @@ export function createCeremonyService(deps: {
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const onCancel = () => abort.abort();
     signal.addEventListener('abort', onCancel, { once: true });
-    let host = '';
-    try {
-      host = new URL(caller.origin).hostname;
-    } catch {
-      /* parseCallerOrigin reports it below */
-    }
-    const rpGuess = String((kind === 'create' ? o.rp?.id : o.rpId) ?? host);
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
     // list) is made only once the person is needed: auto-approve on an unlocked vault never needs it.
     let opened: ReturnType<ConsentWindows['session']> | undefined;
-    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId: rpGuess, locked: !deps.vault.isUnlocked() }, abort.signal));
+    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId: rpIdGuess(kind, o, caller.origin), locked: !deps.vault.isUnlocked() }, abort.signal));
     try {
       if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session().waitForUnlock();
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;

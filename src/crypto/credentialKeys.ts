@@ -3,6 +3,7 @@
 // RFC 8230). Private keys are kept as PKCS#8 (RFC 5208), the form CXF and other managers exchange.
 // ES256 and RS256 sign with WebCrypto (5x faster than JS here); Ed25519 with @noble/curves.
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { decode } from '../webauthn/base64url.ts';
 import { ALG, type Alg, type PublicKey } from '../webauthn/cose.ts';
 
 const subtle = globalThis.crypto.subtle;
@@ -38,7 +39,6 @@ export async function generateCredentialKey(alg: Alg): Promise<GeneratedKey> {
       const pair = (await subtle.generateKey({ ...RSA, modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) }, true, ['sign', 'verify'])) as CryptoKeyPair;
       const jwk = await subtle.exportKey('jwk', pair.publicKey);
       const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey));
-      const { decode } = await import('../webauthn/base64url.ts');
       return { alg, pkcs8, publicKey: { alg, n: decode(jwk.n!), e: decode(jwk.e!) } };
     }
   }

@@ -6,6 +6,14 @@ import { type CborValue, encode } from './cbor.ts';
 import { ALG, type PublicKey, decodeCoseKey, encodeCoseKey, spki } from './cose.ts';
 
 const subtle = globalThis.crypto.subtle;
+
+/** A fresh RSASSA-PKCS1-v1_5 2048-bit pair from WebCrypto, the independent reference for RSA SPKI. */
+const rsaKeyPair = async (): Promise<CryptoKeyPair> =>
+  (await subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair;
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -73,22 +81,14 @@ describe('WebAuthn §5.2.1.1 getPublicKey(): SubjectPublicKeyInfo (RFC 5280 §4.
   });
 
   it('Spec: RSA SPKI equals WebCrypto’s export of a generated 2048-bit key', async () => {
-    const pair = (await subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
+    const pair = await rsaKeyPair();
     const jwk = await subtle.exportKey('jwk', pair.publicKey);
     const expected = new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
     expect(toHex(spki({ alg: ALG.RS256, n: b64uDecode(jwk.n!), e: b64uDecode(jwk.e!) }))).toBe(toHex(expected));
   });
 
   it('RSA SPKI: a modulus given with a leading zero byte encodes as the minimal DER INTEGER', async () => {
-    const pair = (await subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
+    const pair = await rsaKeyPair();
     const jwk = await subtle.exportKey('jwk', pair.publicKey);
     const n = b64uDecode(jwk.n!);
     const padded = Uint8Array.from([0, ...n]);

@@ -15,8 +15,8 @@ export interface CreateContext {
   caller: Caller;
   /** The frame's permissions policy allows publickey-credentials-create (asked only for cross-origin frames). */
   framePermitted: boolean;
-  /** Whether this authenticator may set UV without asking (configure({userVerified})) for auto-approval. */
   signal: AbortSignal;
+  /** BS (§6.1): whether the new passkey is backed up from the start (sync on). */
   backedUp: boolean;
 }
 
