@@ -24,6 +24,11 @@ export function idbVaultStorage(name = 'keyport'): VaultStorage {
     putMeta: async (meta: VaultMeta) => void (await (await open()).put('meta', meta, 'vault')),
     listRecords: async () => (await open()).getAll('records'),
     putRecord: async (r) => void (await (await open()).put('records', r)),
+    async writeRecords(put, remove) {
+      const tx = (await open()).transaction('records', 'readwrite');
+      // One transaction: if any write fails (quota, a closed database) the whole import is rolled back.
+      await Promise.all([...put.map((r) => tx.store.put(r)), ...remove.map((id) => tx.store.delete(id)), tx.done]);
+    },
     deleteRecord: async (id) => (await open()).delete('records', id),
   };
 }

@@ -31,6 +31,7 @@ const PasskeyJSON = v.object({
   backedUp: v.boolean(),
   createdAt: v.number(),
   lastUsedAt: v.optional(v.number()),
+  signCount: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff))),
   pkcs8: b64,
   publicKeyCose: b64,
   prfSecret: b64,

@@ -7,6 +7,8 @@ import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } f
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator.ts';
 import { type NewVault, type VaultMeta, VaultMetaSchema, createVaultKeys, unlockWithPassword, unlockWithRecoveryCode } from './keys.ts';
+import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
+import type { PortablePasskey } from '../formats/types.ts';
 import { type Passkey, RecordError, type StoredRecord, newRecordId, openPasskey, sealPasskey } from './record.ts';
 
 export interface VaultStorage {
@@ -14,7 +16,17 @@ export interface VaultStorage {
   putMeta(meta: VaultMeta): Promise<void>;
   listRecords(): Promise<StoredRecord[]>;
   putRecord(record: StoredRecord): Promise<void>;
+  /** Several records in one transaction: all are written or none (an import, a clear). */
+  writeRecords(put: StoredRecord[], remove: string[]): Promise<void>;
   deleteRecord(id: string): Promise<void>;
+}
+
+/** What an import would do, before anything is written: metadata only. */
+export interface ImportPlan {
+  add: PortablePasskey[];
+  duplicates: PortablePasskey[];
+  /** A credential id that another site's passkey here already uses: refused, never overwritten. */
+  conflicts: PortablePasskey[];
 }
 
 /** Where the unlocked vault key waits across a service-worker restart (storage.session); cleared on lock. */
@@ -112,6 +124,18 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     await deps.storage.putRecord(await sealPasskey(unlocked().key, e.recordId, e.passkey));
   }
 
+  /** Coalesces: a burst of sign-ins writes the record once, after the answer has gone out. */
+  function writeSoon(credentialId: string, e: Entry): void {
+    if (pendingTouch.has(credentialId)) return;
+    pendingTouch.set(
+      credentialId,
+      setTimeout(() => {
+        pendingTouch.delete(credentialId);
+        if (state?.entries.get(credentialId) === e) write(e).catch(() => {});
+      }, deps.touchDelayMs ?? 1000),
+    );
+  }
+
   function meta_(p: Passkey): CredentialMeta {
     const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, ...m } = p;
     return m;
@@ -137,15 +161,12 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     touch(credentialId, at) {
       const e = entry(credentialId);
       e.passkey.lastUsedAt = at;
-      // Coalesce: a burst of sign-ins writes the record once, after the answer has gone out.
-      if (pendingTouch.has(credentialId)) return;
-      pendingTouch.set(
-        credentialId,
-        setTimeout(() => {
-          pendingTouch.delete(credentialId);
-          if (state?.entries.get(credentialId) === e) write(e).catch(() => {});
-        }, deps.touchDelayMs ?? 1000),
-      );
+      writeSoon(credentialId, e);
+    },
+    setSignCount(credentialId, count) {
+      const e = entry(credentialId);
+      e.passkey.signCount = count;
+      writeSoon(credentialId, e);
     },
     generateKey: (alg: Alg): Promise<GeneratedKey> => generateCredentialKey(alg),
   };
@@ -195,6 +216,82 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     },
     damaged(): { recordId: string; message: string }[] {
       return unlocked().damaged.map((d) => ({ recordId: d.recordId, message: d.message }));
+    },
+    /** Sorts what a file holds into new passkeys, duplicates (same RP ID and credential id) and conflicts. */
+    planImport(items: PortablePasskey[]): ImportPlan {
+      const entries = unlocked().entries;
+      const plan: ImportPlan = { add: [], duplicates: [], conflicts: [] };
+      const seen = new Set<string>();
+      for (const item of items) {
+        const id = b64u(item.credentialId);
+        const here = entries.get(id);
+        if (here) (here.passkey.rpId === item.rpId ? plan.duplicates : plan.conflicts).push(item);
+        else if (seen.has(id)) plan.duplicates.push(item);
+        else {
+          seen.add(id);
+          plan.add.push(item);
+        }
+      }
+      return plan;
+    },
+    /** Adds the plan's new passkeys in one transaction (rule 4): all of them, or none and an error. */
+    async importPasskeys(plan: ImportPlan, opts: { backedUp: boolean }): Promise<CredentialMeta[]> {
+      const s = unlocked();
+      const fresh: Entry[] = plan.add
+        .filter((p) => !s.entries.has(b64u(p.credentialId)))
+        .map((p) => ({
+          recordId: newRecordId(),
+          passkey: {
+            credentialId: b64u(p.credentialId),
+            rpId: p.rpId,
+            userHandle: b64u(p.userHandle),
+            userName: p.userName,
+            userDisplayName: p.userDisplayName,
+            alg: p.alg,
+            discoverable: p.discoverable ?? true,
+            backedUp: opts.backedUp,
+            createdAt: p.createdAt ?? deps.now(),
+            ...(p.lastUsedAt !== undefined ? { lastUsedAt: p.lastUsedAt } : {}),
+            ...(p.signCount !== undefined ? { signCount: p.signCount } : {}),
+            pkcs8: p.pkcs8.slice(),
+            publicKeyCose: p.publicKeyCose.slice(),
+            // A manager that did not carry the PRF secret: a new one (the site's PRF outputs change).
+            prfSecret: p.prfSecret?.slice() ?? globalThis.crypto.getRandomValues(new Uint8Array(32)),
+          },
+        }));
+      const sealed = await Promise.all(fresh.map((e) => sealPasskey(s.key, e.recordId, e.passkey)));
+      await deps.storage.writeRecords(sealed, []);
+      for (const e of fresh) s.entries.set(e.passkey.credentialId, e);
+      return fresh.map((e) => meta_(e.passkey));
+    },
+    /** Copies of passkeys with their keys, for an export the person asked for. Stays in the background (rule 3). */
+    exportPasskeys(credentialIds?: readonly string[]): PortablePasskey[] {
+      const s = unlocked();
+      const chosen = credentialIds ? credentialIds.map((id) => entry(id)) : [...s.entries.values()];
+      return chosen.map(({ passkey: p }) => ({
+        credentialId: fromB64u(p.credentialId),
+        rpId: p.rpId,
+        userHandle: fromB64u(p.userHandle),
+        userName: p.userName,
+        userDisplayName: p.userDisplayName,
+        pkcs8: p.pkcs8.slice(),
+        alg: p.alg,
+        publicKeyCose: p.publicKeyCose.slice(),
+        prfSecret: p.prfSecret.slice(),
+        createdAt: p.createdAt,
+        ...(p.lastUsedAt !== undefined ? { lastUsedAt: p.lastUsedAt } : {}),
+        ...(p.signCount !== undefined ? { signCount: p.signCount } : {}),
+        discoverable: p.discoverable,
+      }));
+    },
+    /** Removes every passkey in one transaction (the testing fixture's clearCredentials). */
+    async clear(): Promise<number> {
+      const s = unlocked();
+      const all = [...s.entries.values()];
+      await deps.storage.writeRecords([], all.map((e) => e.recordId));
+      s.entries.clear();
+      for (const e of all) e.passkey.pkcs8.fill(0);
+      return all.length;
     },
     async remove(credentialId: string): Promise<boolean> {
       const s = unlocked();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, isBase64url } from './base64url.ts';
+import { decode, decodeAnyBase64, encode, isBase64url } from './base64url.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -76,5 +76,16 @@ describe('strict decoding', () => {
 
   it('accepts the canonical forms', () => {
     for (const s of ['', 'Zg', 'Zm8', 'Zm9v', '-_8', 'AAAA']) expect(isBase64url(s)).toBe(true);
+  });
+});
+
+describe('decodeAnyBase64', () => {
+  it('reads standard and url-safe base64, padded or not', () => {
+    const bytes = Uint8Array.from([0xfb, 0xff, 0xbf, 0x01]);
+    for (const text of ['+/+/AQ==', '+/+/AQ', '-_-_AQ', '-_-_AQ==']) expect(decodeAnyBase64(text)).toEqual(bytes);
+  });
+  it('refuses a mix of alphabets and stray characters', () => {
+    expect(() => decodeAnyBase64('+_')).toThrow(RangeError);
+    expect(() => decodeAnyBase64('AQ=x')).toThrow(RangeError);
   });
 });

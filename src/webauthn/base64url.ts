@@ -54,3 +54,11 @@ export function isBase64url(text: unknown): text is string {
     return false;
   }
 }
+
+/** Base64 as people paste it: standard (RFC 4648 §4) or url-safe, padded or not. Still strict about the rest. */
+export function decodeAnyBase64(text: string): Uint8Array {
+  if (typeof text !== 'string') throw new TypeError(`base64: expected string, got ${typeof text}`);
+  const unpadded = text.replace(/={1,2}$/, '');
+  if (/[+/]/.test(unpadded) && /[-_]/.test(unpadded)) throw new RangeError('base64: mixes the standard and url-safe alphabets');
+  return decode(unpadded.replace(/\+/g, '-').replace(/\//g, '_'));
+}

@@ -35,6 +35,10 @@ import {
  * @property {number} port
  * @property {string} rpID
  * @property {Map<string, User>} users  live in-memory store, for assertions
+ * @property {(c: {userName: string, userId?: Uint8Array, credentialId: string, publicKey: Uint8Array,
+ *            counter?: number}) => void} seedCredential
+ *           a passkey the user registered earlier elsewhere (another manager): credentialId base64url,
+ *           publicKey a COSE_Key
  * @property {() => Promise<void>} close
  */
 
@@ -232,6 +236,11 @@ export async function startRelyingParty({
     port: actualPort,
     rpID,
     users,
+    seedCredential({ userName, userId, credentialId, publicKey, counter = 0 }) {
+      const user = getUser(userName);
+      if (userId) user.id = userId;
+      user.credentials.push({ id: credentialId, publicKey, counter, transports: ['internal', 'hybrid'] });
+    },
     close: () => new Promise((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());

@@ -51,6 +51,10 @@ export class MemoryStore implements CredentialStore {
     this.get(credentialId).lastUsedAt = at;
   }
 
+  setSignCount(credentialId: string, count: number): void {
+    this.get(credentialId).signCount = count;
+  }
+
   async generateKey(alg: Alg): Promise<GeneratedKey> {
     const key = await generateCredentialKey(alg);
     this.generated.push(key);
