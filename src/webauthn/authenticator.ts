@@ -80,13 +80,13 @@ export type SignCounterMode =
   /** This value in every answer, a frozen counter (lets an RP's clone detection be tested). */
   | { mode: 'fixed'; value: number };
 
-/** How the authenticator answers user verification (§6.2.3). */
+/** How the authenticator answers user verification (the UV flag, §6.1). */
 export type UserVerificationMode =
   /** UV = 1 exactly when the person proved the master password for this ceremony (DESIGN.md). */
   | 'person'
   /** UV = 1 always: an authenticator that verifies by itself. */
   | 'on'
-  /** An authenticator without user verification: UV = 0, and a request that requires it fails (§5.1.3 / §5.1.4 skip it). */
+  /** An authenticator without user verification: UV = 0, and a request that requires it fails (see checkCanVerify). */
   | 'off'
   /** Deviation on purpose: UP = 1, UV = 0 even when the RP required UV, so that the RP's rejection can be tested. */
   | 'up-only';
@@ -175,6 +175,14 @@ export function signCountFor(counter: SignCounterMode, stored: number | undefine
 }
 
 export const rpIdHash = (rpId: string): Uint8Array => sha256(new TextEncoder().encode(rpId));
+
+/** What assertion (§6.3.3 step 11) and packed attestation (§8.2) signatures sign: authenticatorData || SHA-256(clientDataJSON). */
+export function signedData(authData: Uint8Array, clientDataJSON: Uint8Array): Uint8Array {
+  const out = new Uint8Array(authData.length + 32);
+  out.set(authData);
+  out.set(sha256(clientDataJSON), authData.length);
+  return out;
+}
 
 /** §5.1.3 step / §5.4.4: the lifetime timer; browsers clamp to a sensible range. Chromium: 10 s .. 10 min, default 5 min. */
 export function effectiveTimeout(timeout: number | undefined): number {

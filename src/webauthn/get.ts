@@ -1,6 +1,5 @@
 // WebAuthn L3 §5.1.4 Use an Existing Credential (the client's [[DiscoverFromExternalSource]]) and
 // §6.3.3 authenticatorGetAssertion.
-import { sha256 } from '@noble/hashes/sha2.js';
 import { encode as b64u, decode as fromB64u, isBase64url } from './base64url.ts';
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
@@ -8,7 +7,7 @@ import { WebAuthnError, notAllowed } from './errors.ts';
 import { callerScope, checkFramePolicy } from './client.ts';
 import { parseRequestOptions } from './schema.ts';
 import { evaluatePrf } from './prf.ts';
-import { authFlags, rpIdHash, type CeremonyDeps, type Outcome } from './authenticator.ts';
+import { type CeremonyDeps, KEYPORT_PROFILE, type Outcome, authFlags, checkCanVerify, rpIdHash, signCountFor, signedData, userVerified } from './authenticator.ts';
 import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON } from './types.ts';
 
 export interface GetContext {
@@ -39,19 +38,24 @@ export async function getAssertion(input: unknown, ctx: GetContext, deps: Ceremo
     }
   }
 
+  const profile = deps.profile ?? KEYPORT_PROFILE;
+  const userVerification = options.userVerification ?? 'preferred';
+  checkCanVerify(profile, userVerification);
+
   // §6.3.3 step 6–7: the credentials this RP may use here.
   const all = deps.store.list(rpId);
   const candidates = allow.length > 0 ? all.filter((c) => allow.some((d) => d.id === c.credentialId)) : all.filter((c) => c.discoverable);
   if (candidates.length === 0) return { kind: 'fallback' };
 
-  const userVerification = options.userVerification ?? 'preferred';
   const decision = await deps.consent.pickCredential({ origin: origin.origin, rpId, accounts: candidates, userVerification }, ctx.signal);
   if (decision.action === 'fallback') return { kind: 'fallback' };
   const chosen = candidates.find((c) => c.credentialId === decision.credentialId);
   if (!chosen) throw notAllowed('The chosen credential is not one of those offered.');
-  if (userVerification === 'required' && !decision.uv) throw notAllowed('User verification was required and could not be performed.');
+  const uv = userVerified(profile, userVerification, decision.uv);
 
-  const authData = encodeAuthData({ rpIdHash: rpIdHash(rpId), flags: authFlags(decision.uv, chosen.backedUp), signCount: 0 });
+  // §6.3.3 step 9: the signature counter, incremented by a counting authenticator (§6.1.1).
+  const counter = signCountFor(profile.counter, chosen.signCount, false);
+  const authData = encodeAuthData({ rpIdHash: rpIdHash(rpId), flags: authFlags(profile, uv, chosen.backedUp), signCount: counter.signCount });
   const clientDataJSON = serializeClientData({
     type: 'webauthn.get',
     challenge: fromB64u(options.challenge),
@@ -60,11 +64,9 @@ export async function getAssertion(input: unknown, ctx: GetContext, deps: Ceremo
     topOrigin: caller.topOrigin,
   });
   // §6.3.3 step 11: sign authenticatorData || hash(clientDataJSON).
-  const toSign = new Uint8Array(authData.length + 32);
-  toSign.set(authData);
-  toSign.set(sha256(clientDataJSON), authData.length);
-  const signature = await deps.store.sign(chosen.credentialId, toSign);
+  const signature = await deps.store.sign(chosen.credentialId, signedData(authData, clientDataJSON));
   deps.store.touch(chosen.credentialId, deps.now());
+  if (counter.remember) deps.store.setSignCount(chosen.credentialId, counter.signCount);
 
   const extensionResults: ClientExtensionOutputsJSON = {};
   const values = prf?.evalByCredential?.[chosen.credentialId] ?? prf?.eval;

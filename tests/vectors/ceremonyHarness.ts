@@ -2,6 +2,7 @@
 // signs with src/crypto/credentialKeys.ts, and a scripted Consent that records what it was asked.
 import { type GeneratedKey, generateCredentialKey, importSigner } from '../../src/crypto/credentialKeys.ts';
 import type {
+  AuthenticatorProfile,
   CeremonyDeps,
   Consent,
   CreateRequestInfo,
@@ -112,10 +113,11 @@ export class ScriptedConsent implements Consent {
   }
 }
 
-export function harness(): { store: MemoryStore; consent: ScriptedConsent; deps: CeremonyDeps } {
+/** A store, a person and the deps that join them; `profile` is developer mode's authenticator (absent: Keyport's own). */
+export function harness(profile?: AuthenticatorProfile): { store: MemoryStore; consent: ScriptedConsent; deps: CeremonyDeps } {
   const store = new MemoryStore();
   const consent = new ScriptedConsent();
-  return { store, consent, deps: { store, consent, now: () => NOW } };
+  return { store, consent, deps: { store, consent, now: () => NOW, ...(profile ? { profile } : {}) } };
 }
 
 /** Awaits a rejection and returns it, failing if the promise resolves. */
