@@ -11,6 +11,7 @@ export default defineConfig({
     permissions: [
       'storage',
       'alarms',
+      'downloads',
       ...(browser === 'firefox' ? [] : ['webAuthenticationProxy']),
     ],
     host_permissions: ['<all_urls>'],

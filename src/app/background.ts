@@ -5,9 +5,14 @@ import { createVault } from '../vault/vault.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
 import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
+import { encode as b64u } from '../webauthn/base64url.ts';
+import { type TestCredentialInput, addTestCredential } from './automation.ts';
+import { saveToDownloads } from '../adapters/download.ts';
 import { createConsentWindows } from './consent.ts';
+import { type ExportRequest, createTransferService } from './transfer.ts';
+import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
-import { CeremonyRequest, FramePolicyAnswer, RuntimeMessage, type StatusView } from './messages.ts';
+import { CeremonyRequest, FramePolicyAnswer, type Result, RuntimeMessage, type StatusView } from './messages.ts';
 import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
 
@@ -57,6 +62,8 @@ export function startBackground(): void {
     backedUp: () => false, // BS = 1 once sync or a backup holds the passkey (the sync issue)
     now: Date.now,
   });
+
+  const transfer = createTransferService({ vault, backedUp: () => false, now: Date.now });
 
   // ---- Chromium's proxy door ----
   const api = proxyApi();
@@ -174,9 +181,30 @@ export function startBackground(): void {
           return unlock(m.password);
         case 'lock':
           return automation.lock();
+        case 'import:preview':
+          return attempt(() => transfer.preview(m));
+        case 'import:commit':
+          return attempt(() => transfer.commit(m.id));
+        case 'import:cancel':
+          return transfer.cancel(m.id);
+        case 'export':
+          return attempt(async () => {
+            const file = await transfer.exportDocument(m);
+            await saveToDownloads(file.filename, file.text);
+            return { filename: file.filename, count: file.count, skipped: file.skipped, encrypted: file.encrypted };
+          });
       }
     })();
   });
+
+  /** A UI request's answer: the value, or the error as the sentence the person will read. */
+  async function attempt<T>(f: () => Promise<T>): Promise<Result<T>> {
+    try {
+      return { ok: true, value: await f() };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message || String(e) };
+    }
+  }
 
   async function unlock(password: string): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
@@ -235,15 +263,51 @@ export function startBackground(): void {
       if (s.autoLockMinutes !== undefined) await browser.storage.local.set({ [AUTOLOCK_KEY]: Math.max(1, Number(s.autoLockMinutes)) });
       return settings;
     },
-    async getCredentials() {
+    /** Metadata of every passkey; `includePrivateKeys: true` adds each PKCS#8 key (base64url), for a developer who asks on purpose. */
+    async getCredentials(opts: { includePrivateKeys?: boolean } = {}) {
       await ready;
-      return vault.all().map(({ credentialId, rpId, userName, userHandle, createdAt, lastUsedAt }) => ({ id: credentialId, rpId, userName, userHandle, createdAt, lastUsedAt }));
+      const keys = opts.includePrivateKeys ? new Map(vault.exportPasskeys().map((p) => [b64u(p.credentialId), b64u(p.pkcs8)])) : undefined;
+      return vault.all().map((c) => ({
+        id: c.credentialId,
+        rpId: c.rpId,
+        userName: c.userName,
+        userDisplayName: c.userDisplayName,
+        userHandle: c.userHandle,
+        alg: c.alg,
+        isResidentCredential: c.discoverable,
+        backedUp: c.backedUp,
+        signCount: c.signCount ?? 0,
+        createdAt: c.createdAt,
+        lastUsedAt: c.lastUsedAt,
+        ...(keys ? { privateKey: keys.get(c.credentialId) } : {}),
+      }));
+    },
+    /** A passkey made elsewhere (Chromium's WebAuthn.addCredential shape: base64 credentialId, rpId, PKCS#8 privateKey, userHandle, signCount). */
+    async addCredential(credential: TestCredentialInput): Promise<string> {
+      await ready;
+      return addTestCredential(vault, credential, false);
     },
     async removeCredential(id: string): Promise<boolean> {
       await ready;
       return vault.remove(id);
     },
+    /** Removes every passkey; resolves to how many there were. */
+    async clearCredentials(): Promise<number> {
+      await ready;
+      return vault.clear();
+    },
     status,
+    /** The vault (or the given ids) as a document in a format other managers read. Keys in the clear unless a password is given (Bitwarden). */
+    async exportCredentials(req: ExportRequest): Promise<{ data: string; count: number; skipped: { rpId: string; userName: string; credentialId: string }[] }> {
+      await ready;
+      const file = await transfer.exportDocument(req);
+      return { data: file.text, count: file.count, skipped: file.skipped };
+    },
+    /** Reads a document, and writes its new passkeys unless dryRun: { preview, result }. */
+    async importCredentials(req: { format: FormatId; data: string; password?: string; dryRun?: boolean }) {
+      await ready;
+      return transfer.importNow(req);
+    },
   };
   (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
 }

@@ -3,6 +3,12 @@
 import * as v from 'valibot';
 import type { FramePolicyAnswer as FramePolicyAnswerShape } from './channels.ts';
 
+export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
+const Format = v.picklist(['cxf', 'bitwarden', 'keepassxc']);
+
+/** The answer to any UI request that can fail: the value, or a sentence for the person. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
   options: v.unknown(),
@@ -35,6 +41,20 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('setup'), password: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
   v.object({ type: v.literal('unlock'), password: v.pipe(v.string(), v.maxLength(4096)) }),
   v.object({ type: v.literal('lock') }),
+  v.object({
+    type: v.literal('import:preview'),
+    format: Format,
+    data: v.pipe(v.string(), v.maxLength(MAX_IMPORT_CHARS, 'The file is larger than 64 MiB.')),
+    password: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  }),
+  v.object({ type: v.literal('import:commit'), id: v.string() }),
+  v.object({ type: v.literal('import:cancel'), id: v.string() }),
+  v.object({
+    type: v.literal('export'),
+    format: Format,
+    password: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    ids: v.optional(v.array(v.pipe(v.string(), v.maxLength(2048)))),
+  }),
 ]);
 export type RuntimeMessage = v.InferOutput<typeof RuntimeMessage>;
 

@@ -41,7 +41,28 @@ export interface ParsedDocument {
   preserved?: unknown;
 }
 
+/** Why a whole file was refused, for a UI that reacts differently (asks for a password, offers another format). */
+export type FormatErrorCode =
+  | 'not-this-format'
+  | 'unsupported-version'
+  | 'password-required'
+  | 'wrong-password'
+  | 'tampered'
+  | 'too-large'
+  | 'malformed'
+  | 'cannot-export';
+
 /** The whole file is unusable (not the format, wrong password, tampered): nothing in it is imported. */
 export class FormatError extends Error {
   override name = 'FormatError';
+  constructor(
+    message: string,
+    readonly code: FormatErrorCode = 'malformed',
+  ) {
+    super(message);
+  }
 }
+
+/** Why a format leaves a passkey out of an export, for the person. */
+export const formatLimit = (format: FormatId): string =>
+  format === 'bitwarden' ? "Bitwarden's format holds only ECDSA P-256 (ES256) passkeys." : 'this format cannot hold them.';
