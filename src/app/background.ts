@@ -10,6 +10,8 @@ import { type TestCredentialInput, addTestCredential } from './automation.ts';
 import { saveToDownloads } from '../adapters/download.ts';
 import { createConsentWindows } from './consent.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
+import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
+import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
 import { CeremonyRequest, FramePolicyAnswer, type Result, RuntimeMessage, type StatusView } from './messages.ts';
@@ -20,6 +22,7 @@ const SETTINGS_KEY = 'keyport:automation';
 const ACTIVITY_KEY = 'keyport:lastActivity';
 const PROOF_KEY = 'keyport:lastPasswordProof';
 const AUTOLOCK_KEY = 'keyport:autoLockMinutes';
+const DEVELOPER_KEY = 'keyport:developer';
 const FALLBACK_WINDOW_MS = 5 * 60_000;
 
 export function startBackground(): void {
@@ -54,7 +57,13 @@ export function startBackground(): void {
     windows.unlocked();
   };
 
+  const developer = createDeveloperMode({
+    load: async () => (await browser.storage.local.get(DEVELOPER_KEY))[DEVELOPER_KEY],
+    save: (settings) => browser.storage.local.set({ [DEVELOPER_KEY]: settings }),
+  });
+
   const run = createCeremonyService({
+    developer,
     vault,
     windows,
     settings: () => settings,
@@ -126,7 +135,7 @@ export function startBackground(): void {
         // null: the frame cannot see its permissions policy (Firefox); ask its embedders (a cross-origin frame only).
         const permitted = frame.framePermitted ?? (caller && !caller.sameOriginWithAncestors ? await embeddersPermit(port.sender!, kind) : false);
         answer = caller
-          ? await run(kind, options, caller, permitted, abort.signal)
+          ? await run(kind, options, caller, permitted, abort.signal, port.sender!.tab?.id)
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
       }
       if (!abort.signal.aborted) port.postMessage(answer);
@@ -187,6 +196,17 @@ export function startBackground(): void {
           return attempt(() => transfer.commit(m.id));
         case 'import:cancel':
           return transfer.cancel(m.id);
+        case 'dev:get':
+          return { settings: developer.settings(), nextError: developer.nextError() ?? null };
+        case 'dev:set':
+          return attempt(() => developer.configure(m.settings));
+        case 'dev:next-error':
+          developer.setNextError(m.error ?? undefined);
+          return true;
+        case 'inspector:list':
+          return developer.ceremonies(await tabFilter(m.tabId));
+        case 'inspector:clear':
+          return developer.clear(await tabFilter(m.tabId));
         case 'export':
           return attempt(async () => {
             const file = await transfer.exportDocument(m);
@@ -196,6 +216,18 @@ export function startBackground(): void {
       }
     })();
   });
+
+  /** A tab's ceremonies: those the shim door tagged with it, and the proxy door's from the tab's origin. */
+  async function tabFilter(tabId: number): Promise<CeremonyFilter> {
+    const url = await browser.tabs.get(tabId).then((t) => t.url, () => undefined);
+    let origin: string | undefined;
+    try {
+      origin = url ? new URL(url).origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    return { tabId, origins: origin ? [origin] : [] };
+  }
 
   /** A UI request's answer: the value, or the error as the sentence the person will read. */
   async function attempt<T>(f: () => Promise<T>): Promise<Result<T>> {
@@ -217,7 +249,7 @@ export function startBackground(): void {
 
   async function status(): Promise<StatusView> {
     const unlocked = vault.isUnlocked();
-    return { setUp: await vault.isSetUp(), unlocked, door, proxyProblem, passkeys: unlocked ? vault.all().length : 0, damaged: unlocked ? vault.damaged().length : 0 };
+    return { setUp: await vault.isSetUp(), unlocked, door, proxyProblem, passkeys: unlocked ? vault.all().length : 0, damaged: unlocked ? vault.damaged().length : 0, developer: developer.settings().enabled };
   }
 
   // ---- auto-lock ----
@@ -297,6 +329,31 @@ export function startBackground(): void {
       return vault.clear();
     },
     status,
+    /**
+     * Developer mode (README: "Developer mode"): a partial change of the settings, merged over the current ones and
+     * validated (TypeError naming each problem). Resolves to the settings now in force.
+     */
+    async configureDeveloper(change: Partial<DevSettingsInput>): Promise<DevSettingsInput> {
+      await developer.ready;
+      return developer.configure({ ...developer.settings(), ...change });
+    },
+    /** The next ceremony ends with this error ('NotAllowedError', 'InvalidStateError', 'timeout'); null clears it. Developer mode only. */
+    async simulateNextError(error: SimulatedError | null): Promise<void> {
+      if (error !== null && !['NotAllowedError', 'InvalidStateError', 'timeout'].includes(error)) throw new TypeError(`simulateNextError: unknown error ${String(error)}`);
+      if (error !== null && !developer.settings().enabled) throw new Error('simulateNextError: turn developer mode on first (configureDeveloper({ enabled: true })).');
+      developer.setNextError(error ?? undefined);
+    },
+    /** Every recorded ceremony, decoded (developer mode records them); `tabId` or `origins` narrow the list. */
+    async ceremonies(filter: CeremonyFilter = {}) {
+      return developer.ceremonies(filter);
+    },
+    /** The newest recorded ceremony, decoded, or null. */
+    async lastCeremony(filter: CeremonyFilter = {}) {
+      return (await developer.ceremonies(filter)).at(-1) ?? null;
+    },
+    async clearCeremonies(): Promise<void> {
+      developer.clear();
+    },
     /** The vault (or the given ids) as a document in a format other managers read. Keys in the clear unless a password is given (Bitwarden). */
     async exportCredentials(req: ExportRequest): Promise<{ data: string; count: number; skipped: { rpId: string; userName: string; credentialId: string }[] }> {
       await ready;

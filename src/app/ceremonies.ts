@@ -6,7 +6,9 @@ import { type Consent, type CredentialMeta, effectiveTimeout } from '../webauthn
 import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
 import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
 import type { Vault } from '../vault/vault.ts';
+import { simulatedAnswer } from '../devtools/settings.ts';
 import type { ConsentWindows } from './consent.ts';
+import type { DeveloperMode } from './developer.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
@@ -41,11 +43,49 @@ export function createCeremonyService(deps: {
   lastPasswordProof: () => number;
   backedUp: () => boolean;
   now: () => number;
+  developer?: DeveloperMode;
 }) {
-  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal): Promise<CeremonyAnswer> {
+  /** One ceremony, as the inspector sees it when developer mode is on. */
+  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number): Promise<CeremonyAnswer> {
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
+    const startedAt = deps.now();
+    const answer = await ceremony(kind, options, caller, framePermitted, signal);
+    const dev = deps.developer;
+    if (dev?.settings().enabled) {
+      const credentialId = answer.type === 'credential' ? answer.credential.id : undefined;
+      dev.record({
+        kind,
+        origin: caller.origin,
+        options,
+        answer: answer.type === 'credential' ? { credential: answer.credential } : answer.type === 'error' ? { error: answer.error } : { fallback: true },
+        startedAt,
+        durationMs: deps.now() - startedAt,
+        ...(kind === 'get' && credentialId ? { publicKeyCose: deps.vault.publicKeyCose(credentialId) } : {}),
+        ...(tabId !== undefined ? { tabId } : {}),
+      });
+    }
+    return answer;
+  };
+
+  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal): Promise<CeremonyAnswer> {
     const o = (options ?? {}) as { timeout?: unknown; rp?: { id?: unknown }; rpId?: unknown; user?: { name?: unknown } };
     const timeoutMs = effectiveTimeout(typeof o.timeout === 'number' ? o.timeout : undefined);
+    const rpId = rpIdGuess(kind, o, caller.origin);
+    const devMode = deps.developer?.modeFor({ origin: caller.origin, rpId });
+    const simulated = devMode && deps.developer?.takeNextError();
+    if (simulated) {
+      const { error, afterTimeout } = simulatedAnswer(simulated);
+      // A simulated timeout waits the ceremony's whole lifetime, as a real one does, unless the page aborts first.
+      if (afterTimeout && !signal.aborted) await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      if (signal.aborted) return { type: 'error', error: new WebAuthnError('AbortError', 'The operation was aborted.').toJSON() };
+      return { type: 'error', error };
+    }
+    const autoApprove = () => deps.settings().autoApprove || !!devMode?.autoApprove;
+    // A profile that fixes UV (on, off, UP only) never asks for the password: the developer chose the answer.
+    const personDecidesUv = !devMode || devMode.profile.userVerification === 'person';
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const onCancel = () => abort.abort();
@@ -53,34 +93,32 @@ export function createCeremonyService(deps: {
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
     // list) is made only once the person is needed: auto-approve on an unlocked vault never needs it.
     let opened: ReturnType<ConsentWindows['session']> | undefined;
-    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId: rpIdGuess(kind, o, caller.origin), locked: !deps.vault.isUnlocked() }, abort.signal));
+    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked() }, abort.signal));
     try {
       if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session().waitForUnlock();
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
       const consent: Consent = {
         async confirmCreate(info) {
-          const s = deps.settings();
-          if (s.autoApprove) return { action: 'approve', uv: s.userVerified };
-          const d = await session().ask({ rpId: info.rpId, userName: info.userName, verify: info.userVerification === 'required' && !uvByWindow() });
+          if (autoApprove()) return { action: 'approve', uv: deps.settings().userVerified };
+          const d = await session().ask({ rpId: info.rpId, userName: info.userName, verify: personDecidesUv && info.userVerification === 'required' && !uvByWindow() });
           return d.action === 'fallback' ? d : { action: 'approve', uv: uvByWindow() };
         },
         async confirmExcluded(info) {
-          if (deps.settings().autoApprove) return;
+          if (autoApprove()) return;
           await session().ask({ rpId: info.rpId, userName: info.userName, excluded: true });
         },
         async pickCredential(info) {
-          const s = deps.settings();
-          if (s.autoApprove) return { action: 'approve', uv: s.userVerified, credentialId: mostRecent(info.accounts).credentialId };
+          if (autoApprove()) return { action: 'approve', uv: deps.settings().userVerified, credentialId: mostRecent(info.accounts).credentialId };
           const d = await session().ask({
             rpId: info.rpId,
-            verify: info.userVerification === 'required' && !uvByWindow(),
+            verify: personDecidesUv && info.userVerification === 'required' && !uvByWindow(),
             accounts: info.accounts.map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
           });
           if (d.action === 'fallback') return d;
           return { action: 'approve', uv: uvByWindow(), credentialId: d.credentialId ?? info.accounts[0]!.credentialId };
         },
       };
-      const ceremonyDeps = { store: deps.vault.store, consent, now: deps.now };
+      const ceremonyDeps = { store: deps.vault.store, consent, now: deps.now, ...(devMode ? { profile: devMode.profile } : {}) };
       const outcome =
         kind === 'create'
           ? await createCredential(options, { caller, framePermitted, signal: abort.signal, backedUp: deps.backedUp() }, ceremonyDeps)
@@ -98,5 +136,5 @@ export function createCeremonyService(deps: {
       // whose window has not got the focus back, which broke "use another device or security key".
       await opened?.close();
     }
-  };
+  }
 }

@@ -2,6 +2,7 @@
 // the background validates every message before acting on it (DESIGN.md rule 6).
 import * as v from 'valibot';
 import type { FramePolicyAnswer as FramePolicyAnswerShape } from './channels.ts';
+import { SimulatedErrorSchema } from '../devtools/settings.ts';
 
 export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
 const Format = v.picklist(['cxf', 'bitwarden', 'keepassxc']);
@@ -49,6 +50,12 @@ export const RuntimeMessage = v.variant('type', [
   }),
   v.object({ type: v.literal('import:commit'), id: v.string() }),
   v.object({ type: v.literal('import:cancel'), id: v.string() }),
+  v.object({ type: v.literal('dev:get') }),
+  // Checked in full by parseDevSettings (each problem named); bounded here.
+  v.object({ type: v.literal('dev:set'), settings: v.record(v.string(), v.unknown()) }),
+  v.object({ type: v.literal('dev:next-error'), error: v.nullable(SimulatedErrorSchema) }),
+  v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
+  v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({
     type: v.literal('export'),
     format: Format,
@@ -82,4 +89,6 @@ export interface StatusView {
   proxyProblem?: string;
   passkeys: number;
   damaged: number;
+  /** Developer mode is on: the popup offers the ceremony inspector. */
+  developer: boolean;
 }

@@ -214,6 +214,10 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     all(): CredentialMeta[] {
       return [...unlocked().entries.values()].map((e) => meta_(e.passkey));
     },
+    /** The COSE public key of a passkey (public data: the inspector checks signatures with it). */
+    publicKeyCose(credentialId: string): Uint8Array | undefined {
+      return state?.entries.get(credentialId)?.passkey.publicKeyCose.slice();
+    },
     damaged(): { recordId: string; message: string }[] {
       return unlocked().damaged.map((d) => ({ recordId: d.recordId, message: d.message }));
     },

@@ -1,0 +1,83 @@
+// Developer mode's state in the background (issue 6): the settings (kept in storage.local), the one-shot
+// simulated error, and the ceremony log the inspector reads. The log holds what a page already saw
+// (options and answers), never a private key, only in memory, and only while developer mode is on.
+import { type CeremonyInput, type CeremonyRecord, inspectCeremony } from '../devtools/inspect.ts';
+import { DEFAULT_DEV_SETTINGS, type DevMode, type DevSettings, type SimulatedError, devModeFor, parseDevSettings } from '../devtools/settings.ts';
+
+/** One ceremony as it happened, decoded only when someone looks. */
+export interface LoggedCeremony extends CeremonyInput {
+  seq: number;
+  /** The tab, when the door knows it (the shim); Chromium's proxy door knows only the origin. */
+  tabId?: number;
+}
+
+export interface CeremonyFilter {
+  tabId?: number;
+  /** Ceremonies of these origins count for the tab too (proxy door: no tab id). */
+  origins?: string[];
+}
+
+export const LOG_SIZE = 200;
+
+export function createDeveloperMode(deps: { load: () => Promise<unknown>; save: (s: DevSettings) => Promise<void> }) {
+  let settings: DevSettings = DEFAULT_DEV_SETTINGS;
+  let nextError: SimulatedError | undefined;
+  let seq = 0;
+  const log: LoggedCeremony[] = [];
+  const ready = deps
+    .load()
+    .then((raw) => {
+      if (raw !== undefined) settings = parseDevSettings(raw);
+    })
+    .catch(() => {
+      // Settings that no longer parse (an older version's shape) fall back to the defaults.
+      settings = DEFAULT_DEV_SETTINGS;
+    });
+
+  function matches(e: LoggedCeremony, f: CeremonyFilter): boolean {
+    if (f.tabId === undefined && !f.origins) return true;
+    if (f.tabId !== undefined && e.tabId === f.tabId) return true;
+    return e.tabId === undefined && !!f.origins?.includes(e.origin);
+  }
+
+  return {
+    ready,
+    settings: () => settings,
+    /** Replaces the settings with a validated copy (TypeError naming each problem otherwise). */
+    async configure(input: unknown): Promise<DevSettings> {
+      await ready;
+      const next = parseDevSettings(input);
+      await deps.save(next);
+      settings = next;
+      if (!next.enabled) nextError = undefined;
+      return settings;
+    },
+    modeFor: (scope: { origin: string; rpId: string }): DevMode | undefined => devModeFor(settings, scope),
+    setNextError(e: SimulatedError | undefined): void {
+      nextError = e;
+    },
+    nextError: () => nextError,
+    /** The simulated error for this ceremony, used up (developer mode only). */
+    takeNextError(): SimulatedError | undefined {
+      if (!settings.enabled) return undefined;
+      const e = nextError;
+      nextError = undefined;
+      return e;
+    },
+    record(entry: Omit<LoggedCeremony, 'seq'>): void {
+      if (!settings.enabled) return;
+      log.push({ ...entry, seq: ++seq });
+      if (log.length > LOG_SIZE) log.splice(0, log.length - LOG_SIZE);
+    },
+    /** Decoded ceremonies, newest last. */
+    async ceremonies(filter: CeremonyFilter = {}): Promise<(CeremonyRecord & { seq: number; tabId?: number })[]> {
+      const chosen = log.filter((e) => matches(e, filter));
+      return Promise.all(chosen.map(async ({ seq: n, tabId, ...input }) => ({ ...(await inspectCeremony(input)), seq: n, ...(tabId !== undefined ? { tabId } : {}) })));
+    },
+    clear(filter: CeremonyFilter = {}): void {
+      for (let i = log.length - 1; i >= 0; i--) if (matches(log[i]!, filter)) log.splice(i, 1);
+    },
+  };
+}
+
+export type DeveloperMode = ReturnType<typeof createDeveloperMode>;
