@@ -9,13 +9,22 @@ import { deriveFromRecovery, generateRecoveryCode, parseRecoveryCode } from '../
 
 const PASSWORD_AAD = 'keyport/vault-key/password/v1';
 const RECOVERY_AAD = 'keyport/vault-key/recovery/v1';
+const SYNC_AAD = 'keyport/sync-identity/v1';
 
 export interface VaultMeta {
   version: 1;
   kdf: { algorithm: 'argon2id'; salt: string; m: number; t: number; p: number };
   passwordWrap: { iv: string; ct: string };
   recoveryWrap: { iv: string; ct: string };
+  /** The sync identity ({vaultId, token}, from the recovery code), sealed under the vault key. */
+  syncIdentity?: { iv: string; ct: string };
   createdAt: number;
+}
+
+/** Where a vault lives on a sync server, derived from the recovery code (DESIGN.md, Keys). */
+export interface SyncIdentity {
+  vaultId: string;
+  token: string;
 }
 
 const SealedJSON = v.object({ iv: v.string(), ct: v.string() });
@@ -24,13 +33,14 @@ export const VaultMetaSchema = v.object({
   kdf: v.object({ algorithm: v.literal('argon2id'), salt: v.string(), m: v.number(), t: v.number(), p: v.number() }),
   passwordWrap: SealedJSON,
   recoveryWrap: SealedJSON,
+  syncIdentity: v.optional(SealedJSON),
   createdAt: v.number(),
 });
 
 export class WrongPasswordError extends Error {
   override name = 'WrongPasswordError';
-  constructor() {
-    super('The master password is not correct.');
+  constructor(message = 'The master password is not correct.') {
+    super(message);
   }
 }
 
@@ -56,6 +66,91 @@ export interface NewVault {
   recoveryCode: string;
 }
 
+/** The sync server's id and token for a recovery code (HKDF labels "lookup" and "token"). */
+export function syncIdentityOf(entropy: Uint8Array): SyncIdentity {
+  return { vaultId: b64u(deriveFromRecovery(entropy, 'lookup')), token: b64u(deriveFromRecovery(entropy, 'token')) };
+}
+
+async function sealIdentity(vaultKey: Uint8Array, id: SyncIdentity) {
+  const k = await importAeadKey(vaultKey);
+  return toJSON(await seal(k, new TextEncoder().encode(JSON.stringify(id)), SYNC_AAD));
+}
+
+export async function openSyncIdentity(meta: VaultMeta, vaultKey: CryptoKey): Promise<SyncIdentity | undefined> {
+  if (!meta.syncIdentity) return undefined;
+  const id = JSON.parse(new TextDecoder().decode(await open(vaultKey, fromJSON(meta.syncIdentity), SYNC_AAD))) as SyncIdentity;
+  return { vaultId: String(id.vaultId), token: String(id.token) };
+}
+
+/** The recovery wrapping as the sync server keeps it: base64url of iv || ciphertext. */
+export function recoveryKeyBlob(meta: VaultMeta): string {
+  return b64u(new Uint8Array([...fromB64u(meta.recoveryWrap.iv), ...fromB64u(meta.recoveryWrap.ct)]));
+}
+
+export function recoveryWrapFromBlob(blob: string): { iv: string; ct: string } {
+  const bytes = fromB64u(blob);
+  if (bytes.length < 12 + 16) throw new TamperedError('the key blob is too short');
+  return { iv: b64u(bytes.slice(0, 12)), ct: b64u(bytes.slice(12)) };
+}
+
+/** A new recovery code for an unlocked vault: a new wrapping, a new sync identity; the old code stops opening anything. */
+export async function rotateRecovery(meta: VaultMeta, vaultKey: Uint8Array): Promise<{ meta: VaultMeta; recoveryCode: string; identity: SyncIdentity }> {
+  const { code, entropy } = generateRecoveryCode();
+  const identity = syncIdentityOf(entropy);
+  const next: VaultMeta = {
+    ...meta,
+    recoveryWrap: await wrap(deriveFromRecovery(entropy, 'wrap'), vaultKey, RECOVERY_AAD),
+    syncIdentity: await sealIdentity(vaultKey, identity),
+  };
+  entropy.fill(0);
+  return { meta: next, recoveryCode: code, identity };
+}
+
+/** The vault key under a new master password (new salt, current KDF strength or stronger). */
+export async function rewrapPassword(
+  meta: VaultMeta,
+  vaultKey: Uint8Array,
+  password: string,
+  opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {},
+): Promise<VaultMeta> {
+  const kdf = newKdfParams({ m: Math.max(meta.kdf.m, opts.kdf?.m ?? 0), t: Math.max(meta.kdf.t, opts.kdf?.t ?? 0), p: opts.kdf?.p ?? meta.kdf.p });
+  const passwordKey = await deriveKey(password, kdf, opts.onProgress);
+  return { ...meta, kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p }, passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD) };
+}
+
+/**
+ * A vault restored from a recovery code on a fresh browser: the recovery wrapping as the server kept it (so the
+ * same code keeps working), a new master password, and the sync identity.
+ */
+export async function restoredVaultKeys(
+  recoveryCode: string,
+  recoveryWrap: { iv: string; ct: string },
+  password: string,
+  opts: { now: number; kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void },
+): Promise<{ meta: VaultMeta; vaultKey: Uint8Array; identity: SyncIdentity }> {
+  const entropy = parseRecoveryCode(recoveryCode);
+  const identity = syncIdentityOf(entropy);
+  let vaultKey: Uint8Array;
+  try {
+    vaultKey = await unwrap(deriveFromRecovery(entropy, 'wrap'), recoveryWrap, RECOVERY_AAD);
+  } catch (e) {
+    if (e instanceof TamperedError) throw new WrongPasswordError('This recovery code does not open this vault.');
+    throw e;
+  } finally {
+    entropy.fill(0);
+  }
+  const kdf = newKdfParams(opts.kdf);
+  const meta: VaultMeta = {
+    version: 1,
+    kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
+    passwordWrap: await wrap(await deriveKey(password, kdf, opts.onProgress), vaultKey, PASSWORD_AAD),
+    recoveryWrap,
+    syncIdentity: await sealIdentity(vaultKey, identity),
+    createdAt: opts.now,
+  };
+  return { meta, vaultKey, identity };
+}
+
 export async function createVaultKeys(
   password: string,
   opts: { kdf?: { m?: number; t?: number; p?: number }; now: number; onProgress?: (f: number) => void },
@@ -69,6 +164,7 @@ export async function createVaultKeys(
     kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
     passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD),
     recoveryWrap: await wrap(deriveFromRecovery(entropy, 'wrap'), vaultKey, RECOVERY_AAD),
+    syncIdentity: await sealIdentity(vaultKey, syncIdentityOf(entropy)),
     createdAt: opts.now,
   };
   entropy.fill(0);
@@ -90,7 +186,7 @@ export async function unlockWithRecoveryCode(meta: VaultMeta, code: string): Pro
   try {
     return await unwrap(deriveFromRecovery(entropy, 'wrap'), meta.recoveryWrap, RECOVERY_AAD);
   } catch (e) {
-    if (e instanceof TamperedError) throw new WrongPasswordError();
+    if (e instanceof TamperedError) throw new WrongPasswordError('This recovery code does not open this vault (was it replaced by a newer one?).');
     throw e;
   } finally {
     entropy.fill(0);

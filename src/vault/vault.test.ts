@@ -159,4 +159,44 @@ describe('vault', () => {
     expect(vault.all()).toHaveLength(0);
     expect(await storage.listRecords()).toHaveLength(0);
   }, 60_000);
+
+  it('a forgotten password is reset with the recovery code; a changed password replaces the old one', async () => {
+    const { vault, recoveryCode } = await newVault();
+    await vault.changePassword('new horse');
+    await vault.lock();
+    await expect(vault.unlock('correct horse')).rejects.toBeInstanceOf(WrongPasswordError);
+    await vault.resetPassword(recoveryCode, 'reset horse');
+    await vault.lock();
+    await vault.unlock('reset horse');
+    expect(vault.all()).toHaveLength(1);
+  }, 120_000);
+
+  it('a rotated recovery code replaces the old one only once committed, with a new sync identity', async () => {
+    const { vault, recoveryCode } = await newVault();
+    const before = await vault.syncIdentity();
+    expect(before?.vaultId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const rotation = await vault.prepareRecoveryRotation();
+    expect(rotation.identity.vaultId).not.toBe(before!.vaultId);
+    await vault.lock();
+    await vault.unlockWithRecoveryCode(recoveryCode); // not committed yet: the old code still works
+    await rotation.commit();
+    await vault.lock();
+    await expect(vault.unlockWithRecoveryCode(recoveryCode)).rejects.toBeInstanceOf(WrongPasswordError);
+    await vault.unlockWithRecoveryCode(rotation.recoveryCode);
+    expect(await vault.syncIdentity()).toEqual(rotation.identity);
+  }, 120_000);
+
+  it('restores on a fresh browser from the recovery wrapping and the code, under a new password, never over a vault', async () => {
+    const { vault, recoveryCode } = await newVault();
+    const header = (await vault.header())!;
+    const fresh = createVault({ storage: idbVaultStorage(`vault-test-${n++}`), session: memorySession(), now: Date.now });
+    await expect(fresh.restore(recoveryCode.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), header.recoveryWrap, 'x')).rejects.toThrow(/typo|checksum/);
+    const identity = await fresh.restore(recoveryCode, header.recoveryWrap, 'fresh horse');
+    expect(identity).toEqual(await vault.syncIdentity());
+    await fresh.lock();
+    await fresh.unlock('fresh horse');
+    await fresh.lock();
+    await fresh.unlockWithRecoveryCode(recoveryCode);
+    await expect(fresh.restore(recoveryCode, header.recoveryWrap, 'again')).rejects.toThrow(/already holds a vault/);
+  }, 120_000);
 });

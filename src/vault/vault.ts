@@ -6,7 +6,19 @@ import { importAeadKey } from '../crypto/aead.ts';
 import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../crypto/credentialKeys.ts';
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator.ts';
-import { type NewVault, type VaultMeta, VaultMetaSchema, createVaultKeys, unlockWithPassword, unlockWithRecoveryCode } from './keys.ts';
+import {
+  type NewVault,
+  type SyncIdentity,
+  type VaultMeta,
+  VaultMetaSchema,
+  createVaultKeys,
+  openSyncIdentity,
+  restoredVaultKeys,
+  rewrapPassword,
+  rotateRecovery,
+  unlockWithPassword,
+  unlockWithRecoveryCode,
+} from './keys.ts';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
 import type { PortablePasskey } from '../formats/types.ts';
 import { type Passkey, RecordError, type StoredRecord, newRecordId, openPasskey, sealPasskey } from './record.ts';
@@ -58,6 +70,8 @@ interface Entry {
 
 interface Unlocked {
   key: CryptoKey;
+  /** The raw vault key, for re-wrapping (new password, new recovery code, backups); wiped on lock. */
+  raw: Uint8Array;
   entries: Map<string, Entry>;
   damaged: RecordError[];
 }
@@ -91,7 +105,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
         damaged.push(e instanceof RecordError ? e : new RecordError(record.id, String(e)));
       }
     }
-    state = { key, entries, damaged };
+    state = { key, raw: rawKey.slice(), entries, damaged };
   }
 
   /** The raw vault key, unwrapped by one of the two wrappings (password or recovery code). */
@@ -208,11 +222,60 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       if (s) for (const id of pendingTouch.keys()) { const e = s.entries.get(id); if (e) await write(e).catch(() => {}); }
       pendingTouch.clear();
       if (s) for (const e of s.entries.values()) { e.passkey.pkcs8.fill(0); e.passkey.prfSecret.fill(0); }
+      s?.raw.fill(0);
       state = undefined;
       await deps.session.clear();
     },
     all(): CredentialMeta[] {
       return [...unlocked().entries.values()].map((e) => meta_(e.passkey));
+    },
+    /** Where this vault lives on a sync server; undefined for a vault made before sync existed (rotate the recovery code). */
+    async syncIdentity(): Promise<SyncIdentity | undefined> {
+      const m = await loadMeta();
+      return m ? openSyncIdentity(m, unlocked().key) : undefined;
+    },
+    /** The vault header as stored (wrapped keys only): the sync service sends its recovery wrapping to the server. */
+    async header(): Promise<VaultMeta | undefined> {
+      return loadMeta();
+    },
+    /** A new master password for the unlocked vault; the recovery code is unchanged. */
+    async changePassword(password: string, onProgress?: (f: number) => void): Promise<void> {
+      const m = await loadMeta();
+      if (!m) throw new VaultNotSetUpError();
+      const next = await rewrapPassword(m, unlocked().raw, password, { onProgress });
+      await deps.storage.putMeta(next);
+      meta = next;
+    },
+    /** A forgotten master password: the recovery code opens the vault, a new password replaces the old one. */
+    async resetPassword(recoveryCode: string, password: string, onProgress?: (f: number) => void): Promise<void> {
+      await adopt(unwrapped((m) => unlockWithRecoveryCode(m, recoveryCode)));
+      await this.changePassword(password, onProgress);
+    },
+    /**
+     * A new recovery code. Returned prepared: `commit()` stores it once the sync server (if any) has moved the vault,
+     * so a failure in between leaves the old code working everywhere.
+     */
+    async prepareRecoveryRotation(): Promise<{ recoveryCode: string; identity: SyncIdentity; commit: () => Promise<void> }> {
+      const m = await loadMeta();
+      if (!m) throw new VaultNotSetUpError();
+      const r = await rotateRecovery(m, unlocked().raw);
+      return {
+        recoveryCode: r.recoveryCode,
+        identity: r.identity,
+        commit: async () => {
+          await deps.storage.putMeta(r.meta);
+          meta = r.meta;
+        },
+      };
+    },
+    /** A fresh browser: the vault from its recovery wrapping (a server or a backup), under a new master password. Refuses to overwrite a vault. */
+    async restore(recoveryCode: string, recoveryWrap: { iv: string; ct: string }, password: string, onProgress?: (f: number) => void): Promise<SyncIdentity> {
+      if (await loadMeta()) throw new Error('Keyport already holds a vault here; a restore would replace it. Nothing was changed.');
+      const r = await restoredVaultKeys(recoveryCode, recoveryWrap, password, { now: deps.now(), onProgress });
+      await deps.storage.putMeta(r.meta);
+      meta = r.meta;
+      await adopt(Promise.resolve(r.vaultKey));
+      return r.identity;
     },
     /** The COSE public key of a passkey (public data: the inspector checks signatures with it). */
     publicKeyCose(credentialId: string): Uint8Array | undefined {
