@@ -1,0 +1,120 @@
+// The sync protocol, shared by the extension's HTTP client and the sync server (src/server). The server
+// stores sealed blobs under opaque ids and learns nothing else (DESIGN.md rule 5): ids are random,
+// the vault id and token come from the recovery code by HKDF, and the server keeps only a hash of the token.
+//
+//   GET    /v1/health                                     -> Health
+//   PUT    /v1/vaults/:vaultId            CreateVault      -> 201 {created: true} | 200 {created: false} (same token) | 409
+//   GET    /v1/vaults/:vaultId/key        (auth)           -> KeyBlobResponse
+//   PUT    /v1/vaults/:vaultId/key        (auth) KeyBlobRequest -> {ok: true}
+//   GET    /v1/vaults/:vaultId/records?since=&limit= (auth) -> PullResponse
+//   POST   /v1/vaults/:vaultId/records    (auth) PushRequest -> PushResponse
+//   POST   /v1/vaults/:vaultId/rotate     (auth) RotateRequest -> {ok: true}; the old id and token stop working
+//   DELETE /v1/vaults/:vaultId            (auth)           -> {ok: true}
+//   POST   /v1/pairings                   PairingStart     -> PairingStarted
+//   POST   /v1/pairings/:code/join        PairingJoin      -> PairingJoined
+//   POST   /v1/pairings/:code/payload     PairingPayload   -> {ok: true}
+//   GET    /v1/pairings/:code?as=initiator|joiner          -> PairingState
+// auth: "Authorization: Bearer <token>". Errors: ErrorBody with an HTTP status (400, 401, 404, 409, 410, 413, 429;
+// 503 from health when the store does not answer). 404: no vault with this id (never created, or deleted: the id
+// may be created again); 410: the id was rotated away (for good). 429 carries Retry-After in seconds: the server
+// counts failed authentications (10 a minute per address and per vault id) and unknown pairing codes (10 a minute
+// per address). Times (expiresAt) are milliseconds since the epoch.
+import * as v from 'valibot';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Limits both sides enforce; the server refuses larger input with 413 or 400. */
+export const LIMITS = {
+  /** A sealed record: a passkey is about 1 KiB (RSA about 3 KiB); settings are small. */
+  blobChars: 64 * 1024,
+  keyBlobChars: 4 * 1024,
+  pushChanges: 500,
+  pullRecords: 1000,
+  /** Whole request body. */
+  bodyBytes: 8 * 1024 * 1024,
+} as const;
+
+const B64U = /^[A-Za-z0-9_-]*$/;
+const b64u = (min: number, max: number) => v.pipe(v.string(), v.minLength(min), v.maxLength(max), v.regex(B64U, 'must be base64url'));
+
+/** HKDF(recovery code, "lookup") as base64url: 32 bytes, 43 characters. */
+export const VaultId = b64u(43, 43);
+/** HKDF(recovery code, "token") as base64url; the server stores SHA-256 of it. */
+export const Token = b64u(43, 43);
+/** A record id: 16 random bytes as base64url (22 characters); the same id on every replica. */
+export const RecordId = b64u(22, 22);
+export const Seq = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+/** An AEAD-sealed record, base64url of iv || ciphertext; opaque to the server. */
+export const Blob = b64u(1, LIMITS.blobChars);
+/** The vault key wrapped under the recovery code (never under the password: the server must not be able to guess at it). */
+export const KeyBlob = b64u(1, LIMITS.keyBlobChars);
+
+export const CreateVault = v.object({ token: Token, key: KeyBlob });
+export const KeyBlobRequest = v.object({ key: KeyBlob });
+export const KeyBlobResponse = v.object({ key: KeyBlob });
+
+export const ServerRecord = v.object({ id: RecordId, seq: Seq, blob: Blob });
+export type ServerRecord = v.InferOutput<typeof ServerRecord>;
+
+export const PullResponse = v.object({
+  records: v.pipe(v.array(ServerRecord), v.maxLength(LIMITS.pullRecords)),
+  /** The highest seq the records reach; pull again from here while `more`. When !more, the vault's own seq. */
+  latest: Seq,
+  more: v.boolean(),
+});
+export type PullResponse = v.InferOutput<typeof PullResponse>;
+
+/** A change based on the version with `baseSeq` (0: the record is new to the server). */
+export const Change = v.object({ id: RecordId, baseSeq: Seq, blob: Blob });
+export type Change = v.InferOutput<typeof Change>;
+
+/**
+ * Changes apply in order, each getting the vault's next seq; the applied ones, the others' conflicts and the
+ * answer kept for retries are one transaction. A change to a record the server does not have applies
+ * whatever its baseSeq. One record twice in a push is 400.
+ */
+export const PushRequest = v.object({
+  /** A retry sends the same requestId and gets the first answer back, nothing applied twice (kept 24 h; the same requestId with other changes is 409). */
+  requestId: v.pipe(v.string(), v.uuid()),
+  changes: v.pipe(v.array(Change), v.minLength(1), v.maxLength(LIMITS.pushChanges)),
+});
+export type PushRequest = v.InferOutput<typeof PushRequest>;
+
+export const PushResponse = v.object({
+  /** Changes written, with their new seq. */
+  applied: v.array(v.object({ id: RecordId, seq: Seq })),
+  /** Changes refused because the server has another version: here it is, to merge and push again. */
+  conflicts: v.array(ServerRecord),
+  latest: Seq,
+});
+export type PushResponse = v.InferOutput<typeof PushResponse>;
+
+export const RotateRequest = v.object({ newVaultId: VaultId, newToken: Token, key: KeyBlob });
+
+// ---- pairing a new browser (key agreement through the server, a short authentication string on both sides) ----
+// The new browser (initiator) starts and shows the code; the approving browser (joiner) joins with it (a code
+// joins once: 409 after) and gets the initiator's key; the initiator polls ?as=initiator for the joiner's key;
+// after both people compared the string, the joiner posts the payload (once, after the join); the initiator's
+// poll then returns it, which completes the pairing (410 from then on). ?as=joiner shows only expiresAt and the
+// join. A code lives 5 minutes; an unknown or expired code is 404. Pairings live in the server's memory.
+/** X25519 public key, 32 bytes as base64url. */
+export const PairingKey = b64u(43, 43);
+/** What the person types on the approving browser: 8 Crockford base32 characters shown as XXXX-XXXX. */
+export const PairingCode = v.pipe(v.string(), v.regex(/^[0-9A-HJKMNP-TV-Z]{8}$/, 'must be 8 characters of a pairing code'));
+export const PairingStart = v.object({ publicKey: PairingKey });
+export const PairingStarted = v.object({ code: PairingCode, expiresAt: v.number() });
+export const PairingJoin = v.object({ publicKey: PairingKey });
+export const PairingJoined = v.object({ publicKey: PairingKey });
+/** Sealed under the agreed key: the vault id, token and vault key, sent only after both people compared the string. */
+export const PairingPayload = v.object({ payload: b64u(1, 8 * 1024) });
+export const PairingState = v.object({
+  joinerPublicKey: v.optional(PairingKey),
+  payload: v.optional(b64u(1, 8 * 1024)),
+  expiresAt: v.number(),
+});
+
+export const Health = v.object({ ok: v.literal(true), protocol: v.number(), store: v.string() });
+
+export const ErrorCode = v.picklist(['BadRequest', 'Unauthorized', 'NotFound', 'Conflict', 'Gone', 'TooLarge', 'RateLimited', 'Internal']);
+export const ErrorBody = v.object({ error: v.object({ code: ErrorCode, message: v.string() }) });
+export type ErrorBody = v.InferOutput<typeof ErrorBody>;
