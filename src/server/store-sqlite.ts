@@ -1,0 +1,189 @@
+// The embedded store: one SQLite file (better-sqlite3) in the data directory, nothing to install or run.
+// WAL journal with synchronous=FULL: a commit is on disk before the server answers. better-sqlite3 is
+// synchronous and this process has one connection, so transactions run one after another through a queue
+// (a transaction's awaits must not let another request's statements into it).
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerRecord } from '../sync/protocol.ts';
+import type { Store, StoredPush, Tx, Vault } from './store.ts';
+
+export const SQLITE_FILE = 'keyport.sqlite';
+
+/** Schema versions, applied in order; PRAGMA user_version says how many ran. Append, never edit. */
+const MIGRATIONS = [
+  `CREATE TABLE vaults (
+     pk INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     token_hash BLOB NOT NULL,
+     key TEXT NOT NULL,
+     seq INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE TABLE records (
+     vault INTEGER NOT NULL REFERENCES vaults (pk) ON DELETE CASCADE,
+     id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     blob TEXT NOT NULL,
+     PRIMARY KEY (vault, id)
+   ) STRICT;
+   CREATE UNIQUE INDEX records_by_seq ON records (vault, seq);
+   CREATE TABLE pushes (
+     vault INTEGER NOT NULL REFERENCES vaults (pk) ON DELETE CASCADE,
+     request_id TEXT NOT NULL,
+     request_hash BLOB NOT NULL,
+     response TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (vault, request_id)
+   ) STRICT;
+   CREATE INDEX pushes_by_time ON pushes (at);
+   CREATE TABLE gone_vaults (id TEXT PRIMARY KEY, at INTEGER NOT NULL) STRICT;`,
+];
+
+interface VaultRow {
+  pk: number;
+  token_hash: Buffer;
+  key: string;
+  seq: number;
+}
+
+function migrate(db: Database.Database) {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) throw new Error(`sqlite store: the database has schema ${version}, newer than this server (${MIGRATIONS.length})`);
+  db.transaction(() => {
+    for (let i = version; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+function isUniqueViolation(error: unknown) {
+  return error instanceof Database.SqliteError && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
+/** Opens (creating when needed) `<dir>/keyport.sqlite`; `dir` ':memory:' keeps everything in memory (tests). */
+export function openSqliteStore(dir: string): Store {
+  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('sqlite store: a data directory is required');
+  let file = ':memory:';
+  if (dir !== ':memory:') {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    file = join(dir, SQLITE_FILE);
+  }
+  const db = new Database(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const q = {
+    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq FROM vaults WHERE id = ?'),
+    isGone: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM gone_vaults WHERE id = ?'),
+    insertVault: db.prepare<[string, Uint8Array, string]>('INSERT INTO vaults (id, token_hash, key) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
+    renameVault: db.prepare<[string, Uint8Array, string, number]>('UPDATE vaults SET id = ?, token_hash = ?, key = ? WHERE pk = ?'),
+    markGone: db.prepare<[string, number]>('INSERT INTO gone_vaults (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+    deleteVault: db.prepare<[number]>('DELETE FROM vaults WHERE pk = ?'),
+    setKey: db.prepare<[string, number]>('UPDATE vaults SET key = ? WHERE pk = ?'),
+    setSeq: db.prepare<[number, number]>('UPDATE vaults SET seq = ? WHERE pk = ?'),
+    records: db.prepare<[number, number, number], ServerRecord>('SELECT id, seq, blob FROM records WHERE vault = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    recordsById: db.prepare<[number, string], ServerRecord>(
+      'SELECT id, seq, blob FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
+    ),
+    putRecord: db.prepare<[number, string, number, string]>(
+      'INSERT INTO records (vault, id, seq, blob) VALUES (?, ?, ?, ?) ON CONFLICT (vault, id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob',
+    ),
+    findPush: db.prepare<[number, string, number], { request_hash: Buffer; response: string }>(
+      'SELECT request_hash, response FROM pushes WHERE vault = ? AND request_id = ? AND at >= ?',
+    ),
+    putPush: db.prepare<[number, string, Uint8Array, string, number]>(
+      `INSERT INTO pushes (vault, request_id, request_hash, response, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (vault, request_id) DO UPDATE SET request_hash = excluded.request_hash, response = excluded.response, at = excluded.at`,
+    ),
+    sweep: db.prepare<[number]>('DELETE FROM pushes WHERE at < ?'),
+  };
+
+  const tx: Tx = {
+    async findVault(id) {
+      // One connection and one transaction at a time: every read already holds the vault.
+      const row = q.findVault.get(id);
+      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq } satisfies Vault);
+    },
+    async isGone(id) {
+      return q.isGone.get(id) !== undefined;
+    },
+    async insertVault(id, tokenHash, key) {
+      return q.insertVault.run(id, tokenHash, key).changes === 1;
+    },
+    async renameVault(pk, id, tokenHash, key) {
+      try {
+        return q.renameVault.run(id, tokenHash, key, pk).changes === 1;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+    async markGone(id, at) {
+      q.markGone.run(id, at);
+    },
+    async deleteVault(pk) {
+      q.deleteVault.run(pk);
+    },
+    async setKey(pk, key) {
+      q.setKey.run(key, pk);
+    },
+    async setSeq(pk, seq) {
+      q.setSeq.run(seq, pk);
+    },
+    async records(pk, since, limit) {
+      return q.records.all(pk, since, limit);
+    },
+    async recordsById(pk, ids) {
+      return q.recordsById.all(pk, JSON.stringify(ids));
+    },
+    async putRecords(pk, records) {
+      for (const r of records) q.putRecord.run(pk, r.id, r.seq, r.blob);
+    },
+    async findPush(pk, requestId, notBefore) {
+      const row = q.findPush.get(pk, requestId, notBefore);
+      return row && ({ requestHash: row.request_hash, response: row.response } satisfies StoredPush);
+    },
+    async putPush(pk, requestId, push, at) {
+      q.putPush.run(pk, requestId, push.requestHash, push.response, at);
+    },
+  };
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const settled = () => undefined;
+  function serially<T>(fn: () => Promise<T>): Promise<T> {
+    const result = queue.then(fn);
+    queue = result.then(settled, settled);
+    return result;
+  }
+
+  return {
+    kind: 'sqlite',
+    transaction(fn, { readOnly = false } = {}) {
+      return serially(async () => {
+        db.exec(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
+        try {
+          const result = await fn(tx);
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      });
+    },
+    sweep(before) {
+      return serially(async () => q.sweep.run(before).changes);
+    },
+    ping() {
+      return serially(async () => {
+        db.prepare('SELECT 1').get();
+      });
+    },
+    close() {
+      return serially(async () => {
+        db.close();
+      });
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// The sync server's storage port: a handful of single-statement steps inside a transaction. The protocol's
+// rules (who may write, baseSeq conflicts, retries, rotation) live once, in vaults.ts, over this port; the two
+// stores (store-sqlite.ts, embedded; store-postgres.ts, for many users) only speak their SQL. What is stored is
+// what DESIGN.md rule 5 allows: opaque ids, sealed blobs, sequence numbers, SHA-256 of the token, timestamps.
+import type { ServerRecord } from '../sync/protocol.ts';
+
+export interface Vault {
+  /** The store's own key for the vault: it survives a rotation, which changes only the public id. */
+  pk: number;
+  /** SHA-256 of the bearer token, 32 bytes. */
+  tokenHash: Uint8Array;
+  /** The vault key wrapped under the recovery code (opaque). */
+  key: string;
+  /** The last sequence number given to a change in this vault (0: none yet). */
+  seq: number;
+}
+
+/** A push answer kept for retries with the same requestId (protocol.ts PushRequest). */
+export interface StoredPush {
+  /** SHA-256 of the request's changes, so a reused requestId with other changes is refused. */
+  requestHash: Uint8Array;
+  /** The PushResponse as JSON text, returned again verbatim. */
+  response: string;
+}
+
+/** One transaction. Every method is one statement; `lock` holds the vault row until the transaction ends. */
+export interface Tx {
+  findVault(id: string, opts: { lock: boolean }): Promise<Vault | undefined>;
+  /** Whether the id was rotated away (its vault lives on under another id). */
+  isGone(id: string): Promise<boolean>;
+  /** False when a vault with this id exists already (a concurrent create won). */
+  insertVault(id: string, tokenHash: Uint8Array, key: string): Promise<boolean>;
+  /** Gives the vault a new public id, token hash and key. False when the new id is taken. */
+  renameVault(pk: number, id: string, tokenHash: Uint8Array, key: string): Promise<boolean>;
+  markGone(id: string, at: number): Promise<void>;
+  /** Removes the vault with its records and stored pushes. */
+  deleteVault(pk: number): Promise<void>;
+  setKey(pk: number, key: string): Promise<void>;
+  setSeq(pk: number, seq: number): Promise<void>;
+  /** Records with seq > since in seq order, at most `limit`. */
+  records(pk: number, since: number, limit: number): Promise<ServerRecord[]>;
+  /** The current versions of these record ids (absent ids are left out). */
+  recordsById(pk: number, ids: readonly string[]): Promise<ServerRecord[]>;
+  /** Inserts or replaces records (by id). */
+  putRecords(pk: number, records: readonly ServerRecord[]): Promise<void>;
+  /** A push answer stored at or after `notBefore` (ms), if any. */
+  findPush(pk: number, requestId: string, notBefore: number): Promise<StoredPush | undefined>;
+  putPush(pk: number, requestId: string, push: StoredPush, at: number): Promise<void>;
+}
+
+export interface Store {
+  /** Named by GET /v1/health. */
+  readonly kind: 'sqlite' | 'postgresql';
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Writers to one
+   * vault are serialized by `findVault(id, { lock: true })`; a read-only transaction sees one snapshot.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { readOnly?: boolean }): Promise<T>;
+  /** Deletes push answers stored before `before` (ms); returns how many. */
+  sweep(before: number): Promise<number>;
+  /** Throws when the database cannot be reached (GET /v1/health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,156 @@
+// The vault half of the sync protocol (src/sync/protocol.ts), once for both stores: who may open a vault,
+// sequence numbers, baseSeq conflicts, idempotent retries, rotation. Inputs are already validated against
+// the protocol's schemas (app.ts); the store sees only opaque ids, sealed blobs and SHA-256 of the token.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PullResponse, PushRequest, PushResponse, ServerRecord } from '../sync/protocol.ts';
+import { badRequest, conflict, gone, notFound, unauthorized } from './errors.ts';
+import type { Store, Tx, Vault } from './store.ts';
+
+/** How long a push answer is kept for a retry with the same requestId. */
+export const PUSH_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export interface Credentials {
+  vaultId: string;
+  token: string;
+}
+
+const sha256 = (text: string): Uint8Array => createHash('sha256').update(text, 'utf8').digest();
+
+/** What the server keeps of a token (protocol.ts Token): SHA-256 of its base64url text. */
+export const hashToken = sha256;
+
+const sameHash = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
+
+async function openVault(tx: Tx, { vaultId, token }: Credentials, lock: boolean): Promise<Vault> {
+  const vault = await tx.findVault(vaultId, { lock });
+  if (!vault) {
+    if (await tx.isGone(vaultId)) throw gone('this vault id was rotated away; use the new recovery code');
+    throw notFound('no vault with this id', true);
+  }
+  if (!sameHash(vault.tokenHash, hashToken(token))) throw unauthorized();
+  return vault;
+}
+
+/** PUT /v1/vaults/:vaultId: the first writer creates; the same token again changes nothing. */
+export function createVault(store: Store, vaultId: string, token: string, key: string): Promise<{ created: boolean }> {
+  const tokenHash = hashToken(token);
+  return store.transaction(async (tx) => {
+    if (await tx.isGone(vaultId)) throw gone('this vault id was rotated away and cannot be used again');
+    // Twice at most: when a concurrent create wins the insert, the second look finds its vault.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = await tx.findVault(vaultId, { lock: false });
+      if (existing) {
+        if (sameHash(existing.tokenHash, tokenHash)) return { created: false };
+        throw conflict('a vault with this id exists with another token', true);
+      }
+      if (await tx.insertVault(vaultId, tokenHash, key)) return { created: true };
+    }
+    throw conflict('a vault with this id is being created');
+  });
+}
+
+export function getKey(store: Store, credentials: Credentials): Promise<{ key: string }> {
+  return store.transaction(async (tx) => ({ key: (await openVault(tx, credentials, false)).key }), { readOnly: true });
+}
+
+export function putKey(store: Store, credentials: Credentials, key: string): Promise<{ ok: true }> {
+  return store.transaction(async (tx) => {
+    const vault = await openVault(tx, credentials, true);
+    await tx.setKey(vault.pk, key);
+    return { ok: true } as const;
+  });
+}
+
+/**
+ * GET .../records: records with seq > since in seq order. `latest` is the last record's seq while `more`,
+ * else the vault's own seq, so a client that pulls until !more has seen everything up to `latest`.
+ */
+export function pull(store: Store, credentials: Credentials, since: number, limit: number): Promise<PullResponse> {
+  return store.transaction(
+    async (tx) => {
+      const vault = await openVault(tx, credentials, false);
+      const rows = await tx.records(vault.pk, since, limit + 1);
+      const more = rows.length > limit;
+      const records = more ? rows.slice(0, limit) : rows;
+      return { records, latest: more ? records[records.length - 1]!.seq : vault.seq, more };
+    },
+    { readOnly: true },
+  );
+}
+
+/**
+ * POST .../records. A change applies when the record's seq on the server equals its baseSeq, and gets the
+ * vault's next seq; otherwise the server's version comes back in `conflicts`. The applied changes, the new
+ * vault seq and the answer kept for retries are one transaction: a push with some conflicts still applies
+ * the others. Deviation: a change to a record the server does not have applies whatever its baseSeq,
+ * since there is no version to conflict with and nothing is lost (the server never deletes a record).
+ */
+export function push(store: Store, credentials: Credentials, request: PushRequest, now: number): Promise<PushResponse> {
+  const seen = new Set<string>();
+  for (const [i, change] of request.changes.entries()) {
+    if (seen.has(change.id)) throw badRequest(`changes[${i}]: a record appears twice in one push`);
+    seen.add(change.id);
+  }
+  // The validated changes have their keys in schema order, so equal changes give equal JSON.
+  const requestHash = sha256(JSON.stringify(request.changes));
+  return store.transaction(async (tx) => {
+    const vault = await openVault(tx, credentials, true);
+    const prior = await tx.findPush(vault.pk, request.requestId, now - PUSH_RETENTION_MS);
+    if (prior) {
+      if (!sameHash(prior.requestHash, requestHash)) throw conflict('this requestId was used for other changes');
+      return JSON.parse(prior.response) as PushResponse;
+    }
+    const current = new Map((await tx.recordsById(vault.pk, [...seen])).map((r) => [r.id, r]));
+    let seq = vault.seq;
+    const writes: ServerRecord[] = [];
+    const response: PushResponse = { applied: [], conflicts: [], latest: 0 };
+    for (const change of request.changes) {
+      const server = current.get(change.id);
+      if (server && server.seq !== change.baseSeq) {
+        response.conflicts.push(server);
+        continue;
+      }
+      seq += 1;
+      writes.push({ id: change.id, seq, blob: change.blob });
+      response.applied.push({ id: change.id, seq });
+    }
+    if (writes.length > 0) {
+      await tx.putRecords(vault.pk, writes);
+      await tx.setSeq(vault.pk, seq);
+    }
+    response.latest = seq;
+    await tx.putPush(vault.pk, request.requestId, { requestHash, response: JSON.stringify(response) }, now);
+    return response;
+  });
+}
+
+/**
+ * POST .../rotate: the vault (records, seq, key) moves to newVaultId under the new token in one
+ * transaction; the old id answers 410 from then on and the old token opens nothing.
+ */
+export function rotate(
+  store: Store,
+  credentials: Credentials,
+  next: { newVaultId: string; newToken: string; key: string },
+  now: number,
+): Promise<{ ok: true }> {
+  if (next.newVaultId === credentials.vaultId) throw badRequest('newVaultId: must differ from the current vault id');
+  const newHash = hashToken(next.newToken);
+  return store.transaction(async (tx) => {
+    const vault = await openVault(tx, credentials, true);
+    if ((await tx.isGone(next.newVaultId)) || !(await tx.renameVault(vault.pk, next.newVaultId, newHash, next.key))) {
+      throw conflict('newVaultId: a vault with this id exists or existed');
+    }
+    await tx.markGone(credentials.vaultId, now);
+    return { ok: true } as const;
+  });
+}
+
+/** DELETE /v1/vaults/:vaultId: the vault and its records are removed; the id may be created again. */
+export function deleteVault(store: Store, credentials: Credentials): Promise<{ ok: true }> {
+  return store.transaction(async (tx) => {
+    const vault = await openVault(tx, credentials, true);
+    await tx.deleteVault(vault.pk);
+    return { ok: true } as const;
+  });
+}
