@@ -1,12 +1,16 @@
-// The vault's record model. Each passkey is one record with a random id; its whole content is sealed
-// with AES-256-GCM under the vault key, with "keyport/record/v1|<kind>|<id>" as associated data so a
-// sealed blob cannot be moved to another id or kind (DESIGN.md rule 3). IndexedDB sees only id, kind and bytes.
+// The vault's record model. Each passkey (or its tombstone) is one record with a random id, the same id on
+// every synced browser; its whole content is sealed with AES-256-GCM under the vault key, with
+// "keyport/record/v1|<kind>|<id>" as associated data so a sealed blob cannot be moved to another id or kind
+// (DESIGN.md rule 3). IndexedDB sees only id, kind and bytes (and, beside them, the record's sync state).
+//
+// Kind "item" holds a sync item (src/sync/item.ts: kind, hybrid logical clock, tombstone flag, payload);
+// kind "passkey" is the form before sync existed, still read and rewritten as an item at its next change.
 import * as v from 'valibot';
 import { encode as b64u, decode as fromB64u, isBase64url } from '../webauthn/base64url.ts';
 import { type Sealed, open, seal } from '../crypto/aead.ts';
 import type { CredentialMeta } from '../webauthn/authenticator.ts';
 
-export type RecordKind = 'passkey';
+export type RecordKind = 'passkey' | 'item';
 
 export interface StoredRecord extends Sealed {
   id: string;
@@ -36,6 +40,45 @@ const PasskeyJSON = v.object({
   publicKeyCose: b64,
   prfSecret: b64,
 });
+
+export type PasskeyData = v.InferOutput<typeof PasskeyJSON>;
+
+/** A passkey as a sync item's payload: JSON, byte strings as base64url. */
+export function passkeyToData(p: Passkey): PasskeyData {
+  const { pkcs8, publicKeyCose, prfSecret, ...rest } = p;
+  const data: Record<string, unknown> = { ...rest, pkcs8: b64u(pkcs8), publicKeyCose: b64u(publicKeyCose), prfSecret: b64u(prfSecret) };
+  for (const k of Object.keys(data)) if (data[k] === undefined) delete data[k];
+  return data as PasskeyData;
+}
+
+/** A sync item's payload as a passkey, checked against the schema (a RecordError otherwise). */
+export function passkeyFromData(recordId: string, data: unknown): Passkey {
+  const r = v.safeParse(PasskeyJSON, data);
+  if (!r.success) throw new RecordError(recordId, `Passkey record ${recordId} has an unexpected shape: ${r.issues[0].message}`);
+  const p = r.output;
+  return { ...p, pkcs8: fromB64u(p.pkcs8), publicKeyCose: fromB64u(p.publicKeyCose), prfSecret: fromB64u(p.prfSecret) } as Passkey;
+}
+
+/** Seals any JSON content as a record of `kind`. */
+export async function sealRecord(key: CryptoKey, id: string, kind: RecordKind, content: unknown): Promise<StoredRecord> {
+  const sealed = await seal(key, new TextEncoder().encode(JSON.stringify(content)), recordAad(kind, id));
+  return { id, kind, ...sealed };
+}
+
+/** Opens a record's JSON content; a tag that does not verify is a RecordError. */
+export async function openRecord(key: CryptoKey, record: StoredRecord): Promise<unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await open(key, record, recordAad(record.kind, record.id));
+  } catch {
+    throw new RecordError(record.id, `Record ${record.id} is damaged or was tampered with: it failed authentication.`);
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new RecordError(record.id, `Record ${record.id} is not JSON.`);
+  }
+}
 
 export const recordAad = (kind: RecordKind, id: string) => `keyport/record/v1|${kind}|${id}`;
 

@@ -105,7 +105,11 @@ describe('vault', () => {
     await fresh.resumeSession();
     expect(fresh.all()[0]!.lastUsedAt).toBe(42);
     expect(await fresh.remove('Y3JlZC1pZC0x')).toBe(true);
-    expect(await storage.listRecords()).toHaveLength(0);
+    // A delete is a tombstone (for sync), with no key left in it.
+    const again = createVault({ storage, session, now: Date.now });
+    await again.resumeSession();
+    expect(again.all()).toHaveLength(0);
+    expect(again.items()).toEqual([expect.objectContaining({ item: expect.objectContaining({ deleted: true, data: { lastUsedAt: 42 } }), dirty: true })]);
   }, 60_000);
 
   it('an import is planned (new, duplicate, conflict), then written in one transaction, and exports back byte for byte', async () => {
@@ -145,7 +149,7 @@ describe('vault', () => {
     const plan = vault.planImport(
       ['YQ', 'Yg'].map((id) => ({ credentialId: fromB64u(id), rpId: 'a.example', userHandle: new Uint8Array(), userName: '', userDisplayName: '', pkcs8: key.pkcs8, alg: ALG.ES256, publicKeyCose: Uint8Array.of(1) })),
     );
-    const failing: VaultStorage = { ...storage, writeRecords: async () => Promise.reject(new Error('QuotaExceededError')) };
+    const failing: VaultStorage = { ...storage, write: async () => Promise.reject(new Error('QuotaExceededError')) };
     const broken = createVault({ storage: failing, session: memorySession(), now: Date.now });
     await broken.unlock('correct horse');
     await expect(broken.importPasskeys(plan, { backedUp: false })).rejects.toThrow('QuotaExceededError');
@@ -153,11 +157,13 @@ describe('vault', () => {
     expect(await storage.listRecords()).toHaveLength(1);
   }, 60_000);
 
-  it('clear removes every passkey at once', async () => {
-    const { storage, vault } = await newVault();
+  it('clear removes every passkey at once (tombstones)', async () => {
+    const { storage, session, vault } = await newVault();
     expect(await vault.clear()).toBe(1);
     expect(vault.all()).toHaveLength(0);
-    expect(await storage.listRecords()).toHaveLength(0);
+    const fresh = createVault({ storage, session, now: Date.now });
+    await fresh.resumeSession();
+    expect(fresh.all()).toHaveLength(0);
   }, 60_000);
 
   it('a forgotten password is reset with the recovery code; a changed password replaces the old one', async () => {

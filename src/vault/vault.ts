@@ -21,15 +21,40 @@ import {
 } from './keys.ts';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
 import type { PortablePasskey } from '../formats/types.ts';
-import { type Passkey, RecordError, type StoredRecord, newRecordId, openPasskey, sealPasskey } from './record.ts';
+import { type Passkey, RecordError, type StoredRecord, newRecordId, openPasskey, openRecord, passkeyFromData, passkeyToData, sealRecord } from './record.ts';
+import { type Clock, createClock, decode as decodeHlc, encode as encodeHlc, newNodeId } from '../sync/hlc.ts';
+import { type SyncItem, isSyncItem, itemFingerprint } from '../sync/item.ts';
+import { tombstoneFor } from '../sync/merge.ts';
+import type { Commit, LocalEntry, Replica } from '../sync/engine.ts';
+
+/** A record's place in sync: the server seq its version is based on (0: never pushed) and whether it changed since. */
+export interface RecordSyncState {
+  id: string;
+  seq: number;
+  dirty: boolean;
+}
+
+/** The vault's sync position: the pull cursor, and this browser's clock node id. */
+export interface SyncHead {
+  cursor: number;
+  node: string;
+}
+
+/** One transaction's writes (rule 4: all of them or none). */
+export interface VaultWrite {
+  records?: StoredRecord[];
+  states?: RecordSyncState[];
+  head?: SyncHead;
+}
 
 export interface VaultStorage {
   getMeta(): Promise<unknown>;
   putMeta(meta: VaultMeta): Promise<void>;
   listRecords(): Promise<StoredRecord[]>;
+  listStates(): Promise<RecordSyncState[]>;
+  getHead(): Promise<SyncHead | undefined>;
+  write(w: VaultWrite): Promise<void>;
   putRecord(record: StoredRecord): Promise<void>;
-  /** Several records in one transaction: all are written or none (an import, a clear). */
-  writeRecords(put: StoredRecord[], remove: string[]): Promise<void>;
   deleteRecord(id: string): Promise<void>;
 }
 
@@ -62,19 +87,35 @@ export class VaultNotSetUpError extends Error {
   }
 }
 
+/** A live passkey: its record, and the decoded passkey the ceremonies use. */
 interface Entry {
   recordId: string;
   passkey: Passkey;
   signer?: Promise<Signer>;
 }
 
+/** Every record, live or tombstone, as sync sees it. */
+interface Held {
+  item: SyncItem;
+  seq: number;
+  dirty: boolean;
+}
+
 interface Unlocked {
   key: CryptoKey;
   /** The raw vault key, for re-wrapping (new password, new recovery code, backups); wiped on lock. */
   raw: Uint8Array;
+  /** Live passkeys by credential id. */
   entries: Map<string, Entry>;
+  /** Every record by record id, tombstones included. */
+  held: Map<string, Held>;
   damaged: RecordError[];
+  clock: Clock;
+  cursor: number;
 }
+
+/** A record written before sync existed: a timestamp from its creation, never pushed. */
+const LEGACY_NODE = '0'.repeat(16);
 
 export type Vault = ReturnType<typeof createVault>;
 
@@ -95,17 +136,41 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
   async function openWith(rawKey: Uint8Array): Promise<void> {
     const key = await importAeadKey(rawKey);
     const entries = new Map<string, Entry>();
+    const held = new Map<string, Held>();
     const damaged: RecordError[] = [];
-    for (const record of await deps.storage.listRecords()) {
+    const [records, states, head] = await Promise.all([deps.storage.listRecords(), deps.storage.listStates(), deps.storage.getHead()]);
+    const stateOf = new Map(states.map((st) => [st.id, st]));
+    let latest = '';
+    for (const record of records) {
       try {
-        const passkey = await openPasskey(key, record);
-        entries.set(passkey.credentialId, { recordId: record.id, passkey });
+        const item = await itemOf(key, record);
+        const st = stateOf.get(record.id);
+        held.set(item.id, { item, seq: st?.seq ?? 0, dirty: st?.dirty ?? true });
+        if (item.hlc > latest) latest = item.hlc;
+        if (!item.deleted && item.kind === 'passkey') {
+          const passkey = passkeyFromData(record.id, item.data);
+          entries.set(passkey.credentialId, { recordId: record.id, passkey });
+        }
       } catch (e) {
         // Rule 4: a record that fails is reported and kept as it is, never dropped.
         damaged.push(e instanceof RecordError ? e : new RecordError(record.id, String(e)));
       }
     }
-    state = { key, raw: rawKey.slice(), entries, damaged };
+    const node = head?.node ?? newNodeId();
+    const clock = createClock(node, latest ? { ...decodeHlc(latest), node } : undefined);
+    state = { key, raw: rawKey.slice(), entries, held, damaged, clock, cursor: head?.cursor ?? 0 };
+    if (!head) await deps.storage.write({ head: { cursor: 0, node } });
+  }
+
+  /** A stored record as a sync item: an item record, or a passkey record from before sync. */
+  async function itemOf(key: CryptoKey, record: StoredRecord): Promise<SyncItem> {
+    if (record.kind === 'passkey') {
+      const p = await openPasskey(key, record);
+      return { id: record.id, kind: 'passkey', hlc: encodeHlc({ wall: p.createdAt, counter: 0, node: LEGACY_NODE }), deleted: false, data: passkeyToData(p) };
+    }
+    const item = await openRecord(key, record);
+    if (!isSyncItem(item) || item.id !== record.id) throw new RecordError(record.id, `Record ${record.id} has an unexpected shape.`);
+    return item;
   }
 
   /** The raw vault key, unwrapped by one of the two wrappings (password or recovery code). */
@@ -134,9 +199,51 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     return e;
   }
 
-  async function write(e: Entry): Promise<void> {
-    await deps.storage.putRecord(await sealPasskey(unlocked().key, e.recordId, e.passkey));
+  /** Writes records and their sync state in one transaction, then (only then) updates memory. */
+  async function persist(changes: { item: SyncItem; seq: number; dirty: boolean }[], head?: SyncHead): Promise<void> {
+    const s = unlocked();
+    const records = await Promise.all(changes.map((c) => sealRecord(s.key, c.item.id, 'item', c.item)));
+    await deps.storage.write({ records, states: changes.map((c) => ({ id: c.item.id, seq: c.seq, dirty: c.dirty })), ...(head ? { head } : {}) });
+    for (const c of changes) adoptItem(s, c);
+    if (head) s.cursor = head.cursor;
+    if (changes.some((c) => c.dirty)) changed();
   }
+
+  /** Memory after a write: the record, and the live passkey it holds (or none for a tombstone). */
+  function adoptItem(s: Unlocked, c: Held): void {
+    s.held.set(c.item.id, { item: c.item, seq: c.seq, dirty: c.dirty });
+    for (const [credentialId, e] of s.entries) {
+      if (e.recordId === c.item.id) {
+        s.entries.delete(credentialId);
+        e.passkey.pkcs8.fill(0);
+      }
+    }
+    if (c.item.deleted || c.item.kind !== 'passkey') return;
+    try {
+      const passkey = passkeyFromData(c.item.id, c.item.data);
+      s.entries.set(passkey.credentialId, { recordId: c.item.id, passkey });
+    } catch (e) {
+      s.damaged.push(e instanceof RecordError ? e : new RecordError(c.item.id, String(e)));
+    }
+  }
+
+  /** A local edit of a live passkey: a timestamp after the record's own, so it wins over what this browser has seen. */
+  function edited(s: Unlocked, e: Entry): Held {
+    const h = s.held.get(e.recordId)!;
+    const hlc = encodeHlc(s.clock.receive(decodeHlc(h.item.hlc), deps.now()));
+    return { item: { ...h.item, hlc, data: passkeyToData(e.passkey) }, seq: h.seq, dirty: true };
+  }
+
+  /** A sign-in (last use, counter): monotone fields only, the timestamp unchanged (src/sync/engine.ts Replica rules). */
+  function used(s: Unlocked, e: Entry): Held {
+    const h = s.held.get(e.recordId)!;
+    return { item: { ...h.item, data: passkeyToData(e.passkey) }, seq: h.seq, dirty: true };
+  }
+
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const f of listeners) f();
+  };
 
   /** Coalesces: a burst of sign-ins writes the record once, after the answer has gone out. */
   function writeSoon(credentialId: string, e: Entry): void {
@@ -145,9 +252,21 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       credentialId,
       setTimeout(() => {
         pendingTouch.delete(credentialId);
-        if (state?.entries.get(credentialId) === e) write(e).catch(() => {});
+        const s = state;
+        if (s?.entries.get(credentialId) === e) persist([used(s, e)]).catch(() => {});
       }, deps.touchDelayMs ?? 1000),
     );
+  }
+
+  /** A new record: a fresh timestamp, never pushed. */
+  function created(s: Unlocked, passkey: Passkey, recordId = newRecordId()): Held {
+    return { item: { id: recordId, kind: 'passkey', hlc: encodeHlc(s.clock.tick(deps.now())), deleted: false, data: passkeyToData(passkey) }, seq: 0, dirty: true };
+  }
+
+  /** A delete: a tombstone after the record's current version (monotone fields kept, never a key). */
+  function deleted(s: Unlocked, recordId: string): Held {
+    const h = s.held.get(recordId)!;
+    return { item: tombstoneFor(h.item, encodeHlc(s.clock.receive(decodeHlc(h.item.hlc), deps.now()))), seq: h.seq, dirty: true };
   }
 
   function meta_(p: Passkey): CredentialMeta {
@@ -162,9 +281,9 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       return out;
     },
     async add(c: NewCredential) {
-      const e: Entry = { recordId: newRecordId(), passkey: { ...c, pkcs8: c.pkcs8.slice() } };
-      await write(e);
-      unlocked().entries.set(c.credentialId, e);
+      const s = unlocked();
+      const passkey: Passkey = { ...c, pkcs8: c.pkcs8.slice() };
+      await persist([created(s, passkey)]);
     },
     async sign(credentialId, data) {
       const e = entry(credentialId);
@@ -174,7 +293,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     prfSecret: (credentialId) => entry(credentialId).passkey.prfSecret,
     touch(credentialId, at) {
       const e = entry(credentialId);
-      e.passkey.lastUsedAt = at;
+      e.passkey.lastUsedAt = Math.max(e.passkey.lastUsedAt ?? 0, at);
       writeSoon(credentialId, e);
     },
     setSignCount(credentialId, count) {
@@ -219,7 +338,10 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       for (const t of pendingTouch.values()) clearTimeout(t);
       // Write pending last-used dates before the key goes away.
       const s = state;
-      if (s) for (const id of pendingTouch.keys()) { const e = s.entries.get(id); if (e) await write(e).catch(() => {}); }
+      if (s) {
+        const pending = [...pendingTouch.keys()].map((id) => s.entries.get(id)).filter((e): e is Entry => !!e);
+        if (pending.length) await persist(pending.map((e) => used(s, e))).catch(() => {});
+      }
       pendingTouch.clear();
       if (s) for (const e of s.entries.values()) { e.passkey.pkcs8.fill(0); e.passkey.prfSecret.fill(0); }
       s?.raw.fill(0);
@@ -304,11 +426,10 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     /** Adds the plan's new passkeys in one transaction (rule 4): all of them, or none and an error. */
     async importPasskeys(plan: ImportPlan, opts: { backedUp: boolean }): Promise<CredentialMeta[]> {
       const s = unlocked();
-      const fresh: Entry[] = plan.add
+      const fresh = plan.add
         .filter((p) => !s.entries.has(b64u(p.credentialId)))
-        .map((p) => ({
-          recordId: newRecordId(),
-          passkey: {
+        .map(
+          (p): Passkey => ({
             credentialId: b64u(p.credentialId),
             rpId: p.rpId,
             userHandle: b64u(p.userHandle),
@@ -324,12 +445,10 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
             publicKeyCose: p.publicKeyCose.slice(),
             // A manager that did not carry the PRF secret: a new one (the site's PRF outputs change).
             prfSecret: p.prfSecret?.slice() ?? globalThis.crypto.getRandomValues(new Uint8Array(32)),
-          },
-        }));
-      const sealed = await Promise.all(fresh.map((e) => sealPasskey(s.key, e.recordId, e.passkey)));
-      await deps.storage.writeRecords(sealed, []);
-      for (const e of fresh) s.entries.set(e.passkey.credentialId, e);
-      return fresh.map((e) => meta_(e.passkey));
+          }),
+        );
+      await persist(fresh.map((p) => created(s, p)));
+      return fresh.map(meta_);
     },
     /** Copies of passkeys with their keys, for an export the person asked for. Stays in the background (rule 3). */
     exportPasskeys(credentialIds?: readonly string[]): PortablePasskey[] {
@@ -355,19 +474,69 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     async clear(): Promise<number> {
       const s = unlocked();
       const all = [...s.entries.values()];
-      await deps.storage.writeRecords([], all.map((e) => e.recordId));
-      s.entries.clear();
-      for (const e of all) e.passkey.pkcs8.fill(0);
+      await persist(all.map((e) => deleted(s, e.recordId)));
       return all.length;
     },
     async remove(credentialId: string): Promise<boolean> {
       const s = unlocked();
       const e = s.entries.get(credentialId);
       if (!e) return false;
-      await deps.storage.deleteRecord(e.recordId);
-      s.entries.delete(credentialId);
-      e.passkey.pkcs8.fill(0);
+      await persist([deleted(s, e.recordId)]);
       return true;
+    },
+    /** Called after every local change that sync should carry (the scheduler's "on change"). */
+    onChange(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** The vault as the sync engine's replica (src/sync/engine.ts): every record, its sync state, one transaction per commit. */
+    replica: {
+      async cursor() {
+        return unlocked().cursor;
+      },
+      async get(ids) {
+        const s = unlocked();
+        return ids.flatMap((id) => {
+          const h = s.held.get(id);
+          return h ? [{ ...h }] : [];
+        });
+      },
+      async dirty() {
+        return [...unlocked().held.values()].filter((h) => h.dirty).map((h) => ({ ...h }));
+      },
+      async commit(c: Commit) {
+        const s = unlocked();
+        for (const u of c.upserts) {
+          const cur = s.held.get(u.item.id);
+          if ((cur ? itemFingerprint(cur.item) : null) !== u.expect) return false;
+        }
+        for (const u of c.upserts) s.clock.receive(decodeHlc(u.item.hlc), deps.now());
+        const records = await Promise.all(c.upserts.map((u) => sealRecord(s.key, u.item.id, 'item', u.item)));
+        const marks: RecordSyncState[] = [];
+        const upserted = new Map(c.upserts.map((u) => [u.item.id, u]));
+        for (const m of c.synced) {
+          const cur = upserted.get(m.id) ?? s.held.get(m.id);
+          if (cur) marks.push({ id: m.id, seq: m.seq, dirty: cur.dirty && itemFingerprint(cur.item) !== m.fingerprint });
+        }
+        const states = [...c.upserts.filter((u) => !c.synced.some((m) => m.id === u.item.id)).map((u) => ({ id: u.item.id, seq: u.seq, dirty: u.dirty })), ...marks];
+        const head = c.cursor !== undefined ? { cursor: c.cursor, node: s.clock.node } : undefined;
+        await deps.storage.write({ records, states, ...(head ? { head } : {}) });
+        for (const u of c.upserts) adoptItem(s, { item: u.item, seq: u.seq, dirty: u.dirty });
+        for (const m of marks) {
+          const h = s.held.get(m.id);
+          if (h) s.held.set(m.id, { ...h, seq: m.seq, dirty: m.dirty });
+        }
+        if (head) s.cursor = head.cursor;
+        return true;
+      },
+    } satisfies Replica,
+    /** Every record as a sync item, for a backup file. */
+    items(): LocalEntry[] {
+      return [...unlocked().held.values()].map((h) => ({ ...h }));
+    },
+    /** The vault key (AES-GCM, not extractable) that seals sync items. */
+    cryptoKey(): CryptoKey {
+      return unlocked().key;
     },
   };
 }
