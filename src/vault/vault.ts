@@ -15,6 +15,7 @@ import {
   openSyncIdentity,
   restoredVaultKeys,
   rewrapPassword,
+  recoveryKeyBlob,
   rotateRecovery,
   unlockWithPassword,
   unlockWithRecoveryCode,
@@ -269,15 +270,19 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     return { item: tombstoneFor(h.item, encodeHlc(s.clock.receive(decodeHlc(h.item.hlc), deps.now()))), seq: h.seq, dirty: true };
   }
 
-  function meta_(p: Passkey): CredentialMeta {
+  let backupPolicy: ((p: CredentialMeta, state: { seq: number; dirty: boolean }) => boolean) | undefined;
+
+  function meta_(p: Passkey, recordId?: string): CredentialMeta {
     const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, ...m } = p;
+    const h = recordId ? state?.held.get(recordId) : undefined;
+    if (backupPolicy) m.backedUp = backupPolicy(m, h ?? { seq: 0, dirty: true });
     return m;
   }
 
   const store: CredentialStore = {
     list(rpId) {
       const out: CredentialMeta[] = [];
-      for (const e of unlocked().entries.values()) if (e.passkey.rpId === rpId) out.push(meta_(e.passkey));
+      for (const e of unlocked().entries.values()) if (e.passkey.rpId === rpId) out.push(meta_(e.passkey, e.recordId));
       return out;
     },
     async add(c: NewCredential) {
@@ -349,7 +354,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       await deps.session.clear();
     },
     all(): CredentialMeta[] {
-      return [...unlocked().entries.values()].map((e) => meta_(e.passkey));
+      return [...unlocked().entries.values()].map((e) => meta_(e.passkey, e.recordId));
     },
     /** Where this vault lives on a sync server; undefined for a vault made before sync existed (rotate the recovery code). */
     async syncIdentity(): Promise<SyncIdentity | undefined> {
@@ -377,13 +382,14 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
      * A new recovery code. Returned prepared: `commit()` stores it once the sync server (if any) has moved the vault,
      * so a failure in between leaves the old code working everywhere.
      */
-    async prepareRecoveryRotation(): Promise<{ recoveryCode: string; identity: SyncIdentity; commit: () => Promise<void> }> {
+    async prepareRecoveryRotation(): Promise<{ recoveryCode: string; identity: SyncIdentity; keyBlob: string; commit: () => Promise<void> }> {
       const m = await loadMeta();
       if (!m) throw new VaultNotSetUpError();
       const r = await rotateRecovery(m, unlocked().raw);
       return {
         recoveryCode: r.recoveryCode,
         identity: r.identity,
+        keyBlob: recoveryKeyBlob(r.meta),
         commit: async () => {
           await deps.storage.putMeta(r.meta);
           meta = r.meta;
@@ -398,6 +404,22 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       meta = r.meta;
       await adopt(Promise.resolve(r.vaultKey));
       return r.identity;
+    },
+    /**
+     * A fresh browser from a backup file's header: the file's password or recovery code opens its vault key, a new
+     * master password wraps it here, the recovery code stays the same. Refuses to overwrite a vault.
+     */
+    async restoreFromHeader(fileMeta: VaultMeta, secret: { recoveryCode: string } | { password: string }, password: string, onProgress?: (f: number) => void): Promise<void> {
+      if (await loadMeta()) throw new Error('Keyport already holds a vault here; a restore would replace it. Nothing was changed.');
+      const vaultKey = 'recoveryCode' in secret ? await unlockWithRecoveryCode(fileMeta, secret.recoveryCode) : await unlockWithPassword(fileMeta, secret.password);
+      const next = await rewrapPassword(fileMeta, vaultKey, password, { onProgress });
+      await deps.storage.putMeta(next);
+      meta = next;
+      await adopt(Promise.resolve(vaultKey));
+    },
+    /** What BS (backed up) says for a passkey: set by the sync service (sync on, or in a backup since its last change). */
+    setBackupPolicy(policy: (p: CredentialMeta, state: { seq: number; dirty: boolean }) => boolean): void {
+      backupPolicy = policy;
     },
     /** The COSE public key of a passkey (public data: the inspector checks signatures with it). */
     publicKeyCose(credentialId: string): Uint8Array | undefined {
@@ -448,7 +470,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
           }),
         );
       await persist(fresh.map((p) => created(s, p)));
-      return fresh.map(meta_);
+      return fresh.map((p) => meta_(p));
     },
     /** Copies of passkeys with their keys, for an export the person asked for. Stays in the background (rule 3). */
     exportPasskeys(credentialIds?: readonly string[]): PortablePasskey[] {

@@ -1,0 +1,96 @@
+// The sync server's HTTP client (src/sync/protocol.ts): every answer checked against the protocol's schema
+// before the engine sees it, every failure turned into a SyncTransportError with a sentence for the person.
+// Uses fetch only, so it runs in the background and in Node tests against the real server.
+import * as v from 'valibot';
+import {
+  ErrorBody,
+  Health,
+  KeyBlobResponse,
+  type PullResponse,
+  PullResponse as PullSchema,
+  type PushRequest,
+  type PushResponse,
+  PushResponse as PushSchema,
+} from '../sync/protocol.ts';
+import { SyncTransportError, type Transport } from '../sync/engine.ts';
+import type { SyncIdentity } from '../vault/keys.ts';
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** A server URL a person typed: https, or http only on this computer (DESIGN.md rule 5: nothing in the clear on a network). */
+export function checkServerUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw new SyncTransportError('server', `"${input}" is not a web address. It looks like https://sync.example.com.`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname))) {
+    throw new SyncTransportError('server', 'A sync server must be reached over https (plain http only on this computer, localhost).');
+  }
+  if (url.username || url.password || url.search || url.hash) throw new SyncTransportError('server', 'Give the sync server as a plain address, without a user name, query or fragment.');
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+export interface SyncServer extends Transport {
+  health(): Promise<v.InferOutput<typeof Health>>;
+  /** Registers the vault (idempotent with the same token); `key` is the recovery wrapping of the vault key. */
+  create(key: string): Promise<void>;
+  key(): Promise<string>;
+  rotate(next: SyncIdentity, key: string): Promise<void>;
+}
+
+export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): SyncServer {
+  const base = checkServerUrl(baseUrl);
+  const vault = `${base}/v1/vaults/${identity.vaultId}`;
+
+  async function call<T>(url: string, init: RequestInit, schema: v.GenericSchema<unknown, T> | undefined, auth = true): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetchImpl(url, {
+        ...init,
+        headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${identity.token}` } : {}) },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch (e) {
+      throw new SyncTransportError('offline', `The sync server at ${base} cannot be reached (${(e as Error).message}). Keyport keeps working here and catches up later.`, { cause: e });
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw new SyncTransportError('garbage', `The sync server at ${base} answered something that is not Keyport's protocol (HTTP ${res.status}). Nothing was changed.`);
+    }
+    if (!res.ok) {
+      const err = v.safeParse(ErrorBody, body);
+      const said = err.success ? err.output.error.message : `HTTP ${res.status}`;
+      if (res.status === 401) throw new SyncTransportError('unauthorized', `The sync server refused this vault's credentials (${said}). If the recovery code was replaced on another browser, sign in there or restore with the new code.`);
+      if (res.status === 404 || res.status === 410) throw new SyncTransportError('gone', `The sync server has no vault for this recovery code (${said}).`);
+      if (res.status === 429) throw new SyncTransportError('server', `The sync server asks to wait before trying again (${said}).`);
+      if (res.status === 409) throw new SyncTransportError('server', `The sync server refused: ${said}`);
+      throw new SyncTransportError('server', `The sync server had a problem (${said}). Keyport will try again.`);
+    }
+    if (!schema) return body as T;
+    const r = v.safeParse(schema, body);
+    if (!r.success) throw new SyncTransportError('garbage', `The sync server at ${base} answered with an unexpected shape (${r.issues[0].message}). Nothing was changed.`);
+    return r.output;
+  }
+
+  return {
+    health: () => call(`${base}/v1/health`, { method: 'GET' }, Health, false),
+    async create(key) {
+      await call(vault, { method: 'PUT', body: JSON.stringify({ token: identity.token, key }) }, undefined, false);
+    },
+    async key() {
+      return (await call(`${vault}/key`, { method: 'GET' }, KeyBlobResponse)).key;
+    },
+    async rotate(next, key) {
+      await call(`${vault}/rotate`, { method: 'POST', body: JSON.stringify({ newVaultId: next.vaultId, newToken: next.token, key }) }, undefined);
+    },
+    pull: (since: number): Promise<PullResponse> => call(`${vault}/records?since=${since}`, { method: 'GET' }, PullSchema),
+    push: (req: PushRequest): Promise<PushResponse> => call(`${vault}/records`, { method: 'POST', body: JSON.stringify(req) }, PushSchema),
+  };
+}

@@ -1,0 +1,143 @@
+// @vitest-environment node
+// The sync service end to end in Node: two browsers' vaults (fake-indexeddb) and the real sync server (a real
+// port, the embedded store), through the HTTP client. What a person would notice: a passkey made on one browser
+// is on the other after a sync, a fresh browser restores from the recovery code, a rotated code fails, a byte
+// flipped on the server is reported and the local copy kept, a backup file restores.
+import 'fake-indexeddb/auto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../server/server.ts';
+import { idbVaultStorage } from '../adapters/idb.ts';
+import { createVault, type SessionKeyStore } from '../vault/vault.ts';
+import { ALG } from '../webauthn/cose.ts';
+import { createSyncService } from './sync.ts';
+
+const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
+let n = 0;
+
+function memorySession(): SessionKeyStore {
+  let value: Uint8Array | undefined;
+  return { get: async () => value?.slice(), set: async (k) => void (value = k.slice()), clear: async () => void (value = undefined) };
+}
+
+function memoryStore() {
+  const m = new Map<string, unknown>();
+  return { get: async <T>(k: string) => m.get(k) as T | undefined, set: async (k: string, v: unknown) => void m.set(k, v), remove: async (k: string) => void m.delete(k) };
+}
+
+/** One browser: a vault in its own IndexedDB, and its sync service. */
+function browser() {
+  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now: Date.now, touchDelayMs: 0 });
+  const sync = createSyncService({ vault, store: memoryStore(), timer: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now: Date.now });
+  return { vault, sync };
+}
+
+async function addPasskey(vault: ReturnType<typeof browser>['vault'], userName: string) {
+  const key = await vault.store.generateKey(ALG.ES256);
+  const credentialId = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
+  await vault.store.add({ credentialId, rpId: 'sync.example', userHandle: 'dXNlcg', userName, userDisplayName: userName, alg: ALG.ES256, discoverable: true, backedUp: true, createdAt: Date.now(), pkcs8: key.pkcs8, publicKeyCose: Uint8Array.of(1), prfSecret: new Uint8Array(32) });
+  return credentialId;
+}
+
+describe('sync service with the real server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyport-sync-'));
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } as never });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('carries passkeys between browsers, restores a fresh one from the recovery code, and survives a tampering server', async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    const alice = await addPasskey(a.vault, 'alice');
+    const first = await a.sync.configure({ serverUrl: server.url });
+    expect(first?.pushed).toBe(1);
+    expect(a.vault.all()[0]!.backedUp).toBe(true); // BS: sync on
+
+    // A fresh browser: only the server's address and the recovery code.
+    const b = browser();
+    await expect(b.sync.restore({ serverUrl: server.url, recoveryCode: recoveryCode.replace(/.$/, (c) => (c === '0' ? '1' : '0')), newPassword: 'x' })).rejects.toThrow(/typo|checksum/);
+    await b.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'password b' });
+    expect(b.vault.all().map((c) => c.userName)).toEqual(['alice']);
+    const signature = await b.vault.store.sign(alice, Uint8Array.of(1, 2, 3));
+    expect(signature[0]).toBe(0x30);
+
+    // B adds and deletes; A catches up with exactly that.
+    await addPasskey(b.vault, 'bob');
+    await b.vault.remove(alice);
+    await b.sync.syncNow();
+    const caughtUp = await a.sync.syncNow();
+    expect(caughtUp.pulled).toBe(2);
+    expect(a.vault.all().map((c) => c.userName)).toEqual(['bob']);
+
+    // The server flips a byte in bob's record: A reports it and keeps its own copy.
+    const bob = a.vault.all()[0]!.credentialId;
+    a.vault.store.touch(bob, Date.now() + 1000);
+    await new Promise((r) => setTimeout(r, 20));
+    await a.sync.syncNow();
+    const db = new Database(join(dir, 'keyport.sqlite'));
+    const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get() as { rowid: number; blob: string };
+    const flipped = row.blob.slice(0, 30) + (row.blob[30] === 'A' ? 'B' : 'A') + row.blob.slice(31);
+    db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(flipped, row.rowid);
+    db.close();
+    const c = browser();
+    await c.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'password c' });
+    expect((await c.sync.status()).tampered).toHaveLength(1);
+    expect(c.vault.all()).toHaveLength(0); // the tampered record is not believed
+    const before = b.vault.all().map((x) => x.userName);
+    await b.sync.syncNow();
+    expect(b.vault.all().map((x) => x.userName)).toEqual(before); // the local copy is kept
+  }, 120_000);
+
+  it('a rotated recovery code fails everywhere and the new one restores', async () => {
+    const a = browser();
+    const { recoveryCode: old } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    await addPasskey(a.vault, 'carol');
+    await a.sync.configure({ serverUrl: server.url });
+    const { recoveryCode } = await a.sync.rotateRecoveryCode();
+    expect(recoveryCode).not.toBe(old);
+    await a.vault.lock();
+    await expect(a.vault.unlockWithRecoveryCode(old)).rejects.toThrow(/does not open/);
+    await a.vault.unlockWithRecoveryCode(recoveryCode);
+    await addPasskey(a.vault, 'dave');
+    await a.sync.syncNow();
+
+    await expect(browser().sync.restore({ serverUrl: server.url, recoveryCode: old, newPassword: 'x' })).rejects.toThrow(/no vault for this recovery code/);
+    const fresh = browser();
+    await fresh.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'y' });
+    expect(fresh.vault.all().map((c) => c.userName).sort()).toEqual(['carol', 'dave']);
+  }, 120_000);
+
+  it('an encrypted backup file restores with the recovery code or the master password, and nothing in it is readable', async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    await addPasskey(a.vault, 'erin-distinctive');
+    const file = await a.sync.exportBackup();
+    expect(file).not.toContain('erin-distinctive');
+    expect(a.vault.all()[0]!.backedUp).toBe(true); // BS: in a backup since its last change
+
+    const byCode = browser();
+    expect(await byCode.sync.restoreBackup({ file, recoveryCode, newPassword: 'p' })).toEqual({ restored: 1, damaged: [] });
+    expect(byCode.vault.all().map((c) => c.userName)).toEqual(['erin-distinctive']);
+    const byPassword = browser();
+    await byPassword.sync.restoreBackup({ file, password: 'password a', newPassword: 'q' });
+    expect(byPassword.vault.all()).toHaveLength(1);
+    await expect(browser().sync.restoreBackup({ file: file.slice(0, -20), recoveryCode, newPassword: 'r' })).rejects.toThrow(/not a Keyport backup/);
+    await expect(browser().sync.restoreBackup({ file, password: 'wrong', newPassword: 'r' })).rejects.toThrow(/not correct/);
+  }, 120_000);
+
+  it('an unreachable server and a plain-http remote server are clear errors that change nothing', async () => {
+    const a = browser();
+    await a.vault.setup('password a', { kdf: FAST_KDF });
+    await expect(a.sync.configure({ serverUrl: 'http://sync.example.com' })).rejects.toThrow(/https/);
+    await expect(a.sync.configure({ serverUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/cannot be reached/);
+    expect((await a.sync.status()).transport).toBe('off');
+  }, 60_000);
+});

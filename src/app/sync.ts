@@ -1,0 +1,241 @@
+// Passkeys follow the person (issue 3): the sync service wires the engine (src/sync) to the vault and to a
+// transport (a Keyport sync server, or the browser's own storage.sync), schedules it, and holds the recovery
+// flows: restore on a fresh browser, a new recovery code, an encrypted backup file. Everything the server or
+// the file sees is sealed under the vault key (DESIGN.md rule 5).
+import * as v from 'valibot';
+import { createSyncEngine, type SyncSummary, SyncTransportError, type Transport } from '../sync/engine.ts';
+import { createSyncScheduler, type SchedulerState, type SchedulerTimer } from '../sync/scheduler.ts';
+import { createBrowserSyncTransport, type SyncArea } from '../sync/browserSync.ts';
+import { type SyncItem, TamperedRecordError, openItem, sealItem } from '../sync/item.ts';
+import { Blob as SealedBlob, RecordId } from '../sync/protocol.ts';
+import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
+import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
+import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
+
+export interface SyncStatus {
+  transport: 'off' | 'server' | 'browser';
+  serverUrl?: string;
+  state: SchedulerState['status'];
+  /** The last failure as a sentence for the person. */
+  error?: string;
+  lastSync?: { at: number; summary: SyncSummary };
+  /** Records a server or another browser sent that failed authentication; the local copies were kept. */
+  tampered: string[];
+  lastBackupAt?: number;
+}
+
+export interface SyncStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+const CONFIG_KEY = 'keyport:sync';
+const BACKUP_KEY = 'keyport:lastBackupAt';
+export const BACKUP_FORMAT = 'keyport-backup';
+const MAX_BACKUP_ITEMS = 100_000;
+
+/** A backup file: the vault header (wrapped keys only) and every record sealed as on a sync server. */
+const BackupFile = v.object({
+  format: v.literal(BACKUP_FORMAT),
+  version: v.literal(1),
+  createdAt: v.number(),
+  header: VaultMetaSchema,
+  items: v.pipe(v.array(v.object({ id: RecordId, blob: SealedBlob })), v.maxLength(MAX_BACKUP_ITEMS)),
+});
+
+export class SyncError extends Error {
+  override name = 'SyncError';
+}
+
+export function createSyncService(deps: {
+  vault: Vault;
+  store: SyncStore;
+  /** storage.sync, where the browser has it. */
+  area?: SyncArea;
+  fetch?: typeof fetch;
+  timer: SchedulerTimer;
+  now: () => number;
+}) {
+  let config: SyncConfig | undefined;
+  let lastBackupAt: number | undefined;
+  let schedulerState: SchedulerState = { status: 'locked', failures: 0 };
+  let lastSync: SyncStatus['lastSync'];
+  const tampered = new Set<string>();
+  const ready = (async () => {
+    config = await deps.store.get<SyncConfig>(CONFIG_KEY);
+    lastBackupAt = await deps.store.get<number>(BACKUP_KEY);
+  })();
+
+  // BS (DESIGN.md, Authenticator semantics): backed up while sync is on, or when a backup holds the passkey.
+  deps.vault.setBackupPolicy((p) => config !== undefined || (lastBackupAt !== undefined && lastBackupAt >= (p.lastUsedAt ?? p.createdAt)));
+
+  async function transport(): Promise<Transport> {
+    await ready;
+    if (!config) throw new SyncError('Sync is off: connect a sync server or turn on browser sync first.');
+    if (config.transport === 'browser') {
+      if (!deps.area) throw new SyncError("This browser has no sync storage for extensions.");
+      return createBrowserSyncTransport(deps.area);
+    }
+    const identity = await deps.vault.syncIdentity();
+    if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
+    return syncServer(config.serverUrl, identity, deps.fetch);
+  }
+
+  async function run(): Promise<SyncSummary> {
+    const engine = createSyncEngine({
+      transport: await transport(),
+      replica: deps.vault.replica,
+      key: deps.vault.cryptoKey(),
+      now: deps.now,
+      report: (e: TamperedRecordError) => void tampered.add(e.recordId),
+    });
+    const summary = await engine.sync();
+    lastSync = { at: deps.now(), summary };
+    return summary;
+  }
+
+  const scheduler = createSyncScheduler({ sync: run, timer: deps.timer, onState: (st) => void (schedulerState = st) });
+  deps.vault.onChange(() => {
+    if (config) scheduler.changed();
+  });
+
+  async function save(next: SyncConfig | undefined): Promise<void> {
+    if (next) await deps.store.set(CONFIG_KEY, next);
+    else await deps.store.remove(CONFIG_KEY);
+    config = next;
+  }
+
+  /** A recovery code checked before anything goes on the network: a typo is caught here (its checksum). */
+  const identityOf = (recoveryCode: string) => {
+    const entropy = parseRecoveryCode(recoveryCode);
+    const identity = syncIdentityOf(entropy);
+    entropy.fill(0);
+    return identity;
+  };
+
+  return {
+    ready,
+    /** Turns sync on (a server, or the browser's own sync storage) or off (null), then syncs once. */
+    async configure(next: { serverUrl: string } | { browserSync: true } | null): Promise<SyncSummary | undefined> {
+      await ready;
+      if (next === null) {
+        await save(undefined);
+        scheduler.locked();
+        return undefined;
+      }
+      if (!deps.vault.isUnlocked()) throw new SyncError('Unlock Keyport first.');
+      if ('browserSync' in next) {
+        await save({ transport: 'browser' });
+      } else {
+        const serverUrl = checkServerUrl(next.serverUrl);
+        const identity = await deps.vault.syncIdentity();
+        if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
+        const server = syncServer(serverUrl, identity, deps.fetch);
+        await server.health();
+        await server.create(recoveryKeyBlob((await deps.vault.header())!));
+        await save({ transport: 'server', serverUrl });
+      }
+      const summary = await scheduler.syncNow();
+      scheduler.unlocked();
+      return summary;
+    },
+    syncNow: () => scheduler.syncNow(),
+    unlocked: () => config && scheduler.unlocked(),
+    locked: () => scheduler.locked(),
+    backedUp: () => config !== undefined,
+    async status(): Promise<SyncStatus> {
+      await ready;
+      return {
+        transport: config?.transport ?? 'off',
+        ...(config?.transport === 'server' ? { serverUrl: config.serverUrl } : {}),
+        state: schedulerState.status,
+        ...(schedulerState.error ? { error: schedulerState.error.message } : {}),
+        ...(lastSync ? { lastSync } : {}),
+        tampered: [...tampered],
+        ...(lastBackupAt !== undefined ? { lastBackupAt } : {}),
+      };
+    },
+
+    /** A fresh browser: the whole vault from a sync server, with only its address and the recovery code. */
+    async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string; onProgress?: (f: number) => void }): Promise<SyncSummary> {
+      await ready;
+      const serverUrl = checkServerUrl(req.serverUrl);
+      const identity = identityOf(req.recoveryCode);
+      let key: string;
+      try {
+        key = await syncServer(serverUrl, identity, deps.fetch).key();
+      } catch (e) {
+        if (e instanceof SyncTransportError && (e.kind === 'unauthorized' || e.kind === 'gone')) {
+          throw new SyncError('This sync server holds no vault for this recovery code. Check the code (it must be the newest one) and the server address.');
+        }
+        throw e;
+      }
+      await deps.vault.restore(req.recoveryCode, recoveryWrapFromBlob(key), req.newPassword, req.onProgress);
+      await save({ transport: 'server', serverUrl });
+      const summary = await scheduler.syncNow();
+      scheduler.unlocked();
+      return summary;
+    },
+
+    /** A new recovery code; the old one stops working here and on the server. Shown once. */
+    async rotateRecoveryCode(): Promise<{ recoveryCode: string }> {
+      await ready;
+      const rotation = await deps.vault.prepareRecoveryRotation();
+      if (config?.transport === 'server') {
+        const current = await deps.vault.syncIdentity();
+        const server = current ? syncServer(config.serverUrl, current, deps.fetch) : undefined;
+        // The vault moves on the server first; only then does the new code replace the old one here.
+        if (server) await server.rotate(rotation.identity, rotation.keyBlob);
+        else await syncServer(config.serverUrl, rotation.identity, deps.fetch).create(rotation.keyBlob);
+      }
+      await rotation.commit();
+      return { recoveryCode: rotation.recoveryCode };
+    },
+
+    /** An encrypted backup file: the recovery code (or the master password) opens it; nothing in it is readable without one. */
+    async exportBackup(): Promise<string> {
+      await ready;
+      const header = await deps.vault.header();
+      if (!header) throw new SyncError('Keyport is not set up yet.');
+      const key = deps.vault.cryptoKey();
+      const items = await Promise.all(deps.vault.items().map(async ({ item }) => ({ id: item.id, blob: await sealItem(key, item) })));
+      const at = deps.now();
+      const file = JSON.stringify({ format: BACKUP_FORMAT, version: 1, createdAt: at, header, items });
+      lastBackupAt = at;
+      await deps.store.set(BACKUP_KEY, at);
+      return file;
+    },
+
+    /** A fresh browser from a backup file and its recovery code (or the master password it was made with). */
+    async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string; onProgress?: (f: number) => void }): Promise<{ restored: number; damaged: string[] }> {
+      let parsed: v.InferOutput<typeof BackupFile>;
+      try {
+        parsed = v.parse(BackupFile, JSON.parse(req.file));
+      } catch (e) {
+        throw new SyncError(`This is not a Keyport backup file, or it is damaged (${(e as Error).message}). Nothing was changed.`);
+      }
+      const secret = req.recoveryCode !== undefined ? { recoveryCode: req.recoveryCode } : req.password !== undefined ? { password: req.password } : undefined;
+      if (!secret) throw new SyncError('Give the recovery code (or the master password the backup was made with).');
+      if (req.recoveryCode !== undefined) identityOf(req.recoveryCode); // a typo is reported before any work
+      await deps.vault.restoreFromHeader(parsed.header as VaultMeta, secret, req.newPassword, req.onProgress);
+      const key = deps.vault.cryptoKey();
+      const damaged: string[] = [];
+      const items: SyncItem[] = [];
+      for (const { id, blob } of parsed.items) {
+        try {
+          items.push(await openItem(key, id, blob));
+        } catch {
+          damaged.push(id);
+        }
+      }
+      await deps.vault.replica.commit({ upserts: items.map((item) => ({ item, seq: 0, dirty: true, expect: null })), synced: [] });
+      return { restored: items.filter((i) => !i.deleted).length, damaged };
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;
