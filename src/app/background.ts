@@ -11,6 +11,7 @@ import { saveToDownloads } from '../adapters/download.ts';
 import { createConsentWindows } from './consent.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
+import { createSyncService } from './sync.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
@@ -27,6 +28,17 @@ const FALLBACK_WINDOW_MS = 5 * 60_000;
 
 export function startBackground(): void {
   const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), now: Date.now });
+  const sync = createSyncService({
+    vault,
+    store: {
+      get: async <T>(key: string) => (await browser.storage.local.get(key))[key] as T | undefined,
+      set: (key, value) => browser.storage.local.set({ [key]: value }),
+      remove: (key) => browser.storage.local.remove(key),
+    },
+    area: browser.storage.sync,
+    timer: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
+    now: Date.now,
+  });
   const windows = createConsentWindows();
   let settings: AutomationSettings = { autoApprove: false, userVerified: true };
   let lastPasswordProof = 0;
@@ -35,7 +47,10 @@ export function startBackground(): void {
   const ready = (async () => {
     settings = await sessionGet(SETTINGS_KEY, settings);
     lastPasswordProof = await sessionGet(PROOF_KEY, 0);
-    await vault.resumeSession().catch(() => false);
+    if (await vault.resumeSession().catch(() => false)) {
+      await sync.ready;
+      sync.unlocked();
+    }
     if (await vault.isSetUp()) await attachProxy();
   })();
 
@@ -55,7 +70,12 @@ export function startBackground(): void {
     lastPasswordProof = Date.now();
     void sessionSet(PROOF_KEY, lastPasswordProof);
     windows.unlocked();
+    sync.unlocked();
   };
+  async function lockVault(): Promise<void> {
+    sync.locked();
+    await vault.lock();
+  }
 
   const developer = createDeveloperMode({
     load: async () => (await browser.storage.local.get(DEVELOPER_KEY))[DEVELOPER_KEY],
@@ -68,11 +88,11 @@ export function startBackground(): void {
     windows,
     settings: () => settings,
     lastPasswordProof: () => lastPasswordProof,
-    backedUp: () => false, // BS = 1 once sync or a backup holds the passkey (the sync issue)
+    backedUp: () => sync.backedUp(),
     now: Date.now,
   });
 
-  const transfer = createTransferService({ vault, backedUp: () => false, now: Date.now });
+  const transfer = createTransferService({ vault, backedUp: () => sync.backedUp(), now: Date.now });
 
   // ---- Chromium's proxy door ----
   const api = proxyApi();
@@ -258,7 +278,14 @@ export function startBackground(): void {
     if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
     const minutes = ((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY] as number | undefined) ?? 15;
     const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
-    if (Date.now() - last > minutes * 60_000) await vault.lock();
+    if (Date.now() - last > minutes * 60_000) await lockVault();
+  });
+
+  // ---- sync on a timer, also after the service worker slept (the scheduler's own timers do not survive that) ----
+  browser.alarms.create('keyport:sync', { periodInMinutes: 5 });
+  browser.alarms.onAlarm.addListener(async (alarm) => {
+    if (alarm.name !== 'keyport:sync' || !vault.isUnlocked() || !sync.backedUp()) return;
+    await sync.syncNow().catch(() => {}); // the status keeps the error for the person
   });
 
   // ---- Firefox: host permissions are opt-in in MV3; ask on first run ----
@@ -285,7 +312,7 @@ export function startBackground(): void {
       touch();
     },
     async lock(): Promise<void> {
-      await vault.lock();
+      await lockVault();
     },
     async configure(s: Partial<AutomationSettings> & { autoLockMinutes?: number }): Promise<AutomationSettings> {
       await ready;
@@ -329,6 +356,51 @@ export function startBackground(): void {
       return vault.clear();
     },
     status,
+    /** Turns sync on: `{ serverUrl }` (a Keyport sync server; https unless on localhost), `{ browserSync: true }`, or null for off. Syncs once. */
+    async configureSync(config: { serverUrl: string } | { browserSync: true } | null) {
+      await ready;
+      return sync.configure(config);
+    },
+    /** Syncs now; resolves to { pulled, pushed, conflicts, tampered, bytesUp, bytesDown, durationMs }. */
+    async syncNow() {
+      await ready;
+      return sync.syncNow();
+    },
+    syncStatus: () => sync.status(),
+    /** A fresh browser: the whole vault from a sync server with its recovery code, under a new master password. */
+    async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string }) {
+      await ready;
+      const summary = await sync.restore(req);
+      passwordProven();
+      touch();
+      await attachProxy();
+      return summary;
+    },
+    /** A new recovery code (shown once); the old one stops working here and on the sync server. */
+    async rotateRecoveryCode(): Promise<{ recoveryCode: string }> {
+      await ready;
+      return sync.rotateRecoveryCode();
+    },
+    /** A forgotten master password: the recovery code opens the vault and a new password replaces the old one. */
+    async resetPassword({ recoveryCode, newPassword }: { recoveryCode: string; newPassword: string }): Promise<void> {
+      await ready;
+      await vault.resetPassword(recoveryCode, newPassword);
+      passwordProven();
+    },
+    /** An encrypted backup file (JSON text) that the recovery code or the master password opens. */
+    async exportBackup(): Promise<string> {
+      await ready;
+      return sync.exportBackup();
+    },
+    /** A fresh browser from a backup file: `recoveryCode` (or `password`, the master password it was made with) and a new master password. */
+    async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string }) {
+      await ready;
+      const r = await sync.restoreBackup(req);
+      passwordProven();
+      touch();
+      await attachProxy();
+      return r;
+    },
     /**
      * Developer mode (README: "Developer mode"): a partial change of the settings, merged over the current ones and
      * validated (TypeError naming each problem). Resolves to the settings now in force.

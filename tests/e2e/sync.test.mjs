@@ -1,0 +1,134 @@
+// Passkeys follow the person (issue 3), with the real sync server (npm run server, embedded store) and the
+// built extension in real browsers: a passkey made in Chromium signs in from Firefox after a sync (verified
+// by @simplewebauthn/server) and the other way round; a fresh Chromium profile restores from the recovery
+// code; a rotated code fails; a byte flipped on the server is reported and the local copy kept.
+// Needs the builds: npm run build:all. Run: node --test tests/e2e/sync.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { startRelyingParty } from '../support/rp.mjs';
+import { launchChromium, launchFirefox } from '../support/browsers.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const data = mkdtempSync(join(tmpdir(), 'keyport-sync-e2e-'));
+let rp;
+let server;
+let serverUrl;
+
+async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+before(async () => {
+  rp = await startRelyingParty();
+  const port = await freePort();
+  serverUrl = `http://127.0.0.1:${port}`;
+  // The documented command, as a self-hoster runs it.
+  server = spawn('npm', ['run', '--silent', 'server', '--', '--port', String(port), '--data', data, '--log-level', 'warn'], { cwd: resolve('.'), stdio: 'inherit', detached: true });
+  for (let i = 0; i < 200; i++, await sleep(100)) {
+    const ok = await fetch(`${serverUrl}/v1/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+  }
+  throw new Error('the sync server did not start');
+});
+after(async () => {
+  await rp?.close();
+  if (server) process.kill(-server.pid, 'SIGTERM');
+  await sleep(200);
+  rmSync(data, { recursive: true, force: true });
+});
+
+/** Runs `fn` in the relying party's page, as the person would by pressing a button. */
+async function onSite(b, fn, arg) {
+  const page = await b.newPage();
+  await page.goto(`${rp.origin}/`);
+  try {
+    return await page.evaluate(fn, arg);
+  } finally {
+    await page.close();
+  }
+}
+const register = (b, name) => onSite(b, (n) => rp.register(n).catch((e) => ({ rejected: e })), name);
+const login = (b, name) => onSite(b, (n) => rp.login(n).catch((e) => ({ rejected: e })), name);
+
+test('a passkey made in Chromium signs in from Firefox after sync, and back; a fresh profile restores from the recovery code; rotation; tampering', async () => {
+  const chromium = await launchChromium();
+  let firefox;
+  let fresh;
+  try {
+    // Chromium: set up, turn sync on, register.
+    const { recoveryCode } = await chromium.evalBackground(() => passkeyVault.setup({ password: 'chromium password' }));
+    await chromium.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    await chromium.evalBackground((url) => passkeyVault.configureSync({ serverUrl: url }), serverUrl);
+    const alice = await register(chromium, 'sync-alice');
+    assert.equal(alice.verified, true, JSON.stringify(alice));
+    assert.equal(alice.credentialBackedUp, true, 'BS = 1 while sync is on');
+    const pushed = await chromium.evalBackground(() => passkeyVault.syncNow());
+    assert.ok(pushed.pushed >= 1 || pushed.pulled === 0, JSON.stringify(pushed));
+
+    // Firefox: a fresh browser with only the server's address and the recovery code.
+    firefox = await launchFirefox();
+    const typo = await firefox
+      .evalBackground((req) => passkeyVault.restore(req).then(() => 'restored', (e) => e.message), { serverUrl, recoveryCode: recoveryCode.slice(0, -1) + (recoveryCode.endsWith('0') ? '1' : '0'), newPassword: 'x' })
+      .catch((e) => String(e));
+    assert.match(typo, /typo|checksum/, 'a typo is caught before any network call');
+    await firefox.evalBackground((req) => passkeyVault.restore(req), { serverUrl, recoveryCode, newPassword: 'firefox password' });
+    await firefox.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const fromFirefox = await login(firefox, 'sync-alice');
+    assert.equal(fromFirefox.verified, true, JSON.stringify(fromFirefox));
+    assert.equal(fromFirefox.credentialId, alice.credentialId);
+
+    // And the other way round.
+    const bob = await register(firefox, 'sync-bob');
+    assert.equal(bob.verified, true, JSON.stringify(bob));
+    await firefox.evalBackground(() => passkeyVault.syncNow());
+    const pulled = await chromium.evalBackground(() => passkeyVault.syncNow());
+    assert.ok(pulled.pulled >= 1, JSON.stringify(pulled));
+    const fromChromium = await login(chromium, 'sync-bob');
+    assert.equal(fromChromium.verified, true, JSON.stringify(fromChromium));
+
+    // A new recovery code: the old one fails on a fresh profile, the new one restores it.
+    const { recoveryCode: rotated } = await chromium.evalBackground(() => passkeyVault.rotateRecoveryCode());
+    assert.notEqual(rotated, recoveryCode);
+    fresh = await launchChromium();
+    const refused = await fresh.evalBackground((req) => passkeyVault.restore(req).then(() => 'restored', (e) => e.message), { serverUrl, recoveryCode, newPassword: 'x' });
+    assert.match(refused, /no vault for this recovery code/);
+    await fresh.evalBackground((req) => passkeyVault.restore(req), { serverUrl, recoveryCode: rotated, newPassword: 'fresh password' });
+    await fresh.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const names = (await fresh.evalBackground(() => passkeyVault.getCredentials())).map((c) => c.userName).sort();
+    assert.deepEqual(names, ['sync-alice', 'sync-bob']);
+    const fromFresh = await login(fresh, 'sync-alice');
+    assert.equal(fromFresh.verified, true, JSON.stringify(fromFresh));
+
+    // The server flips a byte of the newest record (Chromium's last use of bob, written a second after the
+    // sign-in and pushed): the other browser reports it and keeps its own copy.
+    const bobAgain = await login(chromium, 'sync-bob');
+    assert.equal(bobAgain.verified, true, JSON.stringify(bobAgain));
+    await sleep(1500);
+    const used = await chromium.evalBackground(() => passkeyVault.syncNow());
+    assert.equal(used.pushed, 1, JSON.stringify(used));
+    const db = new Database(join(data, 'keyport.sqlite'));
+    const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get();
+    db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob.slice(0, 40) + (row.blob[40] === 'A' ? 'B' : 'A') + row.blob.slice(41), row.rowid);
+    db.close();
+    await fresh.evalBackground(() => passkeyVault.syncNow());
+    const status = await fresh.evalBackground(() => passkeyVault.syncStatus());
+    assert.equal(status.tampered.length, 1, JSON.stringify(status));
+    const stillThere = await login(fresh, 'sync-bob');
+    assert.equal(stillThere.verified, true, 'the local copy is kept');
+  } finally {
+    await chromium.close();
+    await firefox?.close();
+    await fresh?.close();
+  }
+});
