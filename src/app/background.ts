@@ -227,6 +227,27 @@ export function startBackground(): void {
           return developer.ceremonies(await tabFilter(m.tabId));
         case 'inspector:clear':
           return developer.clear(await tabFilter(m.tabId));
+        case 'sync:status':
+          return sync.status();
+        case 'sync:configure':
+          return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '' }));
+        case 'sync:now':
+          return attempt(() => automation.syncNow());
+        case 'recovery:rotate':
+          return attempt(() => automation.rotateRecoveryCode());
+        case 'backup:download':
+          return attempt(async () => {
+            const file = await automation.exportBackup();
+            const filename = `keyport-backup-${new Date().toISOString().slice(0, 10)}.json`;
+            await saveToDownloads(filename, file);
+            return { filename };
+          });
+        case 'restore:server':
+          return attempt(() => automation.restore(m));
+        case 'restore:backup':
+          return attempt(() => automation.restoreBackup(m));
+        case 'password:reset':
+          return attempt(() => automation.resetPassword(m));
         case 'export':
           return attempt(async () => {
             const file = await transfer.exportDocument(m);
@@ -269,7 +290,17 @@ export function startBackground(): void {
 
   async function status(): Promise<StatusView> {
     const unlocked = vault.isUnlocked();
-    return { setUp: await vault.isSetUp(), unlocked, door, proxyProblem, passkeys: unlocked ? vault.all().length : 0, damaged: unlocked ? vault.damaged().length : 0, developer: developer.settings().enabled };
+    const s = await sync.status();
+    return {
+      setUp: await vault.isSetUp(),
+      unlocked,
+      door,
+      proxyProblem,
+      passkeys: unlocked ? vault.all().length : 0,
+      damaged: unlocked ? vault.damaged().length : 0,
+      developer: developer.settings().enabled,
+      sync: { transport: s.transport, state: s.state, ...(s.error ? { error: s.error } : {}), ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}) },
+    };
   }
 
   // ---- auto-lock ----
@@ -416,12 +447,12 @@ export function startBackground(): void {
       developer.setNextError(error ?? undefined);
     },
     /** Every recorded ceremony, decoded (developer mode records them); `tabId` or `origins` narrow the list. */
-    async ceremonies(filter: CeremonyFilter = {}) {
-      return developer.ceremonies(filter);
+    async ceremonies(filter?: CeremonyFilter | null) {
+      return developer.ceremonies(filter ?? {});
     },
     /** The newest recorded ceremony, decoded, or null. */
-    async lastCeremony(filter: CeremonyFilter = {}) {
-      return (await developer.ceremonies(filter)).at(-1) ?? null;
+    async lastCeremony(filter?: CeremonyFilter | null) {
+      return (await developer.ceremonies(filter ?? {})).at(-1) ?? null;
     },
     async clearCeremonies(): Promise<void> {
       developer.clear();

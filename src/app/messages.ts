@@ -56,6 +56,34 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('dev:next-error'), error: v.nullable(SimulatedErrorSchema) }),
   v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
+  v.object({ type: v.literal('sync:status') }),
+  v.object({
+    type: v.literal('sync:configure'),
+    serverUrl: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+    browserSync: v.optional(v.boolean()),
+    off: v.optional(v.boolean()),
+  }),
+  v.object({ type: v.literal('sync:now') }),
+  v.object({ type: v.literal('recovery:rotate') }),
+  v.object({ type: v.literal('backup:download') }),
+  v.object({
+    type: v.literal('restore:server'),
+    serverUrl: v.pipe(v.string(), v.maxLength(2048)),
+    recoveryCode: v.pipe(v.string(), v.maxLength(256)),
+    newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  }),
+  v.object({
+    type: v.literal('restore:backup'),
+    file: v.pipe(v.string(), v.maxLength(MAX_IMPORT_CHARS, 'The file is larger than 64 MiB.')),
+    recoveryCode: v.optional(v.pipe(v.string(), v.maxLength(256))),
+    password: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  }),
+  v.object({
+    type: v.literal('password:reset'),
+    recoveryCode: v.pipe(v.string(), v.maxLength(256)),
+    newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  }),
   v.object({
     type: v.literal('export'),
     format: Format,
@@ -91,4 +119,5 @@ export interface StatusView {
   damaged: number;
   /** Developer mode is on: the popup offers the ceremony inspector. */
   developer: boolean;
+  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number };
 }

@@ -132,3 +132,100 @@ test('a passkey made in Chromium signs in from Firefox after sync, and back; a f
     await fresh?.close();
   }
 });
+
+/** The same few page operations over playwright (Chromium) and puppeteer (Firefox). */
+function ui(b, page) {
+  const chromium = b.browserName === 'chromium';
+  return {
+    page,
+    click: (sel) => page.click(sel),
+    async type(sel, text) {
+      if (chromium) await page.fill(sel, text);
+      else {
+        await page.$eval(sel, (e) => (e.value = ''));
+        await page.type(sel, text);
+      }
+    },
+    async text(sel, timeout = 60_000) {
+      await page.waitForSelector(sel, { timeout });
+      return page.$eval(sel, (e) => e.textContent);
+    },
+    attr: (sel, name) => page.$eval(sel, (e, n) => e.getAttribute(n), name),
+    screenshot: (name) => page.screenshot({ path: resolve(`tests/screenshots/${name}-${b.browserName}.png`), fullPage: true }),
+  };
+}
+
+test('through the screens: set up with the recovery code typed back, connect a server, restore Firefox from it, reset a forgotten password', async () => {
+  const chromium = await launchChromium();
+  let firefox;
+  try {
+    // First run in the popup: the recovery code is shown once and two of its groups typed back.
+    const popup = ui(chromium, await chromium.openExtensionPage('popup.html'));
+    await popup.page.waitForSelector('#password');
+    await popup.type('#password', 'screens password');
+    await popup.type('#confirm', 'screens password');
+    await popup.click('button[type=submit]');
+    await popup.text('#recovery-code');
+    const code = (await popup.page.$$eval('#recovery-code .group', (gs) => gs.map((g) => g.textContent))).join('-');
+    assert.match(code, /^([0-9A-Z]{4}-){7}[0-9A-Z]{4}$/);
+    await popup.screenshot('popup-recovery-code');
+    const groups = code.split('-');
+    const group = async (sel) => groups[Number((await popup.attr(sel, 'placeholder')).replace(/\D/g, '')) - 1];
+    await popup.type('#recovery-group-a', 'XXXX');
+    await popup.type('#recovery-group-b', await group('#recovery-group-b'));
+    assert.equal(await popup.page.$eval('#recovery-confirm', (e) => e.disabled), true, 'a wrong group keeps the code on screen');
+    await popup.type('#recovery-group-a', (await group('#recovery-group-a')).toLowerCase());
+    await popup.click('#recovery-confirm');
+    assert.match(await popup.text('#sync-glance'), /only in this browser/);
+
+    // Settings: backup health says plainly what is at stake; connecting the server fixes it.
+    const options = ui(chromium, await chromium.openExtensionPage('options.html#sync'));
+    assert.match(await options.text('#backup-health'), /exist only in this browser/);
+    await options.type('#sync-url', 'http://sync.example.com');
+    await options.click('#sync-connect');
+    assert.match(await options.text('#sync-error'), /https/);
+    await options.type('#sync-url', serverUrl);
+    await options.click('#sync-connect');
+    assert.match(await options.text('#sync-notice'), /Synced/);
+    await options.page.waitForFunction(() => /copied to your sync server/.test(document.querySelector('#backup-health')?.textContent ?? ''), null, { timeout: 10_000 });
+    await options.screenshot('options-sync');
+    await chromium.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const reg = await register(chromium, 'screens-user');
+    assert.equal(reg.verified, true, JSON.stringify(reg));
+    await chromium.evalBackground(() => passkeyVault.syncNow());
+
+    // Firefox, fresh: "Restore from a sync server" in the popup.
+    firefox = await launchFirefox();
+    const fpopup = ui(firefox, await firefox.openExtensionPage('popup.html'));
+    await fpopup.click('#restore-from-server');
+    await fpopup.type('#restore-url', serverUrl);
+    await fpopup.type('#restore-code', code.toLowerCase().replace(/-/g, ' '));
+    await fpopup.type('#restore-password', 'firefox screens');
+    await fpopup.type('#restore-confirm', 'firefox screens');
+    await fpopup.screenshot('popup-restore');
+    await fpopup.click('#restore-submit');
+    await fpopup.page
+      .waitForFunction(() => /1 passkey\b/.test(document.body.textContent), { timeout: 60_000 })
+      .catch(async (e) => assert.fail(`${e.message}: ${await fpopup.page.evaluate(() => document.body.textContent)}`));
+    await firefox.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const signedIn = await login(firefox, 'screens-user');
+    assert.equal(signedIn.verified, true, JSON.stringify(signedIn));
+
+    // A forgotten password: the recovery code sets a new one.
+    await firefox.evalBackground(() => passkeyVault.lock());
+    const again = ui(firefox, await firefox.openExtensionPage('popup.html'));
+    await again.click('#forgot-password');
+    await again.type('#restore-code', code);
+    await again.type('#restore-password', 'a new password');
+    await again.type('#restore-confirm', 'a new password');
+    await again.click('#restore-submit');
+    await again.page
+      .waitForFunction(() => /1 passkey\b/.test(document.body.textContent), { timeout: 60_000 })
+      .catch(async (e) => assert.fail(`${e.message}: ${await again.page.evaluate(() => document.body.textContent)}`));
+    await firefox.evalBackground(() => passkeyVault.lock());
+    await firefox.evalBackground(() => passkeyVault.unlock('a new password'));
+  } finally {
+    await chromium.close();
+    await firefox?.close();
+  }
+});
