@@ -7,10 +7,10 @@
 //   await rp.close();
 //
 // Endpoints (JSON POST unless noted):
-//   /register/options {userName, residentKey?, excludeCredentials?, attestation?, userVerification?}
+//   /register/options {userName, residentKey?, excludeCredentials?, attestation?, userVerification?, timeout?}
 //   /register/verify  {userName, response}  -> {verified, credentialId, userName, fmt, aaguid,
 //                                               userVerified, counter, origin, topOrigin, ...}
-//   /login/options    {userName?, userVerification?}  (no userName: discoverable)
+//   /login/options    {userName?, userVerification?, timeout?}  (no userName: discoverable)
 //   /login/verify     {response}            -> {verified, userName, credentialId, newCounter,
 //                                               userVerified, origin, topOrigin}
 //   GET /             demo page exposing window.rp (see PAGE_SCRIPT)
@@ -98,13 +98,14 @@ export async function startRelyingParty({
   /** @type {Record<string, (body: any) => Promise<any>>} */
   const api = {
     async '/register/options'({ userName, residentKey = 'preferred', excludeCredentials = false,
-      attestation = 'none', userVerification = 'preferred' }) {
+      attestation = 'none', userVerification = 'preferred', timeout }) {
       if (!userName) throw new Error('userName required');
       const user = getUser(userName);
       const options = await generateRegistrationOptions({
         rpName, rpID, userName, userID: user.id, userDisplayName: userName,
         attestationType: attestation,
         authenticatorSelection: { residentKey, userVerification },
+        ...(timeout !== undefined ? { timeout } : {}),
         excludeCredentials: excludeCredentials
           ? user.credentials.map((c) => ({ id: c.id, transports: c.transports }))
           : [],
@@ -142,14 +143,14 @@ export async function startRelyingParty({
       };
     },
 
-    async '/login/options'({ userName, userVerification = 'preferred' } = {}) {
+    async '/login/options'({ userName, userVerification = 'preferred', timeout } = {}) {
       let allowCredentials = [];
       if (userName) {
         const user = users.get(userName);
         if (!user) throw new Error(`unknown user ${userName}`);
         allowCredentials = user.credentials.map((c) => ({ id: c.id, transports: c.transports }));
       }
-      const options = await generateAuthenticationOptions({ rpID, allowCredentials, userVerification });
+      const options = await generateAuthenticationOptions({ rpID, allowCredentials, userVerification, ...(timeout !== undefined ? { timeout } : {}) });
       loginChallenges.add(options.challenge);
       return options;
     },
@@ -273,8 +274,8 @@ const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * In-page helper, installed as window.rp:
- *   rp.register(userName, opts?) opts = {residentKey, excludeCredentials, attestation, userVerification}
- *   rp.login(userName?)          no userName: discoverable credential request
+ *   rp.register(userName, opts?) opts = {residentKey, excludeCredentials, attestation, userVerification, timeout}
+ *   rp.login(userName?, opts?)   no userName: discoverable credential request; opts = {userVerification, timeout}
  * Both resolve to the JSON of the /verify endpoint (which may be {verified:false, error})
  * or reject with a plain {name, message} (e.g. {name:'NotAllowedError', ...}).
  * rp.base ('' = same origin) can point the API at another RP origin (CORS is open).
@@ -299,8 +300,8 @@ window.rp = {
     });
     return post('/register/verify', { userName, response: cred.toJSON() });
   }),
-  login: wrap(async (userName) => {
-    const json = await post('/login/options', userName ? { userName } : {});
+  login: wrap(async (userName, opts = {}) => {
+    const json = await post('/login/options', userName ? { userName, ...opts } : opts);
     const cred = await navigator.credentials.get({
       publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json),
     });
