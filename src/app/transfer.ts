@@ -54,7 +54,7 @@ export class TransferError extends Error {
 }
 
 export function createTransferService(deps: { vault: Vault; backedUp: () => boolean; now: () => number }) {
-  const pending = new Map<string, { plan: ImportPlan; at: number }>();
+  const pending = new Map<string, { plan: ImportPlan; at: number; format: FormatId; preserved: unknown }>();
 
   function forget(): void {
     for (const [id, p] of pending) if (deps.now() - p.at > PREVIEW_TTL_MS) pending.delete(id);
@@ -74,7 +74,7 @@ export function createTransferService(deps: { vault: Vault; backedUp: () => bool
     ];
     forget();
     const id = crypto.randomUUID();
-    pending.set(id, { plan, at: deps.now() });
+    pending.set(id, { plan, at: deps.now(), format: req.format, preserved: parsed.preserved });
     return { id, format: req.format, add: plan.add.map(row), duplicates: plan.duplicates.map(row), invalid };
   }
 
@@ -85,6 +85,8 @@ export function createTransferService(deps: { vault: Vault; backedUp: () => bool
     pending.delete(id);
     // Planned against the vault as it was; anything added meanwhile is skipped, never written twice.
     const added = await deps.vault.importPasskeys(deps.vault.planImport(p.plan.add), { backedUp: deps.backedUp() });
+    // The file's other items and credentials, kept for an export in the same format (CXF: "keep what you do not use").
+    if (p.preserved !== undefined) await deps.vault.carry(p.format, p.preserved);
     return { added: added.length };
   }
 
@@ -110,7 +112,8 @@ export function createTransferService(deps: { vault: Vault; backedUp: () => bool
       const skipped = all.filter((p) => !canExport(req.format, p)).map(row);
       try {
         if (passkeys.length === 0) throw new TransferError(all.length ? `None of these passkeys fits this format: ${formatLimit(req.format)}` : 'There are no passkeys to export.');
-        const text = await writeDocument(req.format, passkeys, { now: deps.now(), password: req.password || undefined });
+        const preserved = deps.vault.carried(req.format);
+        const text = await writeDocument(req.format, passkeys, { now: deps.now(), password: req.password || undefined, ...(preserved !== undefined ? { preserved } : {}) });
         const date = new Date(deps.now()).toISOString().slice(0, 10);
         const ext = req.format === 'keepassxc' ? (passkeys.length === 1 ? 'passkey' : 'xml') : 'json';
         return { text, count: passkeys.length, skipped, filename: `keyport-${req.format}-${date}.${ext}`, encrypted: !!req.password };

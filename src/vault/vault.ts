@@ -506,6 +506,25 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       await persist([deleted(s, e.recordId)]);
       return true;
     },
+    /**
+     * What a file held besides passkeys (other items, other credential types), kept sealed like a passkey and synced,
+     * so that exporting in the same format writes it back. One record per imported file.
+     */
+    async carry(format: string, preserved: unknown): Promise<void> {
+      const s = unlocked();
+      const item: SyncItem = { id: newRecordId(), kind: 'settings', hlc: encodeHlc(s.clock.tick(deps.now())), deleted: false, data: { type: 'carried', format, at: deps.now(), preserved } };
+      await persist([{ item, seq: 0, dirty: true }]);
+    },
+    /** The most recent file content carried for `format` (see carry), if any. */
+    carried(format: string): unknown {
+      let best: { at: number; preserved: unknown } | undefined;
+      for (const { item } of unlocked().held.values()) {
+        const d = item.data as { type?: unknown; format?: unknown; at?: unknown; preserved?: unknown } | undefined;
+        if (item.deleted || item.kind !== 'settings' || d?.type !== 'carried' || d.format !== format || typeof d.at !== 'number') continue;
+        if (!best || d.at > best.at) best = { at: d.at, preserved: d.preserved };
+      }
+      return best?.preserved;
+    },
     /** Called after every local change that sync should carry (the scheduler's "on change"). */
     onChange(listener: () => void): () => void {
       listeners.add(listener);
