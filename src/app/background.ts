@@ -80,6 +80,7 @@ export function startBackground(): void {
   const developer = createDeveloperMode({
     load: async () => (await browser.storage.local.get(DEVELOPER_KEY))[DEVELOPER_KEY],
     save: (settings) => browser.storage.local.set({ [DEVELOPER_KEY]: settings }),
+    keep: { get: () => sessionGet('keyport:developer-log', undefined), set: (k) => sessionSet('keyport:developer-log', k) },
   });
 
   const run = createCeremonyService({

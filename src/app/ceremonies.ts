@@ -7,6 +7,7 @@ import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webau
 import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
 import type { Vault } from '../vault/vault.ts';
 import { simulatedAnswer } from '../devtools/settings.ts';
+import { encode as b64u } from '../webauthn/base64url.ts';
 import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
 
@@ -60,7 +61,7 @@ export function createCeremonyService(deps: {
         answer: answer.type === 'credential' ? { credential: answer.credential } : answer.type === 'error' ? { error: answer.error } : { fallback: true },
         startedAt,
         durationMs: deps.now() - startedAt,
-        ...(kind === 'get' && credentialId ? { publicKeyCose: deps.vault.publicKeyCose(credentialId) } : {}),
+        ...(kind === 'get' && credentialId ? { publicKeyCose: b64u(deps.vault.publicKeyCose(credentialId) ?? new Uint8Array()) } : {}),
         ...(tabId !== undefined ? { tabId } : {}),
       });
     }

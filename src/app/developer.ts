@@ -19,20 +19,56 @@ export interface CeremonyFilter {
 
 export const LOG_SIZE = 200;
 
-export function createDeveloperMode(deps: { load: () => Promise<unknown>; save: (s: DevSettings) => Promise<void> }) {
+/** What survives a background that the browser stopped (Firefox suspends an idle one after 30 s). */
+interface Kept {
+  log: LoggedCeremony[];
+  nextError?: SimulatedError;
+  seq: number;
+}
+
+export function createDeveloperMode(deps: {
+  load: () => Promise<unknown>;
+  save: (s: DevSettings) => Promise<void>;
+  /** storage.session: the log and a pending simulated error, kept across a stopped background, gone with the browser. */
+  keep?: { get: () => Promise<Kept | undefined>; set: (k: Kept) => Promise<void> };
+}) {
   let settings: DevSettings = DEFAULT_DEV_SETTINGS;
   let nextError: SimulatedError | undefined;
   let seq = 0;
   const log: LoggedCeremony[] = [];
-  const ready = deps
-    .load()
-    .then((raw) => {
-      if (raw !== undefined) settings = parseDevSettings(raw);
-    })
-    .catch(() => {
-      // Settings that no longer parse (an older version's shape) fall back to the defaults.
-      settings = DEFAULT_DEV_SETTINGS;
-    });
+  const ready = Promise.all([
+    deps
+      .load()
+      .then((raw) => {
+        if (raw !== undefined) settings = parseDevSettings(raw);
+      })
+      .catch(() => {
+        // Settings that no longer parse (an older version's shape) fall back to the defaults.
+        settings = DEFAULT_DEV_SETTINGS;
+      }),
+    deps.keep
+      ?.get()
+      .then((k) => {
+        if (!k) return;
+        log.splice(0, log.length, ...k.log.slice(-LOG_SIZE));
+        nextError ??= k.nextError;
+        seq = Math.max(seq, k.seq);
+      })
+      .catch(() => {}),
+  ]);
+  let keeping: ReturnType<typeof setTimeout> | undefined;
+  /** Mirrors the log to storage.session, at most every 200 ms and after the answer has gone out. */
+  function keep(now = false): void {
+    if (!deps.keep) return;
+    const write = () => {
+      keeping = undefined;
+      void deps.keep!.set({ log, ...(nextError ? { nextError } : {}), seq }).catch(() => {});
+    };
+    if (now) {
+      clearTimeout(keeping);
+      write();
+    } else keeping ??= setTimeout(write, 200);
+  }
 
   function matches(e: LoggedCeremony, f: CeremonyFilter): boolean {
     if (f.tabId === undefined && !f.origins) return true;
@@ -50,11 +86,13 @@ export function createDeveloperMode(deps: { load: () => Promise<unknown>; save: 
       await deps.save(next);
       settings = next;
       if (!next.enabled) nextError = undefined;
+      keep(true);
       return settings;
     },
     modeFor: (scope: { origin: string; rpId: string }): DevMode | undefined => devModeFor(settings, scope),
     setNextError(e: SimulatedError | undefined): void {
       nextError = e;
+      keep(true);
     },
     nextError: () => nextError,
     /** The simulated error for this ceremony, used up (developer mode only). */
@@ -62,20 +100,24 @@ export function createDeveloperMode(deps: { load: () => Promise<unknown>; save: 
       if (!settings.enabled) return undefined;
       const e = nextError;
       nextError = undefined;
+      if (e) keep(true);
       return e;
     },
     record(entry: Omit<LoggedCeremony, 'seq'>): void {
       if (!settings.enabled) return;
       log.push({ ...entry, seq: ++seq });
       if (log.length > LOG_SIZE) log.splice(0, log.length - LOG_SIZE);
+      keep();
     },
     /** Decoded ceremonies, newest last. */
     async ceremonies(filter: CeremonyFilter = {}): Promise<(CeremonyRecord & { seq: number; tabId?: number })[]> {
+      await ready;
       const chosen = log.filter((e) => matches(e, filter));
       return Promise.all(chosen.map(async ({ seq: n, tabId, ...input }) => ({ ...(await inspectCeremony(input)), seq: n, ...(tabId !== undefined ? { tabId } : {}) })));
     },
     clear(filter: CeremonyFilter = {}): void {
       for (let i = log.length - 1; i >= 0; i--) if (matches(log[i]!, filter)) log.splice(i, 1);
+      keep(true);
     },
   };
 }
