@@ -15,6 +15,9 @@ export type RecordKind = 'passkey' | 'item';
 export interface StoredRecord extends Sealed {
   id: string;
   kind: RecordKind;
+  /** Sync state, in the clear beside the ciphertext (no secret): the server seq this version is based on, and whether it changed since. */
+  seq?: number;
+  dirty?: boolean;
 }
 
 export interface Passkey extends CredentialMeta {

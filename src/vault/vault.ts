@@ -43,7 +43,9 @@ export interface SyncHead {
 
 /** One transaction's writes (rule 4: all of them or none). */
 export interface VaultWrite {
+  /** Whole records, their sync state included. */
   records?: StoredRecord[];
+  /** New sync states for records already stored (a push accepted): the ciphertext is left as it is. */
   states?: RecordSyncState[];
   head?: SyncHead;
 }
@@ -52,7 +54,6 @@ export interface VaultStorage {
   getMeta(): Promise<unknown>;
   putMeta(meta: VaultMeta): Promise<void>;
   listRecords(): Promise<StoredRecord[]>;
-  listStates(): Promise<RecordSyncState[]>;
   getHead(): Promise<SyncHead | undefined>;
   write(w: VaultWrite): Promise<void>;
   putRecord(record: StoredRecord): Promise<void>;
@@ -108,6 +109,8 @@ interface Unlocked {
   raw: Uint8Array;
   /** Live passkeys by credential id. */
   entries: Map<string, Entry>;
+  /** Credential id of each live passkey's record. */
+  byRecord: Map<string, string>;
   /** Every record by record id, tombstones included. */
   held: Map<string, Held>;
   damaged: RecordError[];
@@ -137,20 +140,20 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
   async function openWith(rawKey: Uint8Array): Promise<void> {
     const key = await importAeadKey(rawKey);
     const entries = new Map<string, Entry>();
+    const byRecord = new Map<string, string>();
     const held = new Map<string, Held>();
     const damaged: RecordError[] = [];
-    const [records, states, head] = await Promise.all([deps.storage.listRecords(), deps.storage.listStates(), deps.storage.getHead()]);
-    const stateOf = new Map(states.map((st) => [st.id, st]));
+    const [records, head] = await Promise.all([deps.storage.listRecords(), deps.storage.getHead()]);
     let latest = '';
     for (const record of records) {
       try {
         const item = await itemOf(key, record);
-        const st = stateOf.get(record.id);
-        held.set(item.id, { item, seq: st?.seq ?? 0, dirty: st?.dirty ?? true });
+        held.set(item.id, { item, seq: record.seq ?? 0, dirty: record.dirty ?? true });
         if (item.hlc > latest) latest = item.hlc;
         if (!item.deleted && item.kind === 'passkey') {
           const passkey = passkeyFromData(record.id, item.data);
           entries.set(passkey.credentialId, { recordId: record.id, passkey });
+          byRecord.set(record.id, passkey.credentialId);
         }
       } catch (e) {
         // Rule 4: a record that fails is reported and kept as it is, never dropped.
@@ -159,7 +162,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     }
     const node = head?.node ?? newNodeId();
     const clock = createClock(node, latest ? { ...decodeHlc(latest), node } : undefined);
-    state = { key, raw: rawKey.slice(), entries, held, damaged, clock, cursor: head?.cursor ?? 0 };
+    state = { key, raw: rawKey.slice(), entries, byRecord, held, damaged, clock, cursor: head?.cursor ?? 0 };
     if (!head) await deps.storage.write({ head: { cursor: 0, node } });
   }
 
@@ -203,8 +206,8 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
   /** Writes records and their sync state in one transaction, then (only then) updates memory. */
   async function persist(changes: { item: SyncItem; seq: number; dirty: boolean }[], head?: SyncHead): Promise<void> {
     const s = unlocked();
-    const records = await Promise.all(changes.map((c) => sealRecord(s.key, c.item.id, 'item', c.item)));
-    await deps.storage.write({ records, states: changes.map((c) => ({ id: c.item.id, seq: c.seq, dirty: c.dirty })), ...(head ? { head } : {}) });
+    const records = await Promise.all(changes.map(async (c) => ({ ...(await sealRecord(s.key, c.item.id, 'item', c.item)), seq: c.seq, dirty: c.dirty })));
+    await deps.storage.write({ records, ...(head ? { head } : {}) });
     for (const c of changes) adoptItem(s, c);
     if (head) s.cursor = head.cursor;
     if (changes.some((c) => c.dirty)) changed();
@@ -213,16 +216,19 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
   /** Memory after a write: the record, and the live passkey it holds (or none for a tombstone). */
   function adoptItem(s: Unlocked, c: Held): void {
     s.held.set(c.item.id, { item: c.item, seq: c.seq, dirty: c.dirty });
-    for (const [credentialId, e] of s.entries) {
-      if (e.recordId === c.item.id) {
-        s.entries.delete(credentialId);
-        e.passkey.pkcs8.fill(0);
-      }
+    const before = s.byRecord.get(c.item.id);
+    if (before !== undefined) {
+      const e = s.entries.get(before);
+      s.entries.delete(before);
+      s.byRecord.delete(c.item.id);
+      e?.passkey.pkcs8.fill(0); // the old copy of the key; the new version decodes its own
+
     }
     if (c.item.deleted || c.item.kind !== 'passkey') return;
     try {
       const passkey = passkeyFromData(c.item.id, c.item.data);
       s.entries.set(passkey.credentialId, { recordId: c.item.id, passkey });
+      s.byRecord.set(c.item.id, passkey.credentialId);
     } catch (e) {
       s.damaged.push(e instanceof RecordError ? e : new RecordError(c.item.id, String(e)));
     }
@@ -552,14 +558,21 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
           if ((cur ? itemFingerprint(cur.item) : null) !== u.expect) return false;
         }
         for (const u of c.upserts) s.clock.receive(decodeHlc(u.item.hlc), deps.now());
-        const records = await Promise.all(c.upserts.map((u) => sealRecord(s.key, u.item.id, 'item', u.item)));
         const marks: RecordSyncState[] = [];
         const upserted = new Map(c.upserts.map((u) => [u.item.id, u]));
         for (const m of c.synced) {
           const cur = upserted.get(m.id) ?? s.held.get(m.id);
           if (cur) marks.push({ id: m.id, seq: m.seq, dirty: cur.dirty && itemFingerprint(cur.item) !== m.fingerprint });
         }
-        const states = [...c.upserts.filter((u) => !c.synced.some((m) => m.id === u.item.id)).map((u) => ({ id: u.item.id, seq: u.seq, dirty: u.dirty })), ...marks];
+        const markOf = new Map(marks.map((m) => [m.id, m]));
+        // A record written now carries its final sync state; a mark alone updates a stored record's state.
+        const records = await Promise.all(
+          c.upserts.map(async (u) => {
+            const m = markOf.get(u.item.id);
+            return { ...(await sealRecord(s.key, u.item.id, 'item', u.item)), seq: m?.seq ?? u.seq, dirty: m?.dirty ?? u.dirty };
+          }),
+        );
+        const states = marks.filter((m) => !upserted.has(m.id));
         const head = c.cursor !== undefined ? { cursor: c.cursor, node: s.clock.node } : undefined;
         await deps.storage.write({ records, states, ...(head ? { head } : {}) });
         for (const u of c.upserts) adoptItem(s, { item: u.item, seq: u.seq, dirty: u.dirty });

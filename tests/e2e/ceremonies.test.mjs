@@ -22,7 +22,7 @@ const SCREENSHOTS = resolve('tests/screenshots');
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const META_FIELDS = ['createdAt', 'id', 'lastUsedAt', 'rpId', 'userHandle', 'userName'];
+const META_FIELDS = ['id', 'rpId', 'userName', 'userDisplayName', 'userHandle', 'alg', 'isResidentCredential', 'backedUp', 'signCount', 'createdAt', 'lastUsedAt'];
 
 // KEYPORT_BUILD_DIR: another build's .output directory; KEYPORT_TARGETS: a comma-separated subset of the names.
 const chromeBuild = process.env.KEYPORT_BUILD_DIR ? resolve(process.env.KEYPORT_BUILD_DIR, 'chrome-mv3') : CHROME_BUILD;
