@@ -5,7 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorBody, LIMITS, PairingCode, PullResponse, PushResponse } from '../sync/protocol.ts';
+import { ErrorBody, LIMITS, PAIRING_COMMIT_LABEL, PairingCode, PairingSecret, PullResponse, PushResponse } from '../sync/protocol.ts';
 import { buildApp } from './app.ts';
 import { PAIRING_TTL_MS } from './pairings.ts';
 import { type TestStore, describeEachStore } from './testStores.ts';
@@ -404,38 +404,125 @@ describeEachStore('sync server', (kind) => {
 
   describe('pairing', () => {
     const key = () => b64u(32);
+    /** protocol.ts PairingCommitment, computed here from the formula (the client computes it with noble). */
+    const commit = (publicKey: string) => createHash('sha256').update(PAIRING_COMMIT_LABEL).update(Buffer.from(publicKey, 'base64url')).digest('base64url');
 
-    it('start, join, see the key, deposit, collect once; then 410', async () => {
+    /** Step 1: a pairing started with a commitment to a fresh key. */
+    async function started(ip?: string) {
       const initiatorKey = key();
+      const res = await call('POST', '/v1/pairings', { body: { commitment: commit(initiatorKey) }, ...(ip ? { ip } : {}) });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      const { code, expiresAt, initiatorSecret } = res.json as { code: string; expiresAt: number; initiatorSecret: string };
+      return { code, expiresAt, initiatorSecret, initiatorKey };
+    }
+
+    /** Steps 1 and 2: started and joined. */
+    async function joined() {
+      const pairing = await started();
       const joinerKey = key();
-      const start = await call('POST', '/v1/pairings', { body: { publicKey: initiatorKey } });
+      const res = await call('POST', `/v1/pairings/${pairing.code}/join`, { body: { publicKey: joinerKey } });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      return { ...pairing, joinerKey, joinerSecret: (res.json as { joinerSecret: string }).joinerSecret };
+    }
+
+    it('commit, join, see the key, reveal, deposit, collect once; then 410', async () => {
+      const initiatorKey = key();
+      const commitment = commit(initiatorKey);
+      const start = await call('POST', '/v1/pairings', { body: { commitment } });
       expect(start.status).toBe(200);
-      const { code, expiresAt } = start.json as { code: string; expiresAt: number };
+      const { code, expiresAt, initiatorSecret } = start.json as { code: string; expiresAt: number; initiatorSecret: string };
+      expect(Object.keys(start.json as object).sort()).toEqual(['code', 'expiresAt', 'initiatorSecret']);
       expect(v.is(PairingCode, code)).toBe(true);
+      expect(v.is(PairingSecret, initiatorSecret)).toBe(true);
       expect(expiresAt).toBe(clock.now + PAIRING_TTL_MS);
-      expect((await call('GET', `/v1/pairings/${code}?as=initiator`)).json).toEqual({ expiresAt });
-      expectError(await call('POST', `/v1/pairings/${code}/payload`, { body: { payload: 'early' } }), 409, 'Conflict');
-      expect((await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: joinerKey } })).json).toEqual({ publicKey: initiatorKey });
+      const asInitiator = { token: initiatorSecret };
+      expect((await call('GET', `/v1/pairings/${code}?as=initiator`, asInitiator)).json).toEqual({ expiresAt });
+      expectError(await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: initiatorKey } }), 409, 'Conflict');
+
+      // Step 2: the joiner gets the commitment and its own secret, never the key.
+      const joinerKey = key();
+      const join = await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: joinerKey } });
+      const { joinerSecret } = join.json as { joinerSecret: string };
+      expect(join.json).toEqual({ commitment, joinerSecret });
+      expect(v.is(PairingSecret, joinerSecret)).toBe(true);
+      expect(joinerSecret).not.toBe(initiatorSecret);
       expectError(await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: key() } }), 409, 'Conflict');
-      expect((await call('GET', `/v1/pairings/${code}?as=initiator`)).json).toEqual({ joinerPublicKey: joinerKey, expiresAt });
-      expect((await call('POST', `/v1/pairings/${code}/payload`, { body: { payload: 'sealed' } })).json).toEqual({ ok: true });
-      expectError(await call('POST', `/v1/pairings/${code}/payload`, { body: { payload: 'again' } }), 409, 'Conflict');
-      expect((await call('GET', `/v1/pairings/${code}?as=joiner`)).json).toEqual({ joinerPublicKey: joinerKey, expiresAt });
-      expect((await call('GET', `/v1/pairings/${code}?as=initiator`)).json).toEqual({ joinerPublicKey: joinerKey, payload: 'sealed', expiresAt });
-      expectError(await call('GET', `/v1/pairings/${code}?as=initiator`), 410, 'Gone');
-      expectError(await call('GET', `/v1/pairings/${code}?as=joiner`), 410, 'Gone');
+      const asJoiner = { token: joinerSecret };
+      expect((await call('GET', `/v1/pairings/${code}?as=joiner`, asJoiner)).json).toEqual({ expiresAt });
+      expectError(await call('POST', `/v1/pairings/${code}/payload`, { ...asJoiner, body: { payload: 'early' } }), 409, 'Conflict');
+
+      // Steps 3 and 4: the initiator sees the joiner's key, then reveals its own, once.
+      expect((await call('GET', `/v1/pairings/${code}?as=initiator`, asInitiator)).json).toEqual({ joinerPublicKey: joinerKey, expiresAt });
+      expect((await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: initiatorKey } })).json).toEqual({ ok: true });
+      expectError(await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: initiatorKey } }), 409, 'Conflict');
+      expect((await call('GET', `/v1/pairings/${code}?as=joiner`, asJoiner)).json).toEqual({ initiatorPublicKey: initiatorKey, expiresAt });
+
+      // Step 5: the payload, once, collected once.
+      expect((await call('POST', `/v1/pairings/${code}/payload`, { ...asJoiner, body: { payload: 'sealed' } })).json).toEqual({ ok: true });
+      expectError(await call('POST', `/v1/pairings/${code}/payload`, { ...asJoiner, body: { payload: 'again' } }), 409, 'Conflict');
+      expect((await call('GET', `/v1/pairings/${code}?as=joiner`, asJoiner)).json).toEqual({ initiatorPublicKey: initiatorKey, expiresAt });
+      expect((await call('GET', `/v1/pairings/${code}?as=initiator`, asInitiator)).json).toEqual({ joinerPublicKey: joinerKey, payload: 'sealed', expiresAt });
+      expectError(await call('GET', `/v1/pairings/${code}?as=initiator`, asInitiator), 410, 'Gone');
+      expectError(await call('GET', `/v1/pairings/${code}?as=joiner`, asJoiner), 410, 'Gone');
+    });
+
+    it('reveal takes only the committed key: another key, or another spelling of it, is 400 and changes nothing', async () => {
+      const { code, initiatorSecret, initiatorKey, joinerSecret } = await joined();
+      const asInitiator = { token: initiatorSecret };
+      expect(expectError(await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: key() } }), 400, 'BadRequest')).toMatch(/not the commitment/);
+      // 32 bytes are 43 characters whose last carries 4 unused bits: setting one spells the same bytes otherwise.
+      const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = initiatorKey.slice(0, 42) + last[last.indexOf(initiatorKey[42]!) + 1];
+      expect(Buffer.from(respelled, 'base64url').equals(Buffer.from(initiatorKey, 'base64url'))).toBe(true);
+      expectError(await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: respelled } }), 400, 'BadRequest');
+      expect((await call('GET', `/v1/pairings/${code}?as=joiner`, { token: joinerSecret })).json).toEqual({ expiresAt: expect.any(Number) });
+      expectError(await call('POST', `/v1/pairings/${code}/payload`, { token: joinerSecret, body: { payload: 'early' } }), 409, 'Conflict');
+      expect((await call('POST', `/v1/pairings/${code}/reveal`, { ...asInitiator, body: { publicKey: initiatorKey } })).status).toBe(200);
+    });
+
+    it("each role's requests need that role's secret: none, a malformed one, the other role's or another pairing's is 401", async () => {
+      const { code, initiatorSecret, initiatorKey, joinerSecret } = await joined();
+      const other = await joined();
+      // Each refusal from its own address: ten from one would be rate limited (the next test).
+      let n = 0;
+      const as = (token?: string) => ({ ...(token ? { token } : {}), ip: `198.51.100.${++n}` });
+      const reveal = (token?: string) => call('POST', `/v1/pairings/${code}/reveal`, { ...as(token), body: { publicKey: initiatorKey } });
+      const state = (role: string, token?: string) => call('GET', `/v1/pairings/${code}?as=${role}`, as(token));
+      for (const wrong of [undefined, 'short', joinerSecret, other.initiatorSecret, b64u(32)]) {
+        expectError(await state('initiator', wrong), 401, 'Unauthorized');
+        expectError(await reveal(wrong), 401, 'Unauthorized');
+      }
+      for (const wrong of [undefined, initiatorSecret, other.joinerSecret]) expectError(await state('joiner', wrong), 401, 'Unauthorized');
+      expect((await reveal(initiatorSecret)).status).toBe(200);
+      for (const wrong of [undefined, initiatorSecret, other.joinerSecret]) {
+        expectError(await call('POST', `/v1/pairings/${code}/payload`, { ...as(wrong), body: { payload: 'sealed' } }), 401, 'Unauthorized');
+      }
+      // Before the join there is no joiner's secret to match.
+      const unjoined = await started();
+      expectError(await call('GET', `/v1/pairings/${unjoined.code}?as=joiner`, as(unjoined.initiatorSecret)), 401, 'Unauthorized');
+      expect((await state('initiator', initiatorSecret)).status).toBe(200);
+      expect((await state('joiner', joinerSecret)).json).toEqual({ initiatorPublicKey: initiatorKey, expiresAt: expect.any(Number) });
+    });
+
+    it('wrong secrets count as wrong codes: after 10 a minute from one address, 429 even with the right one', async () => {
+      const { code, initiatorSecret } = await joined();
+      const ip = '192.0.2.46';
+      for (let i = 0; i < 10; i++) expectError(await call('GET', `/v1/pairings/${code}?as=initiator`, { token: b64u(32), ip }), 401, 'Unauthorized');
+      expectError(await call('GET', `/v1/pairings/${code}?as=initiator`, { token: initiatorSecret, ip }), 429, 'RateLimited');
+      expect((await call('GET', `/v1/pairings/${code}?as=initiator`, { token: initiatorSecret, ip: '192.0.2.47' })).status).toBe(200);
     });
 
     it('a code expires after 5 minutes', async () => {
-      const { code } = (await call('POST', '/v1/pairings', { body: { publicKey: key() } })).json as { code: string };
+      const { code, initiatorSecret } = await started();
       clock.now += PAIRING_TTL_MS - 1;
-      expect((await call('GET', `/v1/pairings/${code}?as=joiner`)).status).toBe(200);
+      expect((await call('GET', `/v1/pairings/${code}?as=initiator`, { token: initiatorSecret })).status).toBe(200);
       clock.now += 1;
       expectError(await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: key() } }), 404, 'NotFound');
+      expectError(await call('GET', `/v1/pairings/${code}?as=initiator`, { token: initiatorSecret }), 404, 'NotFound');
     });
 
     it('wrong codes: 404, and after 10 a minute from one address, 429', async () => {
-      const { code } = (await call('POST', '/v1/pairings', { body: { publicKey: key() } })).json as { code: string };
+      const { code } = await started();
       const ip = '192.0.2.44';
       const wrong = code === '00000000' ? '00000001' : '00000000';
       for (let i = 0; i < 10; i++) expectError(await call('POST', `/v1/pairings/${wrong}/join`, { body: { publicKey: key() }, ip }), 404, 'NotFound');
@@ -446,15 +533,25 @@ describeEachStore('sync server', (kind) => {
       expect((await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: key() }, ip: '192.0.2.45' })).status).toBe(200);
     });
 
-    it('refuses malformed codes, keys, payloads and roles with 400', async () => {
-      const { code } = (await call('POST', '/v1/pairings', { body: { publicKey: key() } })).json as { code: string };
-      expectError(await call('POST', '/v1/pairings', { body: { publicKey: 'short' } }), 400, 'BadRequest');
+    it('pairings started are budgeted per address', async () => {
+      for (let i = 0; i < 20; i++) await started('192.0.2.48');
+      const limited = await call('POST', '/v1/pairings', { body: { commitment: commit(key()) }, ip: '192.0.2.48' });
+      expectError(limited, 429, 'RateLimited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('refuses malformed codes, commitments, keys, payloads and roles with 400', async () => {
+      const { code, initiatorSecret, initiatorKey, joinerSecret } = await joined();
+      expectError(await call('POST', '/v1/pairings', { body: { commitment: 'short' } }), 400, 'BadRequest');
+      // The first version's start (the key itself) is refused: the key comes only with the reveal.
+      expectError(await call('POST', '/v1/pairings', { body: { publicKey: key() } }), 400, 'BadRequest');
       expectError(await call('POST', '/v1/pairings/ABCD-EFGH/join', { body: { publicKey: key() } }), 400, 'BadRequest');
       expectError(await call('POST', '/v1/pairings/ILOU0000/join', { body: { publicKey: key() } }), 400, 'BadRequest');
-      expectError(await call('GET', `/v1/pairings/${code}?as=someone`), 400, 'BadRequest');
-      expectError(await call('GET', `/v1/pairings/${code}`), 400, 'BadRequest');
-      await call('POST', `/v1/pairings/${code}/join`, { body: { publicKey: key() } });
-      expectError(await call('POST', `/v1/pairings/${code}/payload`, { body: { payload: 'A'.repeat(8 * 1024 + 1) } }), 400, 'BadRequest');
+      expectError(await call('GET', `/v1/pairings/${code}?as=someone`, { token: initiatorSecret }), 400, 'BadRequest');
+      expectError(await call('GET', `/v1/pairings/${code}`, { token: initiatorSecret }), 400, 'BadRequest');
+      expectError(await call('POST', `/v1/pairings/${code}/reveal`, { token: initiatorSecret, body: { publicKey: 'short' } }), 400, 'BadRequest');
+      expect((await call('POST', `/v1/pairings/${code}/reveal`, { token: initiatorSecret, body: { publicKey: initiatorKey } })).status).toBe(200);
+      expectError(await call('POST', `/v1/pairings/${code}/payload`, { token: joinerSecret, body: { payload: 'A'.repeat(8 * 1024 + 1) } }), 400, 'BadRequest');
     });
   });
 
@@ -470,8 +567,10 @@ describeEachStore('sync server', (kind) => {
     await pushChanges(vault, [record]);
     await pullAll(vault);
     await call('GET', `/v1/vaults/${vault.id}/key`, { token: b64u(32) });
-    const { code } = (await call('POST', '/v1/pairings', { body: { publicKey: b64u(32) } })).json as { code: string };
-    await call('GET', `/v1/pairings/${code}?as=joiner`);
+    const initiatorKey = b64u(32);
+    const commitment = createHash('sha256').update(PAIRING_COMMIT_LABEL).update(Buffer.from(initiatorKey, 'base64url')).digest('base64url');
+    const { code, initiatorSecret } = (await call('POST', '/v1/pairings', { body: { commitment } })).json as { code: string; initiatorSecret: string };
+    await call('GET', `/v1/pairings/${code}?as=initiator`, { token: initiatorSecret });
     await call('POST', `/v1/vaults/${vault.id}/records`, { token: vault.token, body: '{garbage' });
     const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
     const requests = lines.filter((l) => l.msg === 'request');
@@ -488,7 +587,7 @@ describeEachStore('sync server', (kind) => {
     ]);
     for (const l of requests) expect(typeof l.ms).toBe('number');
     const all = logs.join('\n');
-    for (const secret of [vault.id, vault.token, vault.key, record.id, record.blob, code]) expect(all).not.toContain(secret);
+    for (const secret of [vault.id, vault.token, vault.key, record.id, record.blob, code, commitment, initiatorSecret]) expect(all).not.toContain(secret);
   });
 });
 

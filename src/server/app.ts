@@ -15,6 +15,7 @@ import {
   PairingCode,
   PairingJoin,
   PairingPayload,
+  PairingReveal,
   PairingStart,
   PROTOCOL_VERSION,
   PushRequest,
@@ -32,7 +33,7 @@ import * as vaults from './vaults.ts';
 export interface Limits {
   /** Failed authentications (wrong or missing token, unknown vault, create with another token), per address and per vault id. */
   authFailures: Budget;
-  /** Unknown pairing codes, per address. */
+  /** Unknown pairing codes and wrong pairing secrets, per address. */
   pairingFailures: Budget;
   /** Vaults created (and rotations), per address. */
   creations: Budget;
@@ -199,7 +200,7 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
     }
   }
 
-  /** A pairing route: the code checked, refused while rate limited, unknown codes counted. */
+  /** A pairing route: the code checked, refused while rate limited, unknown codes and wrong secrets counted. */
   async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => T): Promise<T> {
     const { code } = parse(PairingParams, request.params, 'path');
     const key = byAddress(request);
@@ -271,10 +272,10 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
   app.delete('/v1/vaults/:vaultId', (request) => vaultRoute(request, (vaultId) => vaults.deleteVault(store, { vaultId, token: bearer(request) })));
 
   app.post('/v1/pairings', async (request) => {
-    const { publicKey } = parse(PairingStart, request.body, 'body');
+    const { commitment } = parse(PairingStart, request.body, 'body');
     const key = byAddress(request);
     refuseWhileLimited(pairingStarts, [key], 'pairings started from this address');
-    const started = pairings.start(publicKey, now());
+    const started = pairings.start(commitment, now());
     pairingStarts.hit(key, now());
     return started;
   });
@@ -283,11 +284,27 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
     pairingRoute(request, (code) => pairings.join(code, parse(PairingJoin, request.body, 'body').publicKey, now())),
   );
 
-  app.post('/v1/pairings/:code/payload', (request) =>
-    pairingRoute(request, (code) => pairings.deposit(code, parse(PairingPayload, request.body, 'body').payload, now())),
+  // The routes after the join carry the caller's role secret (protocol.ts PairingSecret, sent as a bearer token).
+  app.post('/v1/pairings/:code/reveal', (request) =>
+    pairingRoute(request, (code) => {
+      const secret = bearer(request);
+      return pairings.reveal(code, secret, parse(PairingReveal, request.body, 'body').publicKey, now());
+    }),
   );
 
-  app.get('/v1/pairings/:code', (request) => pairingRoute(request, (code) => pairings.state(code, parse(StateQuery, request.query, 'query').as, now())));
+  app.post('/v1/pairings/:code/payload', (request) =>
+    pairingRoute(request, (code) => {
+      const secret = bearer(request);
+      return pairings.deposit(code, secret, parse(PairingPayload, request.body, 'body').payload, now());
+    }),
+  );
+
+  app.get('/v1/pairings/:code', (request) =>
+    pairingRoute(request, (code) => {
+      const { as } = parse(StateQuery, request.query, 'query');
+      return pairings.state(code, as, bearer(request), now());
+    }),
+  );
 
   return app;
 }

@@ -12,13 +12,16 @@
 //   DELETE /v1/vaults/:vaultId            (auth)           -> {ok: true}
 //   POST   /v1/pairings                   PairingStart     -> PairingStarted
 //   POST   /v1/pairings/:code/join        PairingJoin      -> PairingJoined
-//   POST   /v1/pairings/:code/payload     PairingPayload   -> {ok: true}
-//   GET    /v1/pairings/:code?as=initiator|joiner          -> PairingState
-// auth: "Authorization: Bearer <token>". Errors: ErrorBody with an HTTP status (400, 401, 404, 409, 410, 413, 429;
-// 503 from health when the store does not answer). 404: no vault with this id (never created, or deleted: the id
-// may be created again); 410: the id was rotated away (for good). 429 carries Retry-After in seconds: the server
-// counts failed authentications (10 a minute per address and per vault id) and unknown pairing codes (10 a minute
-// per address). Times (expiresAt) are milliseconds since the epoch.
+//   GET    /v1/pairings/:code?as=initiator (initiator's secret) -> PairingInitiatorState
+//   POST   /v1/pairings/:code/reveal      (initiator's secret) PairingReveal -> {ok: true}
+//   GET    /v1/pairings/:code?as=joiner   (joiner's secret) -> PairingJoinerState
+//   POST   /v1/pairings/:code/payload     (joiner's secret) PairingPayload -> {ok: true}
+// auth: "Authorization: Bearer <token>" (for a pairing, that role's secret). Errors: ErrorBody with an HTTP
+// status (400, 401, 404, 409, 410, 413, 429; 503 from health when the store does not answer). 404: no vault
+// with this id (never created, or deleted: the id may be created again); 410: the id was rotated away (for
+// good). 429 carries Retry-After in seconds: the server counts failed authentications (10 a minute per address
+// and per vault id) and unknown pairing codes and wrong pairing secrets (10 a minute per address). Times
+// (expiresAt) are milliseconds since the epoch.
 import * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
@@ -92,24 +95,49 @@ export type PushResponse = v.InferOutput<typeof PushResponse>;
 export const RotateRequest = v.object({ newVaultId: VaultId, newToken: Token, key: KeyBlob });
 
 // ---- pairing a new browser (key agreement through the server, a short authentication string on both sides) ----
-// The new browser (initiator) starts and shows the code; the approving browser (joiner) joins with it (a code
-// joins once: 409 after) and gets the initiator's key; the initiator polls ?as=initiator for the joiner's key;
-// after both people compared the string, the joiner posts the payload (once, after the join); the initiator's
-// poll then returns it, which completes the pairing (410 from then on). ?as=joiner shows only expiresAt and the
-// join. A code lives 5 minutes; an unknown or expired code is 404. Pairings live in the server's memory.
+// Commit, then reveal (as ZRTP's Commit and DHPart2, RFC 6189 §4.4.1.1, or Bluetooth's numeric comparison): the
+// initiator's public key A reaches the joiner only after the joiner's key B reached the initiator, and the joiner
+// holds a hash of A from before it sent B. So a server that substitutes keys must pick them before it learns A,
+// and the two strings then match by chance only (10^-6); see src/sync/pairing.ts. In order:
+//   1. the new browser (initiator) starts with commitment = SHA-256(PAIRING_COMMIT_LABEL || A) and gets the code
+//      and its secret;
+//   2. the approving browser (joiner) joins with B and gets the commitment and its secret; a code joins once
+//      (409 after);
+//   3. the initiator polls ?as=initiator until it sees B, then
+//   4. reveals A, once and only after the join (409 otherwise); the server refuses with 400 a key whose hash is
+//      not the commitment. ?as=joiner then shows A, which the joiner checks against the commitment before it
+//      shows the string;
+//   5. after both people compared the string, the joiner posts the payload (once, and only after the reveal:
+//      409 before); the initiator's poll then returns it, which completes the pairing (410 from then on).
+// Each role's requests after its first carry "Authorization: Bearer <its secret>": 32 random bytes the server
+// returned to that role alone and keeps only as SHA-256; a missing or wrong secret is 401 and counts as a wrong
+// code. A code lives 5 minutes; an unknown or expired code is 404. Pairings live in the server's memory.
+/** The prefix of the initiator's commitment: SHA-256 of these ASCII bytes followed by the 32-byte public key. */
+export const PAIRING_COMMIT_LABEL = 'keyport/pairing/commit/v1';
 /** X25519 public key, 32 bytes as base64url. */
 export const PairingKey = b64u(43, 43);
+/** SHA-256(PAIRING_COMMIT_LABEL || initiator's public key), 32 bytes as base64url. */
+export const PairingCommitment = b64u(43, 43);
+/** A role's secret: 32 random bytes from the server, as base64url; sent as the bearer token of that role's requests. */
+export const PairingSecret = b64u(43, 43);
 /** What the person types on the approving browser: 8 Crockford base32 characters shown as XXXX-XXXX. */
 export const PairingCode = v.pipe(v.string(), v.regex(/^[0-9A-HJKMNP-TV-Z]{8}$/, 'must be 8 characters of a pairing code'));
-export const PairingStart = v.object({ publicKey: PairingKey });
-export const PairingStarted = v.object({ code: PairingCode, expiresAt: v.number() });
+export const PairingStart = v.object({ commitment: PairingCommitment });
+export const PairingStarted = v.object({ code: PairingCode, expiresAt: v.number(), initiatorSecret: PairingSecret });
 export const PairingJoin = v.object({ publicKey: PairingKey });
-export const PairingJoined = v.object({ publicKey: PairingKey });
+export const PairingJoined = v.object({ commitment: PairingCommitment, joinerSecret: PairingSecret });
+export const PairingReveal = v.object({ publicKey: PairingKey });
 /** Sealed under the agreed key: the vault id, token and vault key, sent only after both people compared the string. */
 export const PairingPayload = v.object({ payload: b64u(1, 8 * 1024) });
-export const PairingState = v.object({
+/** ?as=initiator: the joiner's key once it joined, then the payload (handed over once). */
+export const PairingInitiatorState = v.object({
   joinerPublicKey: v.optional(PairingKey),
   payload: v.optional(b64u(1, 8 * 1024)),
+  expiresAt: v.number(),
+});
+/** ?as=joiner: the initiator's key once revealed. */
+export const PairingJoinerState = v.object({
+  initiatorPublicKey: v.optional(PairingKey),
   expiresAt: v.number(),
 });
 
