@@ -12,6 +12,7 @@ import { createConsentWindows } from './consent.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
+import { createPairingService } from './pairing.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
@@ -93,6 +94,15 @@ export function startBackground(): void {
     now: Date.now,
   });
 
+  const pairing = createPairingService({
+    vault,
+    sync,
+    afterRestore: async () => {
+      passwordProven();
+      touch();
+      await attachProxy();
+    },
+  });
   const transfer = createTransferService({ vault, backedUp: () => sync.backedUp(), now: Date.now });
 
   // ---- Chromium's proxy door ----
@@ -228,6 +238,18 @@ export function startBackground(): void {
           return developer.ceremonies(await tabFilter(m.tabId));
         case 'inspector:clear':
           return developer.clear(await tabFilter(m.tabId));
+        case 'pair:state':
+          return pairing.view();
+        case 'pair:start':
+          return attempt(() => pairing.start(m.serverUrl));
+        case 'pair:finish':
+          return attempt(() => pairing.finish(m.newPassword));
+        case 'pair:join':
+          return attempt(() => pairing.join(m.code));
+        case 'pair:approve':
+          return attempt(() => pairing.approve());
+        case 'pair:cancel':
+          return pairing.cancel();
         case 'sync:status':
           return sync.status();
         case 'sync:configure':
@@ -408,6 +430,17 @@ export function startBackground(): void {
       await attachProxy();
       return summary;
     },
+    /** Pairing, on the new browser: `{ code }` to type on a browser that holds the vault. */
+    startPairing: ({ serverUrl }: { serverUrl: string }) => pairing.start(serverUrl),
+    /** `{ role, stage, code, sas, error }`: stage waiting, compare, approved, done or failed. */
+    pairingState: () => pairing.view(),
+    /** Pairing, on the new browser, once the other approved and the strings matched: the vault under a new master password. */
+    finishPairing: ({ newPassword }: { newPassword: string }) => pairing.finish(newPassword),
+    /** Pairing, on the browser that holds the vault (unlocked, syncing with a server): resolves with the string to compare. */
+    joinPairing: ({ code }: { code: string }) => pairing.join(code),
+    /** Pairing, on the browser that holds the vault, once the strings matched: sends the vault, sealed to the new browser. */
+    approvePairing: () => pairing.approve(),
+    cancelPairing: () => pairing.cancel(),
     /** A new recovery code (shown once); the old one stops working here and on the sync server. */
     async rotateRecoveryCode(): Promise<{ recoveryCode: string }> {
       await ready;

@@ -56,6 +56,12 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('dev:next-error'), error: v.nullable(SimulatedErrorSchema) }),
   v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
+  v.object({ type: v.literal('pair:state') }),
+  v.object({ type: v.literal('pair:start'), serverUrl: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('pair:finish'), newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
+  v.object({ type: v.literal('pair:join'), code: v.pipe(v.string(), v.maxLength(64)) }),
+  v.object({ type: v.literal('pair:approve') }),
+  v.object({ type: v.literal('pair:cancel') }),
   v.object({ type: v.literal('sync:status') }),
   v.object({
     type: v.literal('sync:configure'),

@@ -14,6 +14,7 @@ import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault, type SessionKeyStore } from '../vault/vault.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
+import { createPairingService } from './pairing.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;
@@ -140,4 +141,36 @@ describe('sync service with the real server', () => {
     await expect(a.sync.configure({ serverUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/cannot be reached/);
     expect((await a.sync.status()).transport).toBe('off');
   }, 60_000);
+
+  it('pairs a new browser: the same string on both sides, the vault under a new password, the recovery code still valid', async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    await addPasskey(a.vault, 'paired-user');
+    await a.sync.configure({ serverUrl: server.url });
+    const b = browser();
+    const noop = async () => {};
+    const pairA = createPairingService({ vault: a.vault, sync: a.sync, pollMs: 50, afterRestore: noop });
+    const pairB = createPairingService({ vault: b.vault, sync: b.sync, pollMs: 50, afterRestore: noop });
+    await expect(pairA.start(server.url)).rejects.toThrow(/already holds a vault/);
+
+    const { code } = await pairB.start(server.url);
+    expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await expect(pairB.finish('too early')).rejects.toThrow(/not approved/);
+    const joined = await pairA.join(code!.toLowerCase());
+    const until = async (stage: string) => {
+      for (let i = 0; i < 200 && pairB.view().stage !== stage; i++) await new Promise((r) => setTimeout(r, 25));
+      return pairB.view();
+    };
+    expect((await until('compare')).sas).toBe(joined.sas);
+    await pairA.approve();
+    await until('approved');
+    await pairB.finish('password b');
+    expect(pairB.view().stage).toBe('done');
+    expect(b.vault.all().map((c) => c.userName)).toEqual(['paired-user']);
+    expect((await b.sync.status()).transport).toBe('server');
+    await b.vault.lock();
+    await b.vault.unlock('password b');
+    await b.vault.lock();
+    await b.vault.unlockWithRecoveryCode(recoveryCode);
+  }, 120_000);
 });

@@ -181,6 +181,15 @@ export function createSyncService(deps: {
       return summary;
     },
 
+    /** A vault that arrived from the server by other means (pairing): sync with that server from now on, and pull it all. */
+    async adoptServer(serverUrl: string): Promise<SyncSummary> {
+      await ready;
+      await save({ transport: 'server', serverUrl: checkServerUrl(serverUrl) });
+      const summary = await scheduler.syncNow();
+      scheduler.unlocked();
+      return summary;
+    },
+
     /** A new recovery code; the old one stops working here and on the server. Shown once. */
     async rotateRecoveryCode(): Promise<{ recoveryCode: string }> {
       await ready;

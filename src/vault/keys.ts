@@ -119,6 +119,28 @@ export async function rewrapPassword(
 }
 
 /**
+ * A vault given by another browser (pairing): its key, the recovery wrapping as the server keeps it (so the
+ * recovery code keeps working), the sync identity, and a new master password for this browser.
+ */
+export async function pairedVaultKeys(
+  vaultKey: Uint8Array,
+  recoveryWrap: { iv: string; ct: string },
+  identity: SyncIdentity,
+  password: string,
+  opts: { now: number; kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void },
+): Promise<VaultMeta> {
+  const kdf = newKdfParams(opts.kdf);
+  return {
+    version: 1,
+    kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
+    passwordWrap: await wrap(await deriveKey(password, kdf, opts.onProgress), vaultKey, PASSWORD_AAD),
+    recoveryWrap,
+    syncIdentity: await sealIdentity(vaultKey, identity),
+    createdAt: opts.now,
+  };
+}
+
+/**
  * A vault restored from a recovery code on a fresh browser: the recovery wrapping as the server kept it (so the
  * same code keeps working), a new master password, and the sync identity.
  */

@@ -13,6 +13,7 @@ import {
   VaultMetaSchema,
   createVaultKeys,
   openSyncIdentity,
+  pairedVaultKeys,
   restoredVaultKeys,
   rewrapPassword,
   recoveryKeyBlob,
@@ -419,6 +420,18 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       if (await loadMeta()) throw new Error('Keyport already holds a vault here; a restore would replace it. Nothing was changed.');
       const vaultKey = 'recoveryCode' in secret ? await unlockWithRecoveryCode(fileMeta, secret.recoveryCode) : await unlockWithPassword(fileMeta, secret.password);
       const next = await rewrapPassword(fileMeta, vaultKey, password, { onProgress });
+      await deps.storage.putMeta(next);
+      meta = next;
+      await adopt(Promise.resolve(vaultKey));
+    },
+    /** A copy of the raw vault key, for pairing a new browser (sealed to it under the agreed key). Background only. */
+    rawKeyCopy(): Uint8Array {
+      return unlocked().raw.slice();
+    },
+    /** A fresh browser paired with another: the vault key it sent, under a new master password here. Refuses to overwrite a vault. */
+    async restoreFromKey(vaultKey: Uint8Array, recoveryWrap: { iv: string; ct: string }, identity: SyncIdentity, password: string, onProgress?: (f: number) => void): Promise<void> {
+      if (await loadMeta()) throw new Error('Keyport already holds a vault here; pairing would replace it. Nothing was changed.');
+      const next = await pairedVaultKeys(vaultKey, recoveryWrap, identity, password, { now: deps.now(), onProgress });
       await deps.storage.putMeta(next);
       meta = next;
       await adopt(Promise.resolve(vaultKey));
