@@ -229,3 +229,51 @@ test('through the screens: set up with the recovery code typed back, connect a s
     await firefox?.close();
   }
 });
+
+test('pairing through the screens: Firefox shows a code, Chromium takes it, both show the same number, the passkey signs in from Firefox', async () => {
+  const chromium = await launchChromium();
+  let firefox;
+  try {
+    await chromium.evalBackground(() => passkeyVault.setup({ password: 'pairing password' }));
+    await chromium.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    await chromium.evalBackground((url) => passkeyVault.configureSync({ serverUrl: url }), serverUrl);
+    const reg = await register(chromium, 'paired-user');
+    assert.equal(reg.verified, true, JSON.stringify(reg));
+    await chromium.evalBackground(() => passkeyVault.syncNow());
+
+    // The new browser: settings page, no vault yet.
+    firefox = await launchFirefox();
+    const fresh = ui(firefox, await firefox.openExtensionPage('options.html'));
+    await fresh.type('#pair-url', serverUrl);
+    await fresh.click('#pair-start');
+    const code = (await fresh.text('#pair-show-code')).trim();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await fresh.screenshot('options-pair-new-code');
+
+    // The browser that holds the vault: Settings → Sync & recovery → Add a browser.
+    const existing = ui(chromium, await chromium.openExtensionPage('options.html#sync'));
+    await existing.type('#pair-code', code);
+    await existing.click('#pair-join');
+    const sasExisting = (await existing.text('#pair-sas')).trim();
+    const sasNew = (await fresh.text('#pair-sas')).trim();
+    assert.match(sasExisting, /^\d{3} \d{3}$/);
+    assert.equal(sasNew, sasExisting, 'both browsers show the same number');
+    await existing.screenshot('options-pair-compare');
+    await existing.click('#pair-approve');
+    assert.match(await existing.text('#pair-done'), /added/);
+
+    await fresh.page.waitForSelector('#pair-password', { timeout: 30_000 });
+    await fresh.type('#pair-password', 'paired firefox');
+    await fresh.type('#pair-confirm', 'paired firefox');
+    await fresh.click('#pair-finish');
+    await fresh.page.waitForFunction(() => !!document.querySelector('#backup-health') || !!document.querySelector('#pair-done'), { timeout: 60_000 });
+    await firefox.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const names = (await firefox.evalBackground(() => passkeyVault.getCredentials())).map((c) => c.userName);
+    assert.deepEqual(names, ['paired-user']);
+    const signedIn = await login(firefox, 'paired-user');
+    assert.equal(signedIn.verified, true, JSON.stringify(signedIn));
+  } finally {
+    await chromium.close();
+    await firefox?.close();
+  }
+});
