@@ -526,13 +526,15 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       return true;
     },
     /**
-     * What a file held besides passkeys (other items, other credential types), kept sealed like a passkey and synced,
-     * so that exporting in the same format writes it back. One record per imported file.
+     * What a file held besides passkeys (other items, other credential types), kept sealed like a passkey on this
+     * browser, so that exporting in the same format writes it back. One record per imported file.
      */
     async carry(format: string, preserved: unknown): Promise<void> {
       const s = unlocked();
       const item: SyncItem = { id: newRecordId(), kind: 'settings', hlc: encodeHlc(s.clock.tick(deps.now())), deleted: false, data: { type: 'carried', format, at: deps.now(), preserved } };
-      await persist([{ item, seq: 0, dirty: true }]);
+      // Kept on this browser only (never dirty, so never pushed): a whole file's other items can be far larger
+      // than a sync record may be (storage.sync: 8 KB an item), and they are not passkeys.
+      await persist([{ item, seq: 0, dirty: false }]);
     },
     /** The most recent file content carried for `format` (see carry), if any. */
     carried(format: string): unknown {
