@@ -17,6 +17,20 @@ import { keyportAuthenticator, setUpKeyport } from './authenticator.js';
 export const DEFAULT_CHROMIUM_EXTENSION = fileURLToPath(new URL('../../.output/chrome-mv3', import.meta.url));
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
+/**
+ * Chromium's flags for unpacked extensions in a test profile (Playwright passes --disable-extensions by default:
+ * leave it out with `ignoreDefaultArgs: ['--disable-extensions']`).
+ * @param {string} dirs  comma-separated extension directories
+ * @returns {string[]}
+ */
+export const extensionArgs = (dirs) => [
+  '--no-sandbox',
+  `--disable-extensions-except=${dirs}`,
+  `--load-extension=${dirs}`,
+  '--disable-background-networking',
+  '--disable-component-update',
+];
+
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -74,16 +88,8 @@ export async function launchKeyportChromium({
     ...contextOptions,
     executablePath,
     headless,
-    // Playwright passes --disable-extensions by default.
     ignoreDefaultArgs: ['--disable-extensions'],
-    args: [
-      '--no-sandbox',
-      `--disable-extensions-except=${dirs}`,
-      `--load-extension=${dirs}`,
-      '--disable-background-networking',
-      '--disable-component-update',
-      ...args,
-    ],
+    args: [...extensionArgs(dirs), ...args],
   }).catch((/** @type {Error} */ e) => {
     removeHolder();
     throw e;

@@ -119,8 +119,9 @@ export async function rewrapPassword(
 }
 
 /**
- * A vault given by another browser (pairing): its key, the recovery wrapping as the server keeps it (so the
- * recovery code keeps working), the sync identity, and a new master password for this browser.
+ * The header of a vault that came from elsewhere (a sync server by recovery code, or another browser by
+ * pairing): its key, the recovery wrapping as the server keeps it (so the recovery code keeps working), the
+ * sync identity, and a new master password for this browser.
  */
 export async function pairedVaultKeys(
   vaultKey: Uint8Array,
@@ -161,16 +162,7 @@ export async function restoredVaultKeys(
   } finally {
     entropy.fill(0);
   }
-  const kdf = newKdfParams(opts.kdf);
-  const meta: VaultMeta = {
-    version: 1,
-    kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
-    passwordWrap: await wrap(await deriveKey(password, kdf, opts.onProgress), vaultKey, PASSWORD_AAD),
-    recoveryWrap,
-    syncIdentity: await sealIdentity(vaultKey, identity),
-    createdAt: opts.now,
-  };
-  return { meta, vaultKey, identity };
+  return { meta: await pairedVaultKeys(vaultKey, recoveryWrap, identity, password, opts), vaultKey, identity };
 }
 
 export async function createVaultKeys(

@@ -5,14 +5,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { ui } from '../support/ui.mjs';
 
-const SCREENSHOTS = resolve('tests/screenshots');
 const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 let rp;
 before(async () => {
@@ -20,29 +17,6 @@ before(async () => {
 });
 after(() => rp?.close());
 
-function ui(b, page) {
-  const chromium = b.browserName === 'chromium';
-  return {
-    page,
-    click: (sel) => page.click(sel),
-    select: (sel, value) => (chromium ? page.selectOption(sel, value) : page.select(sel, value)),
-    async type(sel, text) {
-      if (chromium) await page.fill(sel, text);
-      else {
-        await page.$eval(sel, (e) => (e.value = ''));
-        await page.type(sel, text);
-      }
-    },
-    async text(sel, timeout = 20_000) {
-      await page.waitForSelector(sel, { timeout });
-      return page.$eval(sel, (e) => e.textContent);
-    },
-    count: (sel) => page.$$eval(sel, (es) => es.length),
-    /** Until fn() is true in the page (playwright takes (fn, arg, options), puppeteer (fn, options)). */
-    until: (fn, timeout = 10_000) => (chromium ? page.waitForFunction(fn, null, { timeout }) : page.waitForFunction(fn, { timeout })),
-    screenshot: (name) => page.screenshot({ path: `${SCREENSHOTS}/${name}-${b.browserName}.png`, fullPage: true }),
-  };
-}
 
 async function developerMode(b) {
   await b.evalBackground(() => passkeyVault.setup({ password: 'developer mode password' }));

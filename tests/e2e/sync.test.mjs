@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { startRelyingParty } from '../support/rp.mjs';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { ui } from '../support/ui.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const data = mkdtempSync(join(tmpdir(), 'keyport-sync-e2e-'));
@@ -133,27 +134,6 @@ test('a passkey made in Chromium signs in from Firefox after sync, and back; a f
   }
 });
 
-/** The same few page operations over playwright (Chromium) and puppeteer (Firefox). */
-function ui(b, page) {
-  const chromium = b.browserName === 'chromium';
-  return {
-    page,
-    click: (sel) => page.click(sel),
-    async type(sel, text) {
-      if (chromium) await page.fill(sel, text);
-      else {
-        await page.$eval(sel, (e) => (e.value = ''));
-        await page.type(sel, text);
-      }
-    },
-    async text(sel, timeout = 60_000) {
-      await page.waitForSelector(sel, { timeout });
-      return page.$eval(sel, (e) => e.textContent);
-    },
-    attr: (sel, name) => page.$eval(sel, (e, n) => e.getAttribute(n), name),
-    screenshot: (name) => page.screenshot({ path: resolve(`tests/screenshots/${name}-${b.browserName}.png`), fullPage: true }),
-  };
-}
 
 test('through the screens: set up with the recovery code typed back, connect a server, restore Firefox from it, reset a forgotten password', async () => {
   const chromium = await launchChromium();
@@ -187,7 +167,7 @@ test('through the screens: set up with the recovery code typed back, connect a s
     await options.type('#sync-url', serverUrl);
     await options.click('#sync-connect');
     assert.match(await options.text('#sync-notice'), /Synced/);
-    await options.page.waitForFunction(() => /copied to your sync server/.test(document.querySelector('#backup-health')?.textContent ?? ''), null, { timeout: 10_000 });
+    await options.until(() => /copied to your sync server/.test(document.querySelector('#backup-health')?.textContent ?? ''));
     await options.screenshot('options-sync');
     await chromium.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
     const reg = await register(chromium, 'screens-user');

@@ -7,18 +7,17 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { startRelyingParty } from '../support/rp.mjs';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { ui } from '../support/ui.mjs';
 import { bitwardenEncryptedJson, cxfDocument, keepassxcPasskeyFile, makeForeignPasskey } from '../support/foreign.mjs';
 
-const SCREENSHOTS = resolve('tests/screenshots');
 const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 const files = mkdtempSync(join(tmpdir(), 'keyport-transfer-'));
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 let rp;
 before(async () => {
@@ -28,32 +27,6 @@ after(() => rp?.close());
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The same few page operations over playwright (Chromium) and puppeteer (Firefox). */
-function ui(b, page) {
-  return {
-    page,
-    click: (sel) => page.click(sel),
-    async type(sel, text) {
-      if (b.browserName === 'chromium') await page.fill(sel, text);
-      else {
-        await page.$eval(sel, (e) => (e.value = ''));
-        await page.type(sel, text);
-      }
-    },
-    async upload(sel, path) {
-      if (b.browserName === 'chromium') await page.setInputFiles(sel, path);
-      else await (await page.$(sel)).uploadFile(path);
-    },
-    async text(sel, timeout = 20_000) {
-      await page.waitForSelector(sel, { timeout });
-      return page.$eval(sel, (e) => e.textContent);
-    },
-    count: (sel) => page.$$eval(sel, (es) => es.length),
-    disabled: (sel) => page.$eval(sel, (e) => e.disabled),
-    gone: (sel) => page.waitForFunction((s) => !document.querySelector(s), sel, { timeout: 10_000 }),
-    screenshot: (name) => page.screenshot({ path: `${SCREENSHOTS}/${name}-${b.browserName}.png`, fullPage: true }),
-  };
-}
 
 function save(name, text) {
   const path = join(files, name);

@@ -8,6 +8,7 @@
 // Pages are playwright / puppeteer pages; both have goto(url) and evaluate(fn, arg).
 
 import { chromium } from 'playwright-core';
+import { extensionArgs } from '../../src/testing/chromium.js';
 import puppeteer from 'puppeteer-core';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,16 +54,8 @@ export async function launchChromium({
   const context = await chromium.launchPersistentContext('', {
     executablePath: CHROMIUM_PATH,
     headless,
-    // Playwright passes --disable-extensions by default.
     ignoreDefaultArgs: ['--disable-extensions'],
-    args: [
-      '--no-sandbox',
-      `--disable-extensions-except=${dirs}`,
-      `--load-extension=${dirs}`,
-      '--disable-background-networking',
-      '--disable-component-update',
-      ...args,
-    ],
+    args: [...extensionArgs(dirs), ...args],
   });
   try {
     const worker = await findExtensionWorker(context, extensionName);
