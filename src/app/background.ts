@@ -13,6 +13,8 @@ import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
+import { createPasswordGuard, type GuardState } from './passwordGuard.ts';
+import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
@@ -302,11 +304,16 @@ export function startBackground(): void {
     }
   }
 
+  /** The screens' unlock: a wrong password counts toward a growing delay (passwordGuard.ts). */
+  const guard = createPasswordGuard({ now: Date.now, load: () => sessionGet<GuardState | undefined>('keyport:passwordGuard', undefined), save: (st) => sessionSet('keyport:passwordGuard', st) });
   async function unlock(password: string): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
+      await guard.check();
       await automation.unlock(password);
+      await guard.succeeded();
       return { ok: true };
     } catch (e) {
+      if (e instanceof WrongPasswordError) return { ok: false, error: await guard.failed(e.message) };
       return { ok: false, error: (e as Error).message };
     }
   }

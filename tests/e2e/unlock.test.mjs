@@ -1,0 +1,39 @@
+// Wrong master passwords in the popup (issue 4, "Bad input"): a clear sentence each time, and a growing delay
+// after the third, during which even the right password waits; then it unlocks.
+// Needs the builds: npm run build:all. Run: node --test tests/e2e/unlock.test.mjs
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { ui } from '../support/ui.mjs';
+
+const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+for (const target of TARGETS) {
+  test(`${target}: wrong passwords get a sentence and a growing delay; the right one then unlocks`, async () => {
+    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    try {
+      await b.evalBackground(() => passkeyVault.setup({ password: 'the right password' }));
+      await b.evalBackground(() => passkeyVault.lock());
+      const popup = ui(b, await b.openExtensionPage('popup.html'));
+      const attempt = async (password) => {
+        await popup.type('#password', password);
+        await popup.click('button[type=submit]');
+        await popup.until(() => !document.querySelector('button[type=submit]')?.disabled || !document.querySelector('#password'), 60_000);
+        await sleep(100);
+        return popup.page.evaluate(() => document.querySelector('[role=alert]')?.textContent ?? (document.querySelector('#password') ? '' : 'unlocked'));
+      };
+      assert.match(await attempt('wrong 1'), /not correct/);
+      assert.match(await attempt('wrong 2'), /not correct/);
+      assert.match(await attempt('wrong 3'), /not correct\. Wait 2 seconds/);
+      assert.match(await attempt('the right password'), /Too many wrong passwords\. Wait \d seconds/);
+      await popup.screenshot('popup-wrong-password');
+      await sleep(2100);
+      assert.equal(await attempt('the right password'), 'unlocked');
+      assert.equal((await b.evalBackground(() => passkeyVault.status())).unlocked, true);
+    } finally {
+      await b.close();
+    }
+  });
+}
