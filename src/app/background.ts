@@ -18,7 +18,7 @@ import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
-import { CeremonyRequest, FramePolicyAnswer, type Result, RuntimeMessage, type StatusView } from './messages.ts';
+import { CeremonyRequest, FramePolicyAnswer, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
 import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
 
@@ -240,6 +240,16 @@ export function startBackground(): void {
           return developer.ceremonies(await tabFilter(m.tabId));
         case 'inspector:clear':
           return developer.clear(await tabFilter(m.tabId));
+        case 'passkeys:list':
+          return vault.isUnlocked()
+            ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, createdAt, lastUsedAt, backedUp }): PasskeyRow => ({ credentialId, rpId, userName, userDisplayName, createdAt, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}), backedUp }))
+            : [];
+        case 'passkeys:rename':
+          return attempt(() => vault.rename(m.credentialId, { userName: m.userName }));
+        case 'passkeys:delete':
+          return attempt(() => vault.remove(m.credentialId));
+        case 'passkeys:undo':
+          return attempt(async () => !!(await vault.undoRemove()));
         case 'pair:state':
           return pairing.view();
         case 'pair:start':

@@ -56,6 +56,14 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('dev:next-error'), error: v.nullable(SimulatedErrorSchema) }),
   v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
+  v.object({ type: v.literal('passkeys:list') }),
+  v.object({
+    type: v.literal('passkeys:rename'),
+    credentialId: v.pipe(v.string(), v.maxLength(2048)),
+    userName: v.pipe(v.string(), v.trim(), v.minLength(1, 'An account name cannot be empty.'), v.maxLength(1024)),
+  }),
+  v.object({ type: v.literal('passkeys:delete'), credentialId: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('passkeys:undo') }),
   v.object({ type: v.literal('pair:state') }),
   v.object({ type: v.literal('pair:start'), serverUrl: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('pair:finish'), newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
@@ -98,6 +106,17 @@ export const RuntimeMessage = v.variant('type', [
   }),
 ]);
 export type RuntimeMessage = v.InferOutput<typeof RuntimeMessage>;
+
+/** One passkey as the vault manager shows it: metadata only. */
+export interface PasskeyRow {
+  credentialId: string;
+  rpId: string;
+  userName: string;
+  userDisplayName: string;
+  createdAt: number;
+  lastUsedAt?: number;
+  backedUp: boolean;
+}
 
 /** What a consent window shows. Metadata only: never key material. */
 export interface ConsentView {

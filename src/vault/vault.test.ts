@@ -205,4 +205,19 @@ describe('vault', () => {
     await fresh.unlockWithRecoveryCode(recoveryCode);
     await expect(fresh.restore(recoveryCode, header.recoveryWrap, 'again')).rejects.toThrow(/already holds a vault/);
   }, 120_000);
+
+  it('renames a passkey as an edit, and brings a removed one back with undo (only the last, only briefly)', async () => {
+    const { storage, session, vault } = await newVault();
+    await vault.rename('Y3JlZC1pZC0x', { userName: 'renamed@example.com' });
+    expect(vault.all()[0]!.userName).toBe('renamed@example.com');
+    expect(await vault.remove('Y3JlZC1pZC0x')).toBe(true);
+    expect(vault.all()).toHaveLength(0);
+    const back = await vault.undoRemove();
+    expect(back?.userName).toBe('renamed@example.com');
+    expect(await vault.undoRemove()).toBeUndefined(); // once
+    const fresh = createVault({ storage, session, now: Date.now });
+    await fresh.resumeSession();
+    expect(fresh.all().map((c) => c.userName)).toEqual(['renamed@example.com']);
+    expect((await fresh.store.sign('Y3JlZC1pZC0x', Uint8Array.of(1)))[0]).toBe(0x30);
+  }, 60_000);
 });

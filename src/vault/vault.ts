@@ -119,6 +119,9 @@ interface Unlocked {
   cursor: number;
 }
 
+/** How long a removed passkey can be brought back. */
+export const UNDO_MS = 30_000;
+
 /** A record written before sync existed: a timestamp from its creation, never pushed. */
 const LEGACY_NODE = '0'.repeat(16);
 
@@ -277,6 +280,9 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     return { item: tombstoneFor(h.item, encodeHlc(s.clock.receive(decodeHlc(h.item.hlc), deps.now()))), seq: h.seq, dirty: true };
   }
 
+  /** The passkey removed last, for undo: its record and payload, kept in memory for UNDO_MS. */
+  let undoable: { recordId: string; data: SyncItem['data'] & object; at: number } | undefined;
+
   let backupPolicy: ((p: CredentialMeta, state: { seq: number; dirty: boolean }) => boolean) | undefined;
 
   function meta_(p: Passkey, recordId?: string): CredentialMeta {
@@ -357,6 +363,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       pendingTouch.clear();
       if (s) for (const e of s.entries.values()) { e.passkey.pkcs8.fill(0); e.passkey.prfSecret.fill(0); }
       s?.raw.fill(0);
+      undoable = undefined;
       state = undefined;
       await deps.session.clear();
     },
@@ -522,8 +529,31 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       const s = unlocked();
       const e = s.entries.get(credentialId);
       if (!e) return false;
+      const before = s.held.get(e.recordId)!;
       await persist([deleted(s, e.recordId)]);
+      // Undo (below) needs the passkey back; only in memory, only briefly, wiped on lock with the rest.
+      undoable = { recordId: e.recordId, data: before.item.data!, at: deps.now() };
       return true;
+    },
+    /** Brings back the passkey removed last, within UNDO_MS, as a new version of its record (synced like an edit). */
+    async undoRemove(): Promise<CredentialMeta | undefined> {
+      const s = unlocked();
+      const u = undoable;
+      undoable = undefined;
+      if (!u || deps.now() - u.at > UNDO_MS) return undefined;
+      const h = s.held.get(u.recordId);
+      if (!h || !h.item.deleted) return undefined;
+      const hlc = encodeHlc(s.clock.receive(decodeHlc(h.item.hlc), deps.now()));
+      await persist([{ item: { ...h.item, hlc, deleted: false, data: u.data }, seq: h.seq, dirty: true }]);
+      const credentialId = s.byRecord.get(u.recordId);
+      return credentialId ? meta_(s.entries.get(credentialId)!.passkey, u.recordId) : undefined;
+    },
+    /** A new account name or display name for a passkey (what the person sees; the site keeps its own). */
+    async rename(credentialId: string, names: { userName?: string; userDisplayName?: string }): Promise<void> {
+      const s = unlocked();
+      const e = entry(credentialId);
+      const next: Passkey = { ...e.passkey, ...(names.userName !== undefined ? { userName: names.userName } : {}), ...(names.userDisplayName !== undefined ? { userDisplayName: names.userDisplayName } : {}) };
+      await persist([edited(s, { ...e, passkey: next })]);
     },
     /**
      * What a file held besides passkeys (other items, other credential types), kept sealed like a passkey on this

@@ -37,3 +37,40 @@ for (const target of TARGETS) {
     }
   });
 }
+
+for (const target of TARGETS) {
+  test(`${target}: the popup lists passkeys with search, renames one, removes one after a confirmation, and undoes it`, async () => {
+    const { cxfDocument, makeForeignPasskey } = await import('../support/foreign.mjs');
+    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    try {
+      await b.evalBackground(() => passkeyVault.setup({ password: 'list password' }));
+      const doc = cxfDocument(await Promise.all([['a.example', 'ann'], ['b.example', 'bob'], ['c.example', 'cat']].map(([rpId, userName]) => makeForeignPasskey({ rpId, userName }))));
+      await b.evalBackground((data) => passkeyVault.importCredentials({ format: 'cxf', data }), doc);
+      const popup = ui(b, await b.openExtensionPage('popup.html'));
+      await popup.until(() => document.querySelectorAll('li.passkey').length === 3);
+      await popup.type('#passkey-search', 'bob');
+      await popup.until(() => document.querySelectorAll('li.passkey').length === 1);
+      assert.match(await popup.text('li.passkey .name'), /^bob$/);
+
+      await popup.click('li.passkey .rename');
+      await popup.type('li.passkey .rename-input', 'robert');
+      await popup.click('li.passkey .rename-save');
+      await popup.type('#passkey-search', '');
+      await popup.until(() => [...document.querySelectorAll('li.passkey .name')].some((e) => e.textContent === 'robert'));
+      const names = (await b.evalBackground(() => passkeyVault.getCredentials())).map((c) => c.userName).sort();
+      assert.deepEqual(names, ['ann', 'cat', 'robert']);
+
+      await popup.click('li.passkey[data-rp="a.example"] .delete');
+      await popup.screenshot('popup-passkeys-confirm');
+      await popup.click('li.passkey[data-rp="a.example"] .delete-confirm');
+      assert.match(await popup.text('#passkey-removed'), /ann on a\.example was removed/);
+      assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 2);
+      await popup.click('#passkey-undo');
+      await popup.until(() => document.querySelectorAll('li.passkey').length === 3);
+      assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 3, 'undo brings it back');
+      await popup.screenshot('popup-passkeys');
+    } finally {
+      await b.close();
+    }
+  });
+}
