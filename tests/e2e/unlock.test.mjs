@@ -17,12 +17,17 @@ for (const target of TARGETS) {
       await b.evalBackground(() => passkeyVault.setup({ password: 'the right password' }));
       await b.evalBackground(() => passkeyVault.lock());
       const popup = ui(b, await b.openExtensionPage('popup.html'));
+      let n = 0;
       const attempt = async (password) => {
         await popup.type('#password', password);
         await popup.click('button[type=submit]');
-        await popup.until(() => !document.querySelector('button[type=submit]')?.disabled || !document.querySelector('#password'), 60_000);
-        await sleep(100);
-        return popup.page.evaluate(() => document.querySelector('[role=alert]')?.textContent ?? (document.querySelector('#password') ? '' : 'unlocked'));
+        n++;
+        // The answer: a sentence for this attempt (data-answer counts them), or the unlocked popup.
+        const answered = n;
+        await (b.browserName === 'chromium'
+          ? popup.page.waitForFunction((k) => document.querySelector('#unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), answered, { timeout: 60_000 })
+          : popup.page.waitForFunction((k) => document.querySelector('#unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), { timeout: 60_000 }, answered));
+        return popup.page.evaluate(() => (document.querySelector('#password') ? document.querySelector('#unlock-error')?.textContent ?? '' : 'unlocked'));
       };
       assert.match(await attempt('wrong 1'), /not correct/);
       assert.match(await attempt('wrong 2'), /not correct/);

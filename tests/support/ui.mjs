@@ -25,7 +25,11 @@ export function ui(b, page) {
       await page.waitForSelector(sel, { timeout: 30_000 });
       if (chromium) await page.fill(sel, text);
       else {
-        await page.$eval(sel, (e) => (e.value = ''));
+        // Cleared as a person would see it: the page hears an input event (Svelte's bindings listen for it).
+        await page.$eval(sel, (e) => {
+          e.value = '';
+          e.dispatchEvent(new Event('input', { bubbles: true }));
+        });
         await page.type(sel, text);
       }
     },
