@@ -11,18 +11,15 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
-import { createVault, type SessionKeyStore } from '../vault/vault.ts';
+import { createVault } from '../vault/vault.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
+import { memorySession } from '../../tests/vectors/memorySession.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;
 
-function memorySession(): SessionKeyStore {
-  let value: Uint8Array | undefined;
-  return { get: async () => value?.slice(), set: async (k) => void (value = k.slice()), clear: async () => void (value = undefined) };
-}
 
 function memoryStore() {
   const m = new Map<string, unknown>();

@@ -3,14 +3,11 @@
 // types, Bitwarden's other items), and Bitwarden's limits are named rather than silently applied.
 import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
-import { createVault, type SessionKeyStore } from '../vault/vault.ts';
+import { createVault } from '../vault/vault.ts';
 import { loadForeign } from '../formats/testFixtures.ts';
 import { createTransferService } from './transfer.ts';
+import { memorySession } from '../../tests/vectors/memorySession.ts';
 
-function memorySession(): SessionKeyStore {
-  let value: Uint8Array | undefined;
-  return { get: async () => value?.slice(), set: async (k) => void (value = k.slice()), clear: async () => void (value = undefined) };
-}
 
 let n = 0;
 async function service() {

@@ -1,20 +1,13 @@
 // The vault over IndexedDB (fake-indexeddb): DESIGN.md rules 3 and 4.
 import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
-import { createVault, type SessionKeyStore, VaultLockedError, type VaultStorage } from './vault.ts';
+import { createVault, VaultLockedError, type VaultStorage } from './vault.ts';
 import type { PortablePasskey } from '../formats/types.ts';
 import { decode as fromB64u } from '../webauthn/base64url.ts';
 import { WrongPasswordError } from './keys.ts';
 import { ALG } from '../webauthn/cose.ts';
+import { memorySession } from '../../tests/vectors/memorySession.ts';
 
-function memorySession(): SessionKeyStore & { value?: Uint8Array } {
-  const s: SessionKeyStore & { value?: Uint8Array } = {
-    get: async () => s.value?.slice(),
-    set: async (k) => void (s.value = k.slice()),
-    clear: async () => void (s.value = undefined),
-  };
-  return s;
-}
 
 let n = 0;
 async function newVault() {

@@ -26,13 +26,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const b64u = (bytes) => randomBytes(bytes).toString('base64url');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+/** The median of the defined values, or undefined when there is none. */
+export const median = (xs) => {
+  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function freePort() {
+/** A loopback port nobody listens on right now. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address();

@@ -45,6 +45,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CHROME_BUILD, launchChromium } from '../support/browsers.mjs';
 import { makeForeignPasskey } from '../support/foreign.mjs';
 import { startRelyingParty } from '../support/rp.mjs';
+import { freePort, median } from './server.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHANGE_TARGET_BYTES = 4096;
@@ -54,24 +55,8 @@ const KEY_POOL = 64;
 const SIGN_IN_PASSKEYS = 4;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---- the server, and the proxy that counts its bytes ----
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** `src/server/main.ts` in its own process; its request log lines are collected in `requests`. */
 async function startSyncServer(data) {
