@@ -14,6 +14,7 @@ import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { createPasswordGuard, type GuardState } from './passwordGuard.ts';
+import { progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
@@ -370,7 +371,7 @@ export function startBackground(): void {
   const automation = {
     async setup({ password }: { password: string }): Promise<{ recoveryCode: string }> {
       await ready;
-      const r = await vault.setup(password);
+      const r = await vault.setup(password, { onProgress: progressReporter('setup') });
       passwordProven();
       touch();
       await attachProxy();
@@ -378,7 +379,7 @@ export function startBackground(): void {
     },
     async unlock(password: string): Promise<void> {
       await ready;
-      await vault.unlock(password);
+      await vault.unlock(password, progressReporter('unlock'));
       passwordProven();
       touch();
     },
@@ -441,7 +442,7 @@ export function startBackground(): void {
     /** A fresh browser: the whole vault from a sync server with its recovery code, under a new master password. */
     async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string }) {
       await ready;
-      const summary = await sync.restore(req);
+      const summary = await sync.restore({ ...req, onProgress: progressReporter('restore') });
       passwordProven();
       touch();
       await attachProxy();
@@ -466,7 +467,7 @@ export function startBackground(): void {
     /** A forgotten master password: the recovery code opens the vault and a new password replaces the old one. */
     async resetPassword({ recoveryCode, newPassword }: { recoveryCode: string; newPassword: string }): Promise<void> {
       await ready;
-      await vault.resetPassword(recoveryCode, newPassword);
+      await vault.resetPassword(recoveryCode, newPassword, progressReporter('password'));
       passwordProven();
     },
     /** An encrypted backup file (JSON text) that the recovery code or the master password opens. */
@@ -477,7 +478,7 @@ export function startBackground(): void {
     /** A fresh browser from a backup file: `recoveryCode` (or `password`, the master password it was made with) and a new master password. */
     async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string }) {
       await ready;
-      const r = await sync.restoreBackup(req);
+      const r = await sync.restoreBackup({ ...req, onProgress: progressReporter('restore') });
       passwordProven();
       touch();
       await attachProxy();

@@ -48,5 +48,16 @@ export function ui(b, page) {
     /** Until fn() is true in the page (playwright takes (fn, arg, options), puppeteer (fn, options)). */
     until: (fn, timeout = 10_000) => (chromium ? page.waitForFunction(fn, null, { timeout }) : page.waitForFunction(fn, { timeout })),
     screenshot: (name) => page.screenshot({ path: `${SCREENSHOTS}/${name}-${b.browserName}.png`, fullPage: true }),
+    /**
+     * The screen as it is now, in the light and the dark theme (tests/screenshots/<name>-<browser>-<theme>.png),
+     * set as Settings → Appearance sets it (data-theme on <html>), then back to the system's.
+     */
+    async screens(name) {
+      for (const theme of ['light', 'dark']) {
+        await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
+        await page.screenshot({ path: `${SCREENSHOTS}/${name}-${b.browserName}-${theme}.png`, fullPage: true });
+      }
+      await page.evaluate(() => delete document.documentElement.dataset.theme);
+    },
   };
 }
