@@ -16,6 +16,8 @@ export default defineConfig({
     ],
     host_permissions: ['<all_urls>'],
     action: { default_title: 'Keyport' },
+    // Passkey autofill's list is framed in pages (src/adapters/autofillFrame.ts); nothing else is exposed.
+    web_accessible_resources: [{ resources: ['autofill.html'], matches: ['<all_urls>'] }],
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {

@@ -7,6 +7,8 @@
 import { browser } from 'wxt/browser';
 import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery } from '../app/channels.ts';
 import { DOOR_EVENT, REQUEST, type BridgeReply, type ShimRequest } from '../shim/shim.ts';
+import type { AutofillNotice } from '../app/autofill.ts';
+import { type AutofillFrame, autofillFrame } from './autofillFrame.ts';
 
 /**
  * Compares the windows' own origins (`window.origin`), not their URLs' (`location.origin`): an about:blank
@@ -125,24 +127,40 @@ export function startBridge(): void {
       return;
     }
     await doorKnown;
-    if (door === 'proxy') return reply({ type: 'original' });
+    const conditional = req.conditional === true && req.kind === 'get';
+    // Chromium's proxy carries modal requests only; autofill comes this way through either door.
+    if (door === 'proxy' && !conditional) return reply({ type: 'original' });
     const kind = req.kind;
     const port = browser.runtime.connect({ name: CEREMONY_PORT });
     let done = false;
-    port.onMessage.addListener((msg) => {
+    let list: AutofillFrame | undefined;
+    const finish = () => {
       done = true;
+      list?.remove();
+    };
+    port.onMessage.addListener((msg) => {
+      const notice = msg as Partial<AutofillNotice>;
+      if (notice.type === 'autofill') {
+        if (!conditional || typeof notice.id !== 'string' || !Number.isInteger(notice.rows)) return;
+        list ??= autofillFrame(browser.runtime.getURL(`/autofill.html#${encodeURIComponent(notice.id)}` as '/autofill.html'));
+        list.update(notice.rows!);
+        return;
+      }
+      finish();
       reply(msg as BridgeReply);
       port.disconnect();
     });
     port.onDisconnect.addListener(() => {
-      if (!done) reply({ type: 'error', error: { name: 'NotAllowedError', message: 'Keyport stopped before answering.' } });
+      if (done) return;
+      finish();
+      reply({ type: 'error', error: { name: 'NotAllowedError', message: 'Keyport stopped before answering.' } });
     });
     pagePort.onmessage = (ev) => {
       if ((ev.data as { type?: string })?.type === 'cancel' && !done) {
-        done = true;
+        finish();
         port.disconnect();
       }
     };
-    port.postMessage({ kind, options: req.options, frame: { sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind) } });
+    port.postMessage({ kind, options: req.options, frame: { sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind) }, ...(conditional ? { conditional } : {}) });
   }
 }

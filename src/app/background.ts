@@ -9,6 +9,7 @@ import { encode as b64u } from '../webauthn/base64url.ts';
 import { type TestCredentialInput, addTestCredential } from './automation.ts';
 import { saveToDownloads } from '../adapters/download.ts';
 import { createConsentWindows } from './consent.ts';
+import { createAutofill } from './autofill.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
@@ -18,7 +19,7 @@ import { progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
-import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
+import { type AutomationSettings, type CeremonyAnswer, createCeremonyService, rpIdGuess } from './ceremonies.ts';
 import { CeremonyRequest, FramePolicyAnswer, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
 import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
@@ -44,6 +45,7 @@ export function startBackground(): void {
     now: Date.now,
   });
   const windows = createConsentWindows();
+  const autofill = createAutofill();
   let settings: AutomationSettings = { autoApprove: false, userVerified: true };
   let lastPasswordProof = 0;
   let door: 'proxy' | 'shim' = 'shim';
@@ -74,6 +76,7 @@ export function startBackground(): void {
     lastPasswordProof = Date.now();
     void sessionSet(PROOF_KEY, lastPasswordProof);
     windows.unlocked();
+    autofill.unlocked();
     sync.unlocked();
   };
   async function lockVault(): Promise<void> {
@@ -164,13 +167,23 @@ export function startBackground(): void {
       else {
         await ready;
         touch();
-        const { kind, options, frame } = parsed.output;
-        const caller = callerOf(port.sender!, frame.sameOriginWithAncestors);
+        const { kind, options, frame, conditional } = parsed.output;
+        const sender = port.sender!;
+        const caller = callerOf(sender, frame.sameOriginWithAncestors);
         // null: the frame cannot see its permissions policy (Firefox); ask its embedders (a cross-origin frame only).
-        const permitted = frame.framePermitted ?? (caller && !caller.sameOriginWithAncestors ? await embeddersPermit(port.sender!, kind) : false);
-        answer = caller
-          ? await run(kind, options, caller, permitted, abort.signal, port.sender!.tab?.id)
-          : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
+        const permitted = frame.framePermitted ?? (caller && !caller.sameOriginWithAncestors ? await embeddersPermit(sender, kind) : false);
+        const tabId = sender.tab?.id;
+        // Autofill: a list framed in this tab's frame, which the person answers (autofill.ts).
+        const picker = conditional && kind === 'get' && caller && tabId !== undefined
+          ? autofill.start({ tabId, frameId: sender.frameId ?? 0, rpId: rpIdGuess('get', (options ?? {}) as { rpId?: unknown }, caller.origin) }, (n) => port.postMessage(n), abort.signal)
+          : undefined;
+        try {
+          answer = caller
+            ? await run(kind, options, caller, permitted, abort.signal, tabId, picker)
+            : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
+        } finally {
+          picker?.end();
+        }
       }
       if (!abort.signal.aborted) port.postMessage(answer);
     });
@@ -241,6 +254,12 @@ export function startBackground(): void {
           return developer.ceremonies(await tabFilter(m.tabId));
         case 'inspector:clear':
           return developer.clear(await tabFilter(m.tabId));
+        case 'autofill:get':
+          return autofill.view(m.id, sender.tab?.id);
+        case 'autofill:choose':
+          return autofill.choose(m.id, sender.tab?.id, { action: 'choose', credentialId: m.credentialId });
+        case 'autofill:unlock':
+          return autofill.choose(m.id, sender.tab?.id, { action: 'unlock' });
         case 'passkeys:list':
           return vault.isUnlocked()
             ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, createdAt, lastUsedAt, backedUp }): PasskeyRow => ({ credentialId, rpId, userName, userDisplayName, createdAt, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}), backedUp }))

@@ -10,6 +10,7 @@ import { simulatedAnswer } from '../devtools/settings.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
+import type { AutofillPicker } from './autofill.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
@@ -27,7 +28,7 @@ export const UV_GRACE_MS = 5 * 60_000;
 const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => ((y.lastUsedAt ?? y.createdAt) > (x.lastUsedAt ?? x.createdAt) ? y : x));
 
 /** The RP ID to show before the ceremony has checked it: the requested one, or the origin's host. */
-function rpIdGuess(kind: 'create' | 'get', o: { rp?: { id?: unknown }; rpId?: unknown }, origin: string): string {
+export function rpIdGuess(kind: 'create' | 'get', o: { rp?: { id?: unknown }; rpId?: unknown }, origin: string): string {
   const requested = kind === 'create' ? o.rp?.id : o.rpId;
   if (requested !== undefined) return String(requested);
   try {
@@ -47,10 +48,11 @@ export function createCeremonyService(deps: {
   developer?: DeveloperMode;
 }) {
   /** One ceremony, as the inspector sees it when developer mode is on. */
-  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number): Promise<CeremonyAnswer> {
+  // `picker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts).
+  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
     const startedAt = deps.now();
-    const answer = await ceremony(kind, options, caller, framePermitted, signal);
+    const answer = await ceremony(kind, options, caller, framePermitted, signal, picker);
     const dev = deps.developer;
     if (dev?.settings().enabled) {
       const credentialId = answer.type === 'credential' ? answer.credential.id : undefined;
@@ -68,7 +70,7 @@ export function createCeremonyService(deps: {
     return answer;
   };
 
-  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal): Promise<CeremonyAnswer> {
+  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, picker?: AutofillPicker): Promise<CeremonyAnswer> {
     const o = (options ?? {}) as { timeout?: unknown; rp?: { id?: unknown }; rpId?: unknown; user?: { name?: unknown } };
     const timeoutMs = effectiveTimeout(typeof o.timeout === 'number' ? o.timeout : undefined);
     const rpId = rpIdGuess(kind, o, caller.origin);
@@ -88,7 +90,8 @@ export function createCeremonyService(deps: {
     // A profile that fixes UV (on, off, UP only) never asks for the password: the developer chose the answer.
     const personDecidesUv = !devMode || devMode.profile.userVerification === 'person';
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    // A conditional request has no lifetime timer: it waits for the person's choice or the page's abort (as Chromium's).
+    const timer = picker ? undefined : setTimeout(() => abort.abort(), timeoutMs);
     const onCancel = () => abort.abort();
     signal.addEventListener('abort', onCancel, { once: true });
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
@@ -96,7 +99,18 @@ export function createCeremonyService(deps: {
     let opened: ReturnType<ConsentWindows['session']> | undefined;
     const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked() }, abort.signal));
     try {
-      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session().waitForUnlock();
+      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) {
+        if (!picker) await session().waitForUnlock();
+        else {
+          // The list offers "Unlock Keyport"; choosing it opens the window's unlock, which closes once done (or
+          // is closed), while the list waits on. An unlock anywhere else also goes on.
+          await picker.waitForUnlock(deps.vault.isUnlocked, async () => {
+            await session().waitForUnlock().catch(() => {});
+            await opened?.close();
+            opened = undefined;
+          });
+        }
+      }
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
       const consent: Consent = {
         async confirmCreate(info) {
@@ -109,6 +123,16 @@ export function createCeremonyService(deps: {
           await session().ask({ rpId: info.rpId, userName: info.userName, excluded: true });
         },
         async pickCredential(info) {
+          // Autofill waits for the person's choice in the list, even with auto-approve: a page starts it on load.
+          if (picker) {
+            const credentialId = await picker.pick(info.accounts);
+            if (personDecidesUv && info.userVerification === 'required' && !uvByWindow()) {
+              const a = info.accounts.find((x) => x.credentialId === credentialId)!;
+              const d = await session().ask({ rpId: info.rpId, verify: true, accounts: [{ credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt }] });
+              if (d.action === 'fallback') return d;
+            }
+            return { action: 'approve', uv: uvByWindow(), credentialId };
+          }
           if (autoApprove()) return { action: 'approve', uv: deps.settings().userVerified, credentialId: mostRecent(info.accounts).credentialId };
           const d = await session().ask({
             rpId: info.rpId,

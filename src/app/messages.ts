@@ -16,6 +16,8 @@ export const CeremonyRequest = v.object({
   // framePermitted null: the frame's document exposes no permissions policy (Firefox); the background
   // asks the embedding frame instead (FramePolicyQuery).
   frame: v.object({ sameOriginWithAncestors: v.boolean(), framePermitted: v.nullable(v.boolean()) }),
+  /** mediation: 'conditional' (a get only): answered from the autofill list (autofill.ts). */
+  conditional: v.optional(v.boolean()),
 });
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
 
@@ -57,6 +59,9 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('passkeys:list') }),
+  v.object({ type: v.literal('autofill:get'), id: v.pipe(v.string(), v.maxLength(64)) }),
+  v.object({ type: v.literal('autofill:choose'), id: v.pipe(v.string(), v.maxLength(64)), credentialId: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('autofill:unlock'), id: v.pipe(v.string(), v.maxLength(64)) }),
   v.object({
     type: v.literal('passkeys:rename'),
     credentialId: v.pipe(v.string(), v.maxLength(2048)),

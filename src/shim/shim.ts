@@ -22,6 +22,8 @@ export interface ShimRequest {
   kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
   options?: unknown;
   challenge?: string;
+  /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
+  conditional?: boolean;
 }
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
@@ -92,16 +94,18 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   async function ceremony(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, native: Native): Promise<Credential | null> {
     const parsed = convertCredentialOptions(options);
     if (parsed.publicKey === undefined || parsed.other) return native.call(self, options);
-    // Conditional mediation (autofill) stays with the browser for now; modal requests come to Keyport.
-    if (parsed.mediation === 'conditional') return native.call(self, options);
-    if (proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
+    // Conditional mediation: autofill for get() (Chromium's proxy does not carry it, so it takes this door
+    // always); a conditional create() (an upgrade after a password sign-in) stays with the browser.
+    const conditional = parsed.mediation === 'conditional';
+    if (conditional && kind === 'create') return native.call(self, options);
+    if (!conditional && proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
     const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
     if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json as RequestOptionsJSON);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
     const reply = await new Promise<BridgeReply>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
-      send(host, { kind, options: json }, signal).then(resolve);
+      send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve);
     });
     if (reply.type === 'original') return native.call(self, options);
     if (reply.type === 'error') throw toError(w, reply.error);
@@ -153,10 +157,14 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
         return Promise.resolve(true);
       },
+      // Keyport answers conditional get() with its own autofill list (or the browser's, before setup).
+      isConditionalMediationAvailable(): Promise<boolean> {
+        return Promise.resolve(true);
+      },
       getClientCapabilities(): Promise<Record<string, boolean>> {
         return Promise.resolve({
           conditionalCreate: false,
-          conditionalGet: false,
+          conditionalGet: true,
           hybridTransport: true,
           passkeyPlatformAuthenticator: true,
           userVerifyingPlatformAuthenticator: true,
@@ -170,6 +178,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       },
     };
     if (nativeUvpaa) Object.defineProperty(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', { configurable: true, writable: true, value: statics.isUserVerifyingPlatformAuthenticatorAvailable });
+    Object.defineProperty(PKC, 'isConditionalMediationAvailable', { configurable: true, writable: true, value: statics.isConditionalMediationAvailable });
     Object.defineProperty(PKC, 'getClientCapabilities', { configurable: true, writable: true, value: statics.getClientCapabilities });
     // parseCreationOptionsFromJSON / parseRequestOptionsFromJSON: keep the browser's; provide them where missing.
     if (typeof PKC.parseCreationOptionsFromJSON !== 'function') {

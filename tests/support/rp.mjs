@@ -307,6 +307,22 @@ window.rp = {
     });
     return post('/login/verify', { response: cred.toJSON() });
   }),
+  // Passkey autofill, as sites start it on load: a conditional get() that waits for the person's choice.
+  // rp.autofillState is 'pending', then the /login/verify answer or {name, message}; rp.abortAutofill() aborts.
+  autofill(opts = {}) {
+    const ctl = new AbortController();
+    rp.abortAutofill = () => ctl.abort();
+    rp.autofillState = 'pending';
+    wrap(async () => {
+      const json = await post('/login/options', opts);
+      const cred = await navigator.credentials.get({
+        mediation: 'conditional', signal: ctl.signal,
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json),
+      });
+      return post('/login/verify', { response: cred.toJSON() });
+    })().then((r) => (rp.autofillState = r), (e) => (rp.autofillState = e));
+    return true;
+  },
 };
 const $ = (id) => document.getElementById(id);
 const show = (p) => {
