@@ -3,6 +3,7 @@
 // Storage is a port (IndexedDB in the extension, fake-indexeddb in tests); every write is one transaction.
 import * as v from 'valibot';
 import { importAeadKey } from '../crypto/aead.ts';
+import { DEFAULT_KDF } from '../crypto/kdf.ts';
 import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../crypto/credentialKeys.ts';
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator.ts';
@@ -197,6 +198,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
   }
 
   let derivation: { ms: number; cost: number } | undefined;
+  const newKdfCost = (kdf?: { m?: number; t?: number }) => ({ m: kdf?.m ?? DEFAULT_KDF.m, t: kdf?.t ?? DEFAULT_KDF.t });
   /** Times one Argon2id run (unlock, verify, re-wrap) that succeeds. */
   async function timed<T>(kdf: { m: number; t: number }, f: () => Promise<T>): Promise<T> {
     const start = deps.now();
@@ -339,7 +341,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     isUnlocked: () => state !== undefined,
     async setup(password: string, opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {}): Promise<Pick<NewVault, 'recoveryCode'>> {
       if (await loadMeta()) throw new Error('Keyport is already set up.');
-      const created = await createVaultKeys(password, { ...opts, now: deps.now() });
+      const created = await timed(newKdfCost(opts.kdf), () => createVaultKeys(password, { ...opts, now: deps.now() }));
       await deps.storage.putMeta(created.meta);
       meta = created.meta;
       await adopt(Promise.resolve(created.vaultKey));
