@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { ui } from '../support/ui.mjs';
+import { cxfDocument, makeForeignPasskey } from '../support/foreign.mjs';
 
 const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 const OLD = 'first master password of the settings test';
@@ -47,6 +48,8 @@ for (const target of TARGETS) {
     const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
     try {
       await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), OLD);
+      const doc = cxfDocument(await Promise.all(['ann', 'bob'].map((userName) => makeForeignPasskey({ rpId: 'settings.example', userName }))));
+      await b.evalBackground((data) => passkeyVault.importCredentials({ format: 'cxf', data }), doc);
       let o = ui(b, await b.openExtensionPage('options.html'));
 
       // Security is the first section and the default for an empty hash; the current values are shown.
@@ -159,7 +162,7 @@ for (const target of TARGETS) {
       await o.click('nav button:nth-of-type(5)');
       assert.equal(await o.text('#about-aaguid'), AAGUID);
       assert.match(await o.text('#about-version'), /^\d+\.\d+\.\d+$/);
-      assert.match(await o.text('#about-passkeys'), /^0 passkeys$/);
+      assert.match(await o.text('#about-passkeys'), /^2 passkeys$/);
       assert.match(await o.text('#about-data'), /IndexedDB, encrypted, and nowhere else/);
       assert.match(await o.text('#about-door'), target === 'chromium' ? /WebAuthn proxy/ : /page script/);
       assert.equal(await o.page.evaluate(() => location.hash), '#about');
