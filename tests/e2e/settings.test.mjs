@@ -119,8 +119,11 @@ for (const target of TARGETS) {
       await o.type('#pw-confirm', NEW);
       await watchProgress(o);
       await o.click('#pw-change');
-      // Firefox runs the background page on the extension pages' thread: the bar may be gone before a screenshot.
-      if (await o.page.$('[role=progressbar]')) await o.screens('options-password-progress');
+      // Firefox runs the background page on the extension pages' thread: its bar is gone before a screenshot can be taken.
+      if (b.browserName === 'chromium') {
+        await o.page.waitForSelector('[role=progressbar]', { timeout: 10_000 });
+        await o.screens('options-password-progress');
+      }
       await answer(o, '#pw-notice', /master password is changed/);
       assert.equal(await o.page.evaluate(() => window.sawProgress), true, 'a progress bar while Argon2id ran');
       assert.equal(await o.page.$eval('#pw-current', (e) => e.value), '');
