@@ -21,6 +21,8 @@ import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService, rpIdGuess } from './ceremonies.ts';
 import { CeremonyRequest, FramePolicyAnswer, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
+import { KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
+import { THEME_KEY } from '../ui/theme.ts';
 import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
 
@@ -303,6 +305,13 @@ export function startBackground(): void {
           return attempt(() => automation.restoreBackup(m));
         case 'password:reset':
           return attempt(() => automation.resetPassword(m));
+        case 'settings:get':
+          return settingsView();
+        case 'settings:set':
+          await browser.storage.local.set({ ...(m.autoLockMinutes ? { [AUTOLOCK_KEY]: m.autoLockMinutes } : {}), ...(m.theme ? { [THEME_KEY]: m.theme } : {}) });
+          return settingsView();
+        case 'password:change':
+          return attempt(() => changePassword(m));
         case 'export':
           return attempt(async () => {
             const file = await transfer.exportDocument(m);
@@ -361,6 +370,39 @@ export function startBackground(): void {
       developer: developer.settings().enabled,
       sync: { transport: s.transport, state: s.state, ...(s.error ? { error: s.error } : {}), ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}) },
     };
+  }
+
+  // ---- Settings → Security: the background is the only writer of these settings and of the vault header ----
+  async function settingsView(): Promise<SettingsView> {
+    const stored = await browser.storage.local.get([AUTOLOCK_KEY, THEME_KEY]);
+    const kdf = (await vault.header())?.kdf;
+    const derivation = vault.lastDerivation();
+    const theme = stored[THEME_KEY];
+    return {
+      autoLockMinutes: (stored[AUTOLOCK_KEY] as number | undefined) ?? 15,
+      theme: theme === 'light' || theme === 'dark' ? theme : 'system',
+      ...(kdf ? { kdf: { m: kdf.m, t: kdf.t, p: kdf.p } } : {}),
+      ...(derivation ? { derivation } : {}),
+    };
+  }
+  /** A new master password and/or KDF strength; the current password first, through the unlock's growing delay. */
+  async function changePassword(req: { password: string; newPassword?: string; strength?: KdfStrength }): Promise<SettingsView> {
+    const current = (await vault.header())?.kdf;
+    if (!current || !vault.isUnlocked()) throw new Error('Unlock Keyport first.');
+    const kdf = req.strength ? KDF_STRENGTHS[req.strength] : current;
+    const report = progressReporter('password');
+    const share = (current.m * current.t) / (current.m * current.t + kdf.m * kdf.t); // of the bar: checking vs re-wrapping
+    await guard.check();
+    try {
+      await vault.verifyPassword(req.password, (f) => report(f * share));
+    } catch (e) {
+      if (e instanceof WrongPasswordError) throw new Error(await guard.failed('The current master password is not correct.'));
+      throw e;
+    }
+    await guard.succeeded();
+    await vault.changePassword(req.newPassword ?? req.password, { kdf, onProgress: (f) => report(share + f * (1 - share)) });
+    passwordProven();
+    return settingsView();
   }
 
   // ---- auto-lock ----

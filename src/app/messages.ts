@@ -10,6 +10,16 @@ const Format = v.picklist(['cxf', 'bitwarden', 'keepassxc']);
 /** The answer to any UI request that can fail: the value, or a sentence for the person. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/** Settings → Security: the auto-lock choices (minutes) and the three Argon2id strengths (m in KiB), at or above MIN_KDF. */
+export const AUTOLOCK_CHOICES = [1, 5, 15, 30, 60, 240] as const;
+export const KDF_STRENGTHS = {
+  standard: { m: 64 * 1024, t: 3, p: 1 },
+  strong: { m: 128 * 1024, t: 4, p: 1 },
+  'very-strong': { m: 256 * 1024, t: 4, p: 1 },
+} as const;
+export type KdfStrength = keyof typeof KDF_STRENGTHS;
+const Password = v.pipe(v.string(), v.minLength(1, 'Type your master password.'), v.maxLength(4096));
+
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
   options: v.unknown(),
@@ -103,6 +113,19 @@ export const RuntimeMessage = v.variant('type', [
     recoveryCode: v.pipe(v.string(), v.maxLength(256)),
     newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
   }),
+  v.object({ type: v.literal('settings:get') }),
+  v.object({
+    type: v.literal('settings:set'),
+    autoLockMinutes: v.optional(v.picklist(AUTOLOCK_CHOICES)),
+    theme: v.optional(v.picklist(['system', 'light', 'dark'])),
+  }),
+  // The current master password, and a new one and/or another KDF strength.
+  v.object({
+    type: v.literal('password:change'),
+    password: Password,
+    newPassword: v.optional(Password),
+    strength: v.optional(v.picklist(Object.keys(KDF_STRENGTHS) as KdfStrength[])),
+  }),
   v.object({
     type: v.literal('export'),
     format: Format,
@@ -150,4 +173,14 @@ export interface StatusView {
   /** Developer mode is on: the popup offers the ceremony inspector. */
   developer: boolean;
   sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number };
+}
+
+/** Settings → Security as the background keeps them. */
+export interface SettingsView {
+  autoLockMinutes: number;
+  theme: 'system' | 'light' | 'dark';
+  /** The vault's Argon2id parameters (m in KiB), when it is set up. */
+  kdf?: { m: number; t: number; p: number };
+  /** The last Argon2id run here: its time and cost (m × t), to estimate others. */
+  derivation?: { ms: number; cost: number };
 }

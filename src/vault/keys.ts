@@ -106,14 +106,17 @@ export async function rotateRecovery(meta: VaultMeta, vaultKey: Uint8Array): Pro
   return { meta: next, recoveryCode: code, identity };
 }
 
-/** The vault key under a new master password (new salt, current KDF strength or stronger). */
+/**
+ * The vault key under a (new) master password, with a new salt: the current KDF strength, or the one chosen
+ * (lower or higher, never below MIN_KDF: newKdfParams throws RangeError and nothing changes).
+ */
 export async function rewrapPassword(
   meta: VaultMeta,
   vaultKey: Uint8Array,
   password: string,
   opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {},
 ): Promise<VaultMeta> {
-  const kdf = newKdfParams({ m: Math.max(meta.kdf.m, opts.kdf?.m ?? 0), t: Math.max(meta.kdf.t, opts.kdf?.t ?? 0), p: opts.kdf?.p ?? meta.kdf.p });
+  const kdf = newKdfParams({ m: opts.kdf?.m ?? meta.kdf.m, t: opts.kdf?.t ?? meta.kdf.t, p: opts.kdf?.p ?? meta.kdf.p });
   const passwordKey = await deriveKey(password, kdf, opts.onProgress);
   return { ...meta, kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p }, passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD) };
 }

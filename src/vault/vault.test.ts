@@ -4,7 +4,7 @@ import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault, VaultLockedError, type VaultStorage } from './vault.ts';
 import type { PortablePasskey } from '../formats/types.ts';
 import { decode as fromB64u } from '../webauthn/base64url.ts';
-import { WrongPasswordError } from './keys.ts';
+import { type VaultMeta, WrongPasswordError } from './keys.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
 
@@ -169,6 +169,33 @@ describe('vault', () => {
     await vault.unlock('reset horse');
     expect(vault.all()).toHaveLength(1);
   }, 120_000);
+
+  it('a chosen KDF strength is stored with a new salt, the same password unlocks, and below-floor params are refused', async () => {
+    const { vault, storage } = await newVault();
+    const before = (await storage.getMeta()) as VaultMeta;
+    await vault.verifyPassword('correct horse');
+    await expect(vault.verifyPassword('wrong horse')).rejects.toBeInstanceOf(WrongPasswordError);
+    await vault.changePassword('correct horse', { kdf: { m: 64 * 1024, t: 4 } });
+    const raised = (await storage.getMeta()) as VaultMeta;
+    expect(raised.kdf).toMatchObject({ algorithm: 'argon2id', m: 64 * 1024, t: 4, p: 1 });
+    expect(raised.kdf.salt).not.toBe(before.kdf.salt);
+    expect(raised.recoveryWrap).toEqual(before.recoveryWrap);
+    expect((await vault.header())?.kdf.t).toBe(4);
+    await vault.lock();
+    await vault.unlock('correct horse');
+    expect(vault.all()).toHaveLength(1);
+    // Below the floor (RFC 9106 second option, MIN_KDF): refused, and the stored header is unchanged.
+    await expect(vault.changePassword('correct horse', { kdf: { m: 32 * 1024, t: 3 } })).rejects.toBeInstanceOf(RangeError);
+    await expect(vault.changePassword('correct horse', { kdf: { m: 64 * 1024, t: 2 } })).rejects.toBeInstanceOf(RangeError);
+    expect(await storage.getMeta()).toEqual(raised);
+    // Back down to the floor is a choice too; the timing of the last run is kept for the screens.
+    await vault.changePassword('correct horse', { kdf: { m: 64 * 1024, t: 3 } });
+    expect(((await storage.getMeta()) as VaultMeta).kdf).toMatchObject({ m: 64 * 1024, t: 3 });
+    expect(vault.lastDerivation()).toEqual({ ms: 0, cost: 64 * 1024 * 3 });
+    await vault.lock();
+    await expect(vault.unlock('wrong horse')).rejects.toBeInstanceOf(WrongPasswordError);
+    await vault.unlock('correct horse');
+  }, 180_000);
 
   it('a rotated recovery code replaces the old one only once committed, with a new sync identity', async () => {
     const { vault, recoveryCode } = await newVault();

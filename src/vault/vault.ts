@@ -3,6 +3,7 @@
 // Storage is a port (IndexedDB in the extension, fake-indexeddb in tests); every write is one transaction.
 import * as v from 'valibot';
 import { importAeadKey } from '../crypto/aead.ts';
+import { DEFAULT_KDF } from '../crypto/kdf.ts';
 import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../crypto/credentialKeys.ts';
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator.ts';
@@ -196,6 +197,16 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     key.fill(0);
   }
 
+  let derivation: { ms: number; cost: number } | undefined;
+  const newKdfCost = (kdf?: { m?: number; t?: number }) => ({ m: kdf?.m ?? DEFAULT_KDF.m, t: kdf?.t ?? DEFAULT_KDF.t });
+  /** Times one Argon2id run (unlock, verify, re-wrap) that succeeds. */
+  async function timed<T>(kdf: { m: number; t: number }, f: () => Promise<T>): Promise<T> {
+    const start = deps.now();
+    const r = await f();
+    derivation = { ms: deps.now() - start, cost: kdf.m * kdf.t };
+    return r;
+  }
+
   function unlocked(): Unlocked {
     if (!state) throw new VaultLockedError();
     return state;
@@ -330,18 +341,20 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     isUnlocked: () => state !== undefined,
     async setup(password: string, opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {}): Promise<Pick<NewVault, 'recoveryCode'>> {
       if (await loadMeta()) throw new Error('Keyport is already set up.');
-      const created = await createVaultKeys(password, { ...opts, now: deps.now() });
+      const created = await timed(newKdfCost(opts.kdf), () => createVaultKeys(password, { ...opts, now: deps.now() }));
       await deps.storage.putMeta(created.meta);
       meta = created.meta;
       await adopt(Promise.resolve(created.vaultKey));
       return { recoveryCode: created.recoveryCode };
     },
-    unlock: (password: string, onProgress?: (f: number) => void): Promise<void> => adopt(unwrapped((m) => unlockWithPassword(m, password, onProgress))),
+    unlock: (password: string, onProgress?: (f: number) => void): Promise<void> => adopt(unwrapped((m) => timed(m.kdf, () => unlockWithPassword(m, password, onProgress)))),
     unlockWithRecoveryCode: (code: string): Promise<void> => adopt(unwrapped((m) => unlockWithRecoveryCode(m, code))),
     /** User verification (§6.2.3) while unlocked: proves the master password again; the key stays as it is. */
-    async verifyPassword(password: string): Promise<void> {
-      (await unwrapped((m) => unlockWithPassword(m, password))).fill(0);
+    async verifyPassword(password: string, onProgress?: (f: number) => void): Promise<void> {
+      (await unwrapped((m) => timed(m.kdf, () => unlockWithPassword(m, password, onProgress)))).fill(0);
     },
+    /** How long the last successful Argon2id run took, and its cost (m × t): the screens estimate unlock times from it. */
+    lastDerivation: (): { ms: number; cost: number } | undefined => derivation,
     /** After a service-worker restart: the key kept in storage.session, if the vault was unlocked. */
     async resumeSession(): Promise<boolean> {
       if (state) return true;
@@ -379,18 +392,24 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     async header(): Promise<VaultMeta | undefined> {
       return loadMeta();
     },
-    /** A new master password for the unlocked vault; the recovery code is unchanged. */
-    async changePassword(password: string, onProgress?: (f: number) => void): Promise<void> {
+    /**
+     * A new master password for the unlocked vault (or the same one under another KDF strength: `kdf`, at or above
+     * MIN_KDF, else RangeError and nothing changes); the recovery code is unchanged. The caller proves the current
+     * password first (verifyPassword).
+     */
+    async changePassword(password: string, opts: { kdf?: { m: number; t: number; p?: number }; onProgress?: (f: number) => void } = {}): Promise<void> {
       const m = await loadMeta();
       if (!m) throw new VaultNotSetUpError();
-      const next = await rewrapPassword(m, unlocked().raw, password, { onProgress });
+      const raw = unlocked().raw;
+      const cost = opts.kdf ? { m: opts.kdf.m, t: opts.kdf.t } : m.kdf;
+      const next = await timed(cost, () => rewrapPassword(m, raw, password, opts));
       await deps.storage.putMeta(next);
       meta = next;
     },
     /** A forgotten master password: the recovery code opens the vault, a new password replaces the old one. */
     async resetPassword(recoveryCode: string, password: string, onProgress?: (f: number) => void): Promise<void> {
       await adopt(unwrapped((m) => unlockWithRecoveryCode(m, recoveryCode)));
-      await this.changePassword(password, onProgress);
+      await this.changePassword(password, { onProgress });
     },
     /**
      * A new recovery code. Returned prepared: `commit()` stores it once the sync server (if any) has moved the vault,

@@ -1,0 +1,35 @@
+// The background's schema for Settings → Security messages (DESIGN.md rule 6): only the offered choices pass.
+import { describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import { KDF_STRENGTHS, RuntimeMessage } from './messages.ts';
+import { MIN_KDF } from '../crypto/kdf.ts';
+
+const ok = (m: unknown) => v.safeParse(RuntimeMessage, m).success;
+
+describe('settings messages', () => {
+  it('settings:set takes only the offered auto-lock times and themes', () => {
+    expect(ok({ type: 'settings:set', autoLockMinutes: 5 })).toBe(true);
+    expect(ok({ type: 'settings:set', autoLockMinutes: 240, theme: 'dark' })).toBe(true);
+    expect(ok({ type: 'settings:set', autoLockMinutes: 7 })).toBe(false);
+    expect(ok({ type: 'settings:set', autoLockMinutes: '5' })).toBe(false);
+    expect(ok({ type: 'settings:set', theme: 'sepia' })).toBe(false);
+  });
+
+  it('password:change needs the current password and names a strength from the list', () => {
+    expect(ok({ type: 'password:change', password: 'current', newPassword: 'next one' })).toBe(true);
+    expect(ok({ type: 'password:change', password: 'current', strength: 'very-strong' })).toBe(true);
+    expect(ok({ type: 'password:change', password: '', newPassword: 'next one' })).toBe(false);
+    expect(ok({ type: 'password:change', password: 'current', newPassword: '' })).toBe(false);
+    expect(ok({ type: 'password:change', password: 'current', strength: 'weak' })).toBe(false);
+    expect(ok({ type: 'password:change', password: 'current', kdf: { m: 1, t: 1 } })).toBe(true); // unknown members are dropped
+    expect(v.parse(RuntimeMessage, { type: 'password:change', password: 'current', kdf: { m: 1, t: 1 } })).not.toHaveProperty('kdf');
+  });
+
+  it('every offered strength is at or above the floor (RFC 9106 second option)', () => {
+    for (const s of Object.values(KDF_STRENGTHS)) {
+      expect(s.m).toBeGreaterThanOrEqual(MIN_KDF.m);
+      expect(s.t).toBeGreaterThanOrEqual(MIN_KDF.t);
+    }
+    expect(KDF_STRENGTHS.standard).toEqual(MIN_KDF);
+  });
+});
