@@ -64,10 +64,12 @@ export function createConsentWindows() {
       try {
         const [tab] = await browser.tabs.query({ windowId: p.windowId });
         await browser.tabs.update(tab!.id!, { url: urlOf(p.view.id) });
-        await browser.windows.update(p.windowId, { focused: true });
-        return;
       } catch {
         p.windowId = undefined; // closed meanwhile: open a new one
+      }
+      if (p.windowId !== undefined) {
+        await browser.windows.update(p.windowId, { focused: true }).catch(() => {});
+        return;
       }
     }
     if (p.windowId !== undefined) return;
