@@ -102,7 +102,7 @@ export function createCeremonyService(deps: {
     const session = () =>
       (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame }, abort.signal, tabId !== undefined ? `tab:${tabId}` : undefined));
     try {
-      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) await session().waitForUnlock();
+      if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession()) && (await session().waitForUnlock()) === 'fallback') return { type: 'original' };
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
       const consent: Consent = {
         async confirmCreate(info) {

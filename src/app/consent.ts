@@ -111,11 +111,17 @@ export function createConsentWindows() {
         });
       return {
         view: p.view,
-        async waitForUnlock(): Promise<void> {
+        /** Until the vault is open, or the person chose "use another device or security key" instead. */
+        async waitForUnlock(): Promise<'unlocked' | 'fallback'> {
           p.view.locked = true;
           await open(p);
-          await waitFor<void>((resolve) => (p.unlocked = resolve));
+          const how = await waitFor<'unlocked' | 'fallback'>((resolve) => {
+            p.unlocked = () => resolve('unlocked');
+            p.decide = (d) => void (d.action === 'fallback' && resolve('fallback'));
+          });
+          p.unlocked = p.decide = undefined;
           p.view.locked = false;
+          return how;
         },
         async ask(update: Partial<ConsentView>): Promise<WindowDecision> {
           Object.assign(p.view, update);

@@ -180,7 +180,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       const u = ui(t.b, w);
       await u.type('#password', 'not the password');
       await w.keyboard.press('Enter');
-      await until(async () => (await answerCount(w)) === 1, 'the answer to the wrong password', 20_000);
+      await until(async () => (await answerCount(w)) === 1, 'the answer to the wrong password', 60_000);
       assert.match(await text(w, '#consent-error'), /master password is not correct/);
       assert.equal(await isPending(t.page), true, 'nothing completes with a wrong password');
       assert.equal((await bg(() => passkeyVault.status())).unlocked, false);
@@ -188,10 +188,14 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await screens(w, 'consent-locked-wrong');
 
       await u.type('#password', PASSWORD);
+      // Argon2id takes a moment: the progress bar says so (noted when it appears, however briefly).
+      await w.evaluate(() => {
+        window.__sawProgress = false;
+        new MutationObserver(() => (window.__sawProgress ||= !!document.querySelector('[role=progressbar]'))).observe(document.body, { subtree: true, childList: true });
+      });
       await w.keyboard.press('Enter');
-      // Argon2id takes a moment: the progress bar says so.
-      await until(() => w.evaluate(() => !!document.querySelector('[role=progressbar]')), 'the unlock progress bar', 5_000);
-      await until(() => w.evaluate(() => document.activeElement?.id === 'approve'), 'the sign-in after unlocking', 20_000);
+      await until(() => w.evaluate(() => document.activeElement?.id === 'approve'), 'the sign-in after unlocking', 60_000);
+      assert.equal(await w.evaluate(() => window.__sawProgress), true, 'the progress bar showed while unlocking');
       assert.equal((await bg(() => passkeyVault.status())).unlocked, true);
       await closing(w.keyboard.press('Enter'));
       const login = verified(await settle(t.page), 'sign in after unlocking');
@@ -219,7 +223,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       const u = ui(t.b, w);
       await u.type('#verify-password', 'wrong again');
       await w.keyboard.press('Enter');
-      await until(async () => (await answerCount(w)) === 1, 'the answer to the wrong password', 20_000);
+      await until(async () => (await answerCount(w)) === 1, 'the answer to the wrong password', 60_000);
       assert.match(await text(w, '#consent-error'), /master password is not correct/);
       assert.equal(await isPending(t.page), true);
       await until(async () => (await focused(w)) === 'verify-password', 'the focus back on the password');
@@ -287,6 +291,29 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await t.page.evaluate(() => window.__abort.abort());
       assert.equal((await settle(t.page)).err?.name, 'AbortError');
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+    });
+
+    test('"Use another device or security key" from the locked window, without unlocking', async () => {
+      await bg(() => passkeyVault.lock());
+      try {
+        await start(t.page, abortableLogin, { timeout: 60_000 });
+        const w = await waitForConsent('#password');
+        await until(async () => (await focused(w)) === 'password', 'the focus on the password');
+        let steps = 0;
+        while ((await focused(w)) !== 'fallback' && steps++ < 6) await w.keyboard.press('Tab');
+        assert.equal(await focused(w), 'fallback');
+        await closing(w.keyboard.press('Enter'));
+        await allClosed();
+        if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'shim', 'Keyport to detach the proxy');
+        await sleep(1000);
+        assert.equal(await isPending(t.page), true, "the browser's own WebAuthn is waiting");
+        assert.equal((await bg(() => passkeyVault.status())).unlocked, false);
+        await t.page.evaluate(() => window.__abort.abort());
+        assert.equal((await settle(t.page)).err?.name, 'AbortError');
+        if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+      } finally {
+        await bg((pw) => passkeyVault.unlock(pw), PASSWORD);
+      }
     });
 
     test('the page aborts: the window closes and the page gets AbortError', async () => {
