@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { CHROME_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { ui } from '../support/ui.mjs';
 import { consentWindows } from '../../src/testing/consent.js';
+import { cxfDocument, makeForeignPasskey } from '../support/foreign.mjs';
 
 const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 /**
@@ -145,8 +146,12 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await allClosed();
     });
 
-    test('discoverable sign-in: two accounts, the last used first and preselected; ArrowDown + Enter signs in as the second', async () => {
-      // Arranged: bob registered, then ann signed in (so ann is the most recently used).
+    test('discoverable sign-in: three accounts, the last used first and preselected; ArrowDown + Enter signs in as the second', async () => {
+      // Arranged: cy brought from another manager three days ago (with a display name), bob registered, then ann
+      // signed in (so ann is the most recently used).
+      const cy = await makeForeignPasskey({ rpId: 'localhost', userName: 'cy', userDisplayName: 'Cy Example', createdAt: Math.floor(Date.now() / 1000 - 3 * 86_400) * 1000 });
+      await bg((data) => passkeyVault.importCredentials({ format: 'cxf', data }), cxfDocument([cy]));
+      t.rp.seedCredential({ userName: 'cy', userId: cy.userHandle, credentialId: cy.credentialIdB64, publicKey: cy.cosePublicKey });
       await configure({ autoApprove: true });
       t.bob = verified(await call(t.page, () => rp.register('bob', { residentKey: 'required' })), 'register bob').credentialId;
       await sleep(20);
@@ -155,11 +160,13 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
 
       await start(t.page, () => rp.login());
       const w = await waitForConsent('input[name=account]');
+      await until(() => w.evaluate(() => document.querySelectorAll('label.account').length === 3), 'three accounts');
       const accounts = await w.evaluate(() => [...document.querySelectorAll('label.account')].map((l) => ({
-        id: l.querySelector('input').value, checked: l.querySelector('input').checked, name: l.querySelector('.name').textContent, when: l.querySelector('.when').textContent,
+        id: l.querySelector('input').value, checked: l.querySelector('input').checked, name: l.querySelector('.name').textContent,
+        display: l.querySelector('.display')?.textContent ?? null, when: l.querySelector('.when').textContent,
       })));
-      assert.deepEqual(accounts.map((a) => [a.id, a.name, a.checked]), [[t.ann, 'ann', true], [t.bob, 'bob', false]]);
-      assert.deepEqual(accounts.map((a) => a.when), ['Last used just now', 'Not used yet']);
+      assert.deepEqual(accounts.map((a) => [a.id, a.name, a.display, a.checked]), [[t.ann, 'ann', null, true], [t.bob, 'bob', null, false], [cy.credentialIdB64, 'cy', 'Cy Example', false]]);
+      assert.deepEqual(accounts.map((a) => a.when), ['Last used just now', 'Not used yet', 'Not used yet']);
       assert.equal(await text(w, '#accounts legend'), 'Choose an account');
       await until(async () => (await focused(w)) === 'account', 'the focus on the chosen account');
       await screens(w, 'consent-get-picker');
