@@ -58,9 +58,10 @@ export function createAutofill() {
         id,
         /**
          * The vault is locked: offer "Unlock Keyport" in the list. Resolves once the vault is open, whether
-         * the person unlocked it here (`openUnlockWindow`, the consent window's unlock) or anywhere else.
+         * the person unlocked it here (`openUnlockWindow`, the consent window's unlock) or anywhere else;
+         * 'fallback' when the person chose the browser's own authenticators in that window.
          */
-        async waitForUnlock(isUnlocked: () => boolean, openUnlockWindow: () => Promise<void>): Promise<void> {
+        async waitForUnlock(isUnlocked: () => boolean, openUnlockWindow: () => Promise<'fallback' | undefined>): Promise<'fallback' | undefined> {
           s.view = { ...s.view, state: 'locked', accounts: [] };
           notify({ type: 'autofill', id, rows: 1 });
           while (!isUnlocked()) {
@@ -68,11 +69,13 @@ export function createAutofill() {
             const unlockedElsewhere = new Promise<'unlocked'>((resolve) => unlockWaiters.add((wake = () => resolve('unlocked'))));
             try {
               const r = await Promise.race([next(), unlockedElsewhere]);
-              if (r !== 'unlocked' && r.action === 'unlock') await openUnlockWindow();
+              // The window's "use another device or security key": the browser's own autofill takes over.
+              if (r !== 'unlocked' && r.action === 'unlock' && (await openUnlockWindow()) === 'fallback') return 'fallback';
             } finally {
               unlockWaiters.delete(wake);
             }
           }
+          return undefined;
         },
         /** The site's passkeys are listed; resolves with the one the person chose. */
         async pick(accounts: CredentialMeta[]): Promise<string> {

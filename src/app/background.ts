@@ -231,8 +231,14 @@ export function startBackground(): void {
           return windows.view(m.id) ?? null;
         case 'consent:unlock':
           return unlock(m.password);
-        case 'consent:decide':
-          return windows.decide(m.id, m.action, m.credentialId);
+        case 'consent:decide': {
+          // A request that needs user verification is approved with the master password, checked as an unlock is.
+          if (m.action === 'approve' && windows.view(m.id)?.verify) {
+            const proof = await verifyPassword(m.password ?? '');
+            if (!proof.ok) return proof;
+          }
+          return windows.decide(m.id, m.action, m.credentialId) ? { ok: true } : { ok: false, error: 'This request has ended.' };
+        }
         case 'setup':
           return automation.setup({ password: m.password });
         case 'unlock':
@@ -345,10 +351,20 @@ export function startBackground(): void {
 
   /** The screens' unlock: a wrong password counts toward a growing delay (passwordGuard.ts). */
   const guard = createPasswordGuard({ now: Date.now, load: () => sessionGet<GuardState | undefined>('keyport:passwordGuard', undefined), save: (st) => sessionSet('keyport:passwordGuard', st) });
-  async function unlock(password: string): Promise<{ ok: true } | { ok: false; error: string }> {
+  function unlock(password: string) {
+    return guarded(() => automation.unlock(password));
+  }
+  /** User verification in a consent window: the same guard, and a proof that counts for UV_GRACE_MS. */
+  function verifyPassword(password: string) {
+    return guarded(async () => {
+      await vault.verifyPassword(password);
+      passwordProven();
+    });
+  }
+  async function guarded(check: () => Promise<void>): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       await guard.check();
-      await automation.unlock(password);
+      await check();
       await guard.succeeded();
       return { ok: true };
     } catch (e) {

@@ -25,7 +25,10 @@ export type CeremonyAnswer =
 /** UV is claimed for a window approval only if the master password was proven this recently (DESIGN.md). */
 export const UV_GRACE_MS = 5 * 60_000;
 
-const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => ((y.lastUsedAt ?? y.createdAt) > (x.lastUsedAt ?? x.createdAt) ? y : x));
+const usedAt = (c: CredentialMeta) => c.lastUsedAt ?? c.createdAt;
+const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => (usedAt(y) > usedAt(x) ? y : x));
+/** The accounts as the window lists them: the most recently used first (it is preselected). */
+const byRecency = (a: CredentialMeta[]) => [...a].sort((x, y) => usedAt(y) - usedAt(x));
 
 /** The RP ID to show before the ceremony has checked it: the requested one, or the origin's host. */
 export function rpIdGuess(kind: 'create' | 'get', o: { rp?: { id?: unknown }; rpId?: unknown }, origin: string): string {
@@ -52,7 +55,7 @@ export function createCeremonyService(deps: {
   return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
     const startedAt = deps.now();
-    const answer = await ceremony(kind, options, caller, framePermitted, signal, picker);
+    const answer = await ceremony(kind, options, caller, framePermitted, signal, tabId, picker);
     const dev = deps.developer;
     if (dev?.settings().enabled) {
       const credentialId = answer.type === 'credential' ? answer.credential.id : undefined;
@@ -70,7 +73,7 @@ export function createCeremonyService(deps: {
     return answer;
   };
 
-  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, picker?: AutofillPicker): Promise<CeremonyAnswer> {
+  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
     const o = (options ?? {}) as { timeout?: unknown; rp?: { id?: unknown }; rpId?: unknown; user?: { name?: unknown } };
     const timeoutMs = effectiveTimeout(typeof o.timeout === 'number' ? o.timeout : undefined);
     const rpId = rpIdGuess(kind, o, caller.origin);
@@ -97,18 +100,24 @@ export function createCeremonyService(deps: {
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
     // list) is made only once the person is needed: auto-approve on an unlocked vault never needs it.
     let opened: ReturnType<ConsentWindows['session']> | undefined;
-    const session = () => (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked() }, abort.signal));
+    // One window per tab: a newer request from the same tab replaces this one (consent.ts).
+    const frame = caller.sameOriginWithAncestors ? {} : { crossOrigin: true, ...(caller.topOrigin !== undefined ? { topOrigin: caller.topOrigin } : {}) };
+    const session = () =>
+      (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame }, abort.signal, tabId !== undefined ? `tab:${tabId}` : undefined));
     try {
       if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) {
-        if (!picker) await session().waitForUnlock();
-        else {
+        if (!picker) {
+          if ((await session().waitForUnlock()) === 'fallback') return { type: 'original' };
+        } else {
           // The list offers "Unlock Keyport"; choosing it opens the window's unlock, which closes once done (or
           // is closed), while the list waits on. An unlock anywhere else also goes on.
-          await picker.waitForUnlock(deps.vault.isUnlocked, async () => {
-            await session().waitForUnlock().catch(() => {});
+          const choice = await picker.waitForUnlock(deps.vault.isUnlocked, async () => {
+            const r = await session().waitForUnlock().catch(() => undefined);
             await opened?.close();
             opened = undefined;
+            return r === 'fallback' ? 'fallback' : undefined;
           });
+          if (choice === 'fallback') return { type: 'original' };
         }
       }
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
@@ -137,10 +146,10 @@ export function createCeremonyService(deps: {
           const d = await session().ask({
             rpId: info.rpId,
             verify: personDecidesUv && info.userVerification === 'required' && !uvByWindow(),
-            accounts: info.accounts.map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
+            accounts: byRecency(info.accounts).map((a) => ({ credentialId: a.credentialId, userName: a.userName, userDisplayName: a.userDisplayName, lastUsedAt: a.lastUsedAt })),
           });
           if (d.action === 'fallback') return d;
-          return { action: 'approve', uv: uvByWindow(), credentialId: d.credentialId ?? info.accounts[0]!.credentialId };
+          return { action: 'approve', uv: uvByWindow(), credentialId: d.credentialId ?? mostRecent(info.accounts).credentialId };
         },
       };
       const ceremonyDeps = { store: deps.vault.store, consent, now: deps.now, ...(devMode ? { profile: devMode.profile } : {}) };

@@ -154,6 +154,11 @@ export interface ConsentView {
   rpId: string;
   /** The registrable domain, which the window emphasizes. */
   site: string;
+  /** The request came from a frame that is not same-origin with all its ancestors (§5.1.3 sameOriginWithAncestors). */
+  crossOrigin?: boolean;
+  /** That frame's top-level page, when the door knows it (the shim door does), and its registrable domain. */
+  topOrigin?: string;
+  topSite?: string;
   locked: boolean;
   /** The site asked to create a passkey that is already here: the window only acknowledges it. */
   excluded?: boolean;
