@@ -91,10 +91,18 @@ for (const target of TARGETS) {
       assert.equal(await u.text('#step-count'), 'Step 1 of 5');
       assert.equal(await u.count('.points li'), 3);
       await u.screens('setup-welcome');
+      // The ways in for a person who already has a vault: the restore form, and Back.
+      await u.click('#restore-from-server');
+      await u.text('#restore-url');
+      await u.screens('setup-restore');
+      await u.click('#restore-form button[type=button]');
       await u.click('#welcome-start');
 
-      // 2. Master password: a guessable one and a mismatch are refused with sentences.
+      // 2. Master password: a guessable one and a mismatch are refused with sentences. Back returns to the welcome.
       assert.equal(await u.text('#step-count'), 'Step 2 of 5');
+      await u.click('#step-back');
+      await u.text('#welcome-title');
+      await u.click('#welcome-start');
       await u.type('#password', 'password1');
       await u.type('#confirm', 'password1');
       assert.ok(Number(await u.attr('#password-strength', 'data-score')) < 2);
@@ -191,6 +199,18 @@ for (const target of TARGETS) {
       const signIn = await site.evaluate(() => rp.login('first-run').catch((e) => ({ rejected: String(e) })));
       assert.equal(signIn.verified, true, JSON.stringify(signIn));
       assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 1);
+
+      // Locked and unlocked again in the popup, which shows the key derivation's progress meanwhile.
+      const again = ui(b, await b.openExtensionPage('popup.html'));
+      await again.page.bringToFront();
+      await again.until(() => /1 passkey\b/.test(document.body.textContent));
+      await again.click('#lock');
+      await again.type('#password', good);
+      await again.click('button[type=submit]');
+      await again.until(() => !!document.querySelector('[role=progressbar]') || !document.querySelector('#password'), 60_000);
+      await again.screens('popup-unlock-progress');
+      await again.until(() => !document.querySelector('#password'), 60_000);
+      assert.equal((await b.evalBackground(() => passkeyVault.status())).unlocked, true);
       console.log(`${target}: first run ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       await b.close();
