@@ -69,7 +69,7 @@ async function openedSetupPage(b) {
 
 for (const target of TARGETS) {
   test(`${target}: first run through the setup page, then a passkey on a real site`, async () => {
-    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    const b = target === 'chromium' ? await launchChromium({ keepSetupPage: true }) : await launchFirefox({ keepSetupPage: true });
     const started = Date.now();
     try {
       const page = await openedSetupPage(b);

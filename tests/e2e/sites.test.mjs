@@ -81,7 +81,7 @@ test('Firefox: a passkey for example.test from https://login.example.test', asyn
 });
 
 test('Firefox without host access: Keyport asks on install and its popup says what is missing', async () => {
-  const b = await launchFirefox({ prefs: { 'extensions.originControls.grantByDefault': false } });
+  const b = await launchFirefox({ prefs: { 'extensions.originControls.grantByDefault': false }, keepSetupPage: true });
   try {
     assert.equal(await b.evalBackground(() => browser.permissions.contains({ origins: ['<all_urls>'] })), false);
     // The setup tab opened by runtime.onInstalled (puppeteer shows extension tabs as about:blank: ask the browser);
