@@ -439,9 +439,8 @@ export function startBackground(): void {
 
   // ---- Firefox: host permissions are opt-in in MV3; ask on first run ----
   browser.runtime.onInstalled.addListener(async ({ reason }) => {
-    if (reason !== 'install') return;
-    const granted = await browser.permissions.contains({ origins: ['<all_urls>'] }).catch(() => true);
-    if (!granted) await browser.tabs.create({ url: browser.runtime.getURL('/popup.html?welcome=1') });
+    // The first-run setup page (entrypoints/setup); it also asks for site access where the browser withheld it.
+    if (reason === 'install' && !(await vault.isSetUp())) await browser.tabs.create({ url: browser.runtime.getURL('/setup.html') });
   });
 
   // ---- the automation API (README: "Automation API") ----

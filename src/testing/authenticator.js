@@ -263,6 +263,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
  */
 export async function setUpKeyport(evalBackground, { password = randomPassword(), automaticPresenceSimulation = true, isUserVerified = true, developer = {}, pages, extensionOrigin } = {}) {
   if (typeof password !== 'string' || password === '') throw new TypeError('setUpKeyport: password must be a non-empty string');
+  await closeSetupPage(evalBackground);
   const keyport = keyportAuthenticator(evalBackground, { password, ...(pages ? { pages } : {}), ...(extensionOrigin ? { extensionOrigin } : {}) });
   await evalBackground(async (password) => {
     // @ts-expect-error: a global of Keyport's background
@@ -278,4 +279,26 @@ export async function setUpKeyport(evalBackground, { password = randomPassword()
     developer: { enabled: true, autoApprove: automaticPresenceSimulation, userVerification: isUserVerified ? 'on' : 'off', ...developer },
   });
   return keyport;
+}
+
+/**
+ * Keyport opens its setup page in a tab when it is installed without a vault (runtime.onInstalled). A test that sets
+ * the vault up through the automation API closes it: opening late, it would take the focus from the test's own
+ * page, and Chromium's WebAuthn refuses a page without focus. Waits up to `timeout` ms for it; true if closed.
+ * @param {EvalBackground} evalBackground
+ * @param {{timeout?: number}} [options]
+ * @returns {Promise<boolean>}
+ */
+export async function closeSetupPage(evalBackground, { timeout = 5000 } = {}) {
+  for (const deadline = Date.now() + timeout; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const closed = await evalBackground(async () => {
+      const api = /** @type {any} */ (globalThis).browser ?? /** @type {any} */ (globalThis).chrome;
+      const url = api.runtime.getURL('/setup.html');
+      const tabs = (await api.tabs.query({})).filter((/** @type {any} */ t) => t.url === url || t.pendingUrl === url);
+      await Promise.all(tabs.map((/** @type {any} */ t) => api.tabs.remove(t.id)));
+      return tabs.length;
+    });
+    if (closed) return true;
+  }
+  return false;
 }

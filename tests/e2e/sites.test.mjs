@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
 import { makeCert, chromiumCertArgs, firefoxCertPrefs } from '../support/certs.mjs';
 import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { ui } from '../support/ui.mjs';
 
 const KEYPORT_AAGUID = '6b702d4b-6579-706f-7274-410d9e135c27';
 const cert = makeCert(['example.test', '*.example.test', 'login.example.test']);
@@ -80,16 +81,22 @@ test('Firefox: a passkey for example.test from https://login.example.test', asyn
 });
 
 test('Firefox without host access: Keyport asks on install and its popup says what is missing', async () => {
-  const b = await launchFirefox({ prefs: { 'extensions.originControls.grantByDefault': false } });
+  const b = await launchFirefox({ prefs: { 'extensions.originControls.grantByDefault': false }, keepSetupPage: true });
   try {
     assert.equal(await b.evalBackground(() => browser.permissions.contains({ origins: ['<all_urls>'] })), false);
-    // The welcome tab opened by runtime.onInstalled (puppeteer shows extension tabs as about:blank: ask the browser).
+    // The setup tab opened by runtime.onInstalled (puppeteer shows extension tabs as about:blank: ask the browser);
+    // its welcome step asks for the access.
     let tabs = [];
-    for (let i = 0; i < 50 && !tabs.some((u) => u?.endsWith('/popup.html?welcome=1')); i++) {
+    for (let i = 0; i < 50 && !tabs.some((u) => u?.endsWith('/setup.html')); i++) {
       tabs = await b.evalBackground(async () => (await browser.tabs.query({})).map((t) => t.url));
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(tabs.some((u) => u?.endsWith('/popup.html?welcome=1')), `no welcome tab asking for host access: ${tabs}`);
+    assert.ok(tabs.some((u) => u?.endsWith('/setup.html')), `no setup tab on install: ${tabs}`);
+    const setup = await b.openExtensionPage('setup.html');
+    const ask = await setup.waitForSelector('#host-access', { timeout: 5000 }).then((el) => el.evaluate((n) => n.textContent));
+    assert.match(ask, /cannot reach the sites/);
+    assert.match(ask, /Allow access to all sites/);
+    await ui(b, setup).screens('setup-welcome-no-access');
     const popup = await b.openExtensionPage('popup.html');
     const text = await popup.waitForSelector('[role=alert]', { timeout: 5000 }).then((el) => el.evaluate((n) => n.textContent));
     assert.match(text, /cannot reach the sites/);

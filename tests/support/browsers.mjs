@@ -9,6 +9,7 @@
 
 import { chromium } from 'playwright-core';
 import { extensionArgs } from '../../src/testing/chromium.js';
+import { closeSetupPage } from '../../src/testing/authenticator.js';
 import puppeteer from 'puppeteer-core';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,11 +45,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {string[]} [opts.args=[]]  extra Chromium flags (e.g. chromiumCertArgs(cert))
  * @param {string} [opts.extensionName='Keyport']  manifest name of the extension under test
  * @param {boolean} [opts.headless=true]
+ * @param {boolean} [opts.keepSetupPage=false]  leave the setup tab that Keyport opens on install (closed by default:
+ *           it would take the focus from the test's pages, which Chromium's WebAuthn requires)
  * @returns {Promise<ExtensionBrowser & {context: import('playwright-core').BrowserContext,
  *           worker: import('playwright-core').Worker}>}
  */
 export async function launchChromium({
-  extensions = [CHROME_BUILD], args = [], extensionName = 'Keyport', headless = true,
+  extensions = [CHROME_BUILD], args = [], extensionName = 'Keyport', headless = true, keepSetupPage = false,
 } = {}) {
   const dirs = extensions.map((d) => resolve(d)).join(',');
   const context = await chromium.launchPersistentContext('', {
@@ -61,6 +64,7 @@ export async function launchChromium({
     const worker = await findExtensionWorker(context, extensionName);
     const extensionId = new URL(worker.url()).host;
     const extensionOrigin = `chrome-extension://${extensionId}`;
+    if (extensionName === 'Keyport' && !keepSetupPage) await closeSetupPage((fn, arg) => worker.evaluate(fn, arg));
     return {
       browserName: 'chromium',
       context,
@@ -115,11 +119,12 @@ async function findExtensionWorker(context, name, timeout = 10_000) {
  * @param {Record<string, any>} [opts.prefs={}]  extra Firefox prefs (e.g. firefoxCertPrefs(cert))
  * @param {string} [opts.extensionPage='popup.html']
  * @param {boolean} [opts.headless=true]
+ * @param {boolean} [opts.keepSetupPage=false]  leave the setup tab that Keyport opens on install
  * @returns {Promise<ExtensionBrowser & {browser: import('puppeteer-core').Browser,
  *           helperPage: import('puppeteer-core').Page}>}
  */
 export async function launchFirefox({
-  extension = FIREFOX_BUILD, prefs = {}, extensionPage = 'popup.html', headless = true,
+  extension = FIREFOX_BUILD, prefs = {}, extensionPage = 'popup.html', headless = true, keepSetupPage = false,
 } = {}) {
   let dir = resolve(extension);
   let tmpCopy = null;
@@ -163,6 +168,13 @@ export async function launchFirefox({
       return page;
     };
     const helperPage = await openExtensionPage(extensionPage);
+    // fn is compiled in the helper page; `with (bg)` makes its free identifiers
+    // resolve to the background window's globals (passkeyVault, browser, ...).
+    const evalBackground = (fn, arg) => helperPage.evaluate(`(async () => {
+        const bg = await browser.runtime.getBackgroundPage();
+        with (bg) { return await (${fn})(${JSON.stringify(arg)}); }
+      })()`);
+    if (!keepSetupPage && !tmpCopy) await closeSetupPage(evalBackground);
 
     return {
       browserName: 'firefox',
@@ -172,12 +184,7 @@ export async function launchFirefox({
       extensionOrigin,
       newPage: () => browser.newPage(),
       openExtensionPage,
-      // fn is compiled in the helper page; `with (bg)` makes its free identifiers
-      // resolve to the background window's globals (passkeyVault, browser, ...).
-      evalBackground: (fn, arg) => helperPage.evaluate(`(async () => {
-        const bg = await browser.runtime.getBackgroundPage();
-        with (bg) { return await (${fn})(${JSON.stringify(arg)}); }
-      })()`),
+      evalBackground,
       close,
     };
   } catch (err) {
