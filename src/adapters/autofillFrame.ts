@@ -122,7 +122,10 @@ export function autofillFrame(src: string): AutofillFrame {
       document.removeEventListener('keydown', onKeyDown, true);
       window.removeEventListener('scroll', onMove, true);
       window.removeEventListener('resize', onMove);
-      hide();
+      // Hidden at once, removed a moment later: the click that chose may still be on its way back from the
+      // frame's process (Chromium), and a frame removed under it can leave the input event unanswered.
+      host.style.setProperty('display', 'none', 'important');
+      setTimeout(hide, 1000);
     },
   };
 }
