@@ -200,3 +200,30 @@ for (const target of TARGETS) {
     }
   });
 }
+
+for (const target of TARGETS) {
+  test(`${target}: autofill works by keyboard alone on a page whose CSP forbids frames`, async () => {
+    const rp = await startRelyingParty();
+    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    try {
+      await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
+      await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
+      const page = await b.newPage();
+      await page.goto(`${rp.origin}/strict`);
+      assert.equal((await page.evaluate(() => rp.register('dan', { residentKey: 'required' }))).verified, true);
+      await page.goto(`${rp.origin}/strict`);
+      await page.evaluate(() => rp.autofill());
+      await page.focus('#username');
+      await page.keyboard.press('End'); // a key in the field, as a person starting to type
+      await waitForList(b, page, 'button.account');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      const r = await settled(page);
+      assert.equal(r.verified, true, JSON.stringify(r));
+      assert.equal(r.userName, 'dan');
+    } finally {
+      await b.close();
+      await rp.close();
+    }
+  });
+}

@@ -14,6 +14,7 @@
 //   /login/verify     {response}            -> {verified, userName, credentialId, newCounter,
 //                                               userVerified, origin, topOrigin}
 //   GET /             demo page exposing window.rp (see PAGE_SCRIPT)
+//   GET /strict       the demo page under a strict CSP (frame-src 'none')
 //   GET /blank        empty HTML page
 //   GET /frame?src=URL&allow=...   page embedding <iframe id=frame src=URL allow=...>; see frameUrl()
 //   GET /state        {users: [{userName, credentials: [{id, counter}]}]} (for assertions)
@@ -203,6 +204,11 @@ export async function startRelyingParty({
       }
       if (req.method === 'GET') {
         if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', demoPage(rpID));
+        // The demo page under a strict Content-Security-Policy (no frames, scripts of its own only but inline).
+        if (url.pathname === '/strict') {
+          res.setHeader('content-security-policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-src 'none'; child-src 'none'; style-src 'self'");
+          return send(200, 'text/html; charset=utf-8', demoPage(rpID));
+        }
         if (url.pathname === '/blank') return send(200, 'text/html; charset=utf-8', '<!doctype html><title>blank</title>');
         if (url.pathname === '/frame') {
           const allow = url.searchParams.get('allow') ?? DEFAULT_ALLOW;
