@@ -14,7 +14,9 @@ describe('password guard', () => {
     expect(await guard.failed('Wrong.')).toBe('Wrong. Wait 2 seconds before the next try.');
     await expect(guard.check()).rejects.toBeInstanceOf(TooSoonError);
     await expect(guard.check()).rejects.toThrow('Wait 2 seconds');
-    now += 2000;
+    now += 1500;
+    await expect(guard.check()).rejects.toThrow('Wait 1 second, then');
+    now += 500;
     await guard.check();
     expect(saved).toEqual({ failures: 3, until: 1_002_000 });
     await guard.succeeded();

@@ -9,7 +9,7 @@ export const MAX_DELAY_MS = 60_000;
 export class TooSoonError extends Error {
   override name = 'TooSoonError';
   constructor(readonly waitMs: number) {
-    super(`Too many wrong passwords. Wait ${Math.ceil(waitMs / 1000)} seconds, then try again.`);
+    super(`Too many wrong passwords. Wait ${seconds(waitMs)}, then try again.`);
   }
 }
 
@@ -37,7 +37,7 @@ export function createPasswordGuard(deps: { now: () => number; load: () => Promi
       const delay = delayAfter(failures);
       state = { failures, until: deps.now() + delay };
       await deps.save(state).catch(() => {});
-      return delay ? `${message} Wait ${Math.ceil(delay / 1000)} seconds before the next try.` : message;
+      return delay ? `${message} Wait ${seconds(delay)} before the next try.` : message;
     },
     async succeeded(): Promise<void> {
       await ready;
@@ -46,4 +46,9 @@ export function createPasswordGuard(deps: { now: () => number; load: () => Promi
       await deps.save(state).catch(() => {});
     },
   };
+}
+
+function seconds(ms: number): string {
+  const n = Math.ceil(ms / 1000);
+  return n === 1 ? '1 second' : `${n} seconds`;
 }
