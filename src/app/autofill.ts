@@ -106,6 +106,17 @@ export function createAutofill() {
       s.choose(choice);
       return true;
     },
+    /** Every waiting autofill request (oldest first), for the automation API: its id and what its list shows. */
+    pending(): (AutofillView & { id: string; tabId: number })[] {
+      return [...sessions].map(([id, s]) => ({ id, tabId: s.tabId, ...s.view }));
+    },
+    /** The automation API's choice for a waiting request, as if the person had clicked the entry. */
+    chooseFor(id: string, credentialId: string): boolean {
+      const s = sessions.get(id);
+      if (!s?.choose || s.view.state !== 'ready' || !s.view.accounts.some((a) => a.credentialId === credentialId)) return false;
+      s.choose({ action: 'choose', credentialId });
+      return true;
+    },
     /** The vault was unlocked (anywhere): lists waiting on it go on. */
     unlocked() {
       for (const wake of [...unlockWaiters]) wake();

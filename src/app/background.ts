@@ -498,6 +498,20 @@ export function startBackground(): void {
       await ready;
       return vault.remove(id);
     },
+    /** Passkey autofill requests waiting for a choice: [{ id, tabId, rpId, site, state, accounts }]. */
+    autofillRequests: () => autofill.pending(),
+    /**
+     * Chooses a passkey in a waiting autofill list, as the person's click would: `userName` or `credentialId`, in the
+     * newest request (or `id`) that offers it. Resolves to the credential id chosen; throws when none offers it.
+     */
+    async chooseAutofill(which: { userName?: string; credentialId?: string; id?: string }): Promise<string> {
+      for (const r of autofill.pending().reverse()) {
+        if (which.id !== undefined && r.id !== which.id) continue;
+        const a = r.accounts.find((x) => x.credentialId === which.credentialId || (which.credentialId === undefined && x.userName === which.userName));
+        if (a && autofill.chooseFor(r.id, a.credentialId)) return a.credentialId;
+      }
+      throw new Error(`chooseAutofill: no waiting autofill list offers ${JSON.stringify(which)} (is the vault unlocked, and did the page call get() with mediation 'conditional'?)`);
+    },
     /** Removes every passkey; resolves to how many there were. */
     async clearCredentials(): Promise<number> {
       await ready;
