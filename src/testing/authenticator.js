@@ -172,6 +172,23 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
       await call('configureDeveloper', [{ autoApprove: enabled }]);
     },
 
+    /**
+     * Passkey autofill: chooses a passkey in the list Keyport shows under the page's `autocomplete="… webauthn"` field
+     * while a get() with mediation 'conditional' waits, as the person's click would (the list never answers by
+     * itself, even with automatic presence simulation). Waits up to `timeout` ms for a list that offers it.
+     * @param {{ userName?: string, credentialId?: string, timeout?: number }} which
+     * @returns {Promise<string>} the credential id chosen (base64url)
+     */
+    async chooseAutofill({ timeout = 10_000, ...which }) {
+      for (const deadline = Date.now() + timeout; ; await new Promise((r) => setTimeout(r, 100))) {
+        try {
+          return await call('chooseAutofill', [which]);
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+        }
+      }
+    },
+
     // ---- Keyport's developer mode ----
 
     /**

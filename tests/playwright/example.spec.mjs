@@ -131,6 +131,18 @@ test.describe('without user verification', () => {
   });
 });
 
+test('passkey autofill: the sign-in waits for the list, and the choice signs in', async ({ page, keyport }) => {
+  await page.goto('/');
+  await signUp(page, 'grace');
+  await signUp(page, 'judy');
+  await page.reload();
+  await page.evaluate(() => rp.autofill()); // get({ mediation: 'conditional' }), as a page starts it on load
+  await page.click('#username'); // the field has autocomplete="username webauthn": Keyport's list shows under it
+  expect(await page.evaluate(() => rp.autofillState)).toBe('pending');
+  await keyport.chooseAutofill({ userName: 'judy' });
+  await expect.poll(() => page.evaluate(() => rp.autofillState)).toMatchObject({ verified: true, userName: 'judy' });
+});
+
 test.describe('with a person at the consent window', () => {
   test.use({ automaticPresenceSimulation: false });
 
