@@ -6,47 +6,26 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startRelyingParty } from '../support/rp.mjs';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { ui } from '../support/ui.mjs';
+import { startSyncServer } from '../support/syncServer.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const data = mkdtempSync(join(tmpdir(), 'keyport-sync-e2e-'));
 let rp;
 let server;
 let serverUrl;
 
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 before(async () => {
   rp = await startRelyingParty();
-  const port = await freePort();
-  serverUrl = `http://127.0.0.1:${port}`;
-  // The documented command, as a self-hoster runs it.
-  server = spawn('npm', ['run', '--silent', 'server', '--', '--port', String(port), '--data', data, '--log-level', 'warn'], { cwd: resolve('.'), stdio: 'inherit', detached: true });
-  for (let i = 0; i < 200; i++, await sleep(100)) {
-    const ok = await fetch(`${serverUrl}/v1/health`).then((r) => r.ok, () => false);
-    if (ok) return;
-  }
-  throw new Error('the sync server did not start');
+  server = await startSyncServer();
+  serverUrl = server.url;
 });
 after(async () => {
   await rp?.close();
-  if (server) process.kill(-server.pid, 'SIGTERM');
-  await sleep(200);
-  rmSync(data, { recursive: true, force: true });
+  await server?.close();
 });
 
 /** Runs `fn` in the relying party's page, as the person would by pressing a button. */
@@ -118,7 +97,7 @@ test('a passkey made in Chromium signs in from Firefox after sync, and back; a f
     await sleep(1500);
     const used = await chromium.evalBackground(() => passkeyVault.syncNow());
     assert.equal(used.pushed, 1, JSON.stringify(used));
-    const db = new Database(join(data, 'keyport.sqlite'));
+    const db = new Database(join(server.data, 'keyport.sqlite'));
     const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get();
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob.slice(0, 40) + (row.blob[40] === 'A' ? 'B' : 'A') + row.blob.slice(41), row.rowid);
     db.close();
