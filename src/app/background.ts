@@ -283,11 +283,19 @@ export function startBackground(): void {
         case 'pair:start':
           return attempt(() => pairing.start(m.serverUrl));
         case 'pair:finish':
-          return attempt(() => pairing.finish(m.newPassword));
+          return attempt(async () => {
+            const r = await pairing.finish(m.newPassword);
+            await sync.paired();
+            return r;
+          });
         case 'pair:join':
           return attempt(() => pairing.join(m.code));
         case 'pair:approve':
-          return attempt(() => pairing.approve());
+          return attempt(async () => {
+            const r = await pairing.approve();
+            await sync.paired();
+            return r;
+          });
         case 'pair:cancel':
           return pairing.cancel();
         case 'sync:status':
@@ -296,6 +304,8 @@ export function startBackground(): void {
           return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '' }));
         case 'sync:now':
           return attempt(() => automation.syncNow());
+        case 'recovery:confirmed':
+          return sync.recoveryConfirmed();
         case 'recovery:rotate':
           return attempt(() => automation.rotateRecoveryCode());
         case 'backup:download':

@@ -94,6 +94,7 @@ export const RuntimeMessage = v.variant('type', [
   }),
   v.object({ type: v.literal('sync:now') }),
   v.object({ type: v.literal('recovery:rotate') }),
+  v.object({ type: v.literal('recovery:confirmed') }),
   v.object({ type: v.literal('backup:download') }),
   v.object({
     type: v.literal('restore:server'),

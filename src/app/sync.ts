@@ -25,6 +25,10 @@ export interface SyncStatus {
   /** Records a server or another browser sent that failed authentication; the local copies were kept. */
   tampered: string[];
   lastBackupAt?: number;
+  /** When the person last typed the current recovery code back (a new code clears it). */
+  recoveryConfirmedAt?: number;
+  /** When another browser was last paired with this one (either side). */
+  pairedAt?: number;
 }
 
 export interface SyncStore {
@@ -35,6 +39,8 @@ export interface SyncStore {
 
 const CONFIG_KEY = 'keyport:sync';
 const BACKUP_KEY = 'keyport:lastBackupAt';
+const CONFIRMED_KEY = 'keyport:recoveryConfirmedAt';
+const PAIRED_KEY = 'keyport:pairedAt';
 export const BACKUP_FORMAT = 'keyport-backup';
 const MAX_BACKUP_ITEMS = 100_000;
 
@@ -62,12 +68,16 @@ export function createSyncService(deps: {
 }) {
   let config: SyncConfig | undefined;
   let lastBackupAt: number | undefined;
+  let recoveryConfirmedAt: number | undefined;
+  let pairedAt: number | undefined;
   let schedulerState: SchedulerState = { status: 'locked', failures: 0 };
   let lastSync: SyncStatus['lastSync'];
   const tampered = new Set<string>();
   const ready = (async () => {
     config = await deps.store.get<SyncConfig>(CONFIG_KEY);
     lastBackupAt = await deps.store.get<number>(BACKUP_KEY);
+    recoveryConfirmedAt = await deps.store.get<number>(CONFIRMED_KEY);
+    pairedAt = await deps.store.get<number>(PAIRED_KEY);
   })();
 
   // BS (DESIGN.md, Authenticator semantics): backed up while sync is on, or when a backup holds the passkey.
@@ -157,7 +167,21 @@ export function createSyncService(deps: {
         ...(lastSync ? { lastSync } : {}),
         tampered: [...tampered],
         ...(lastBackupAt !== undefined ? { lastBackupAt } : {}),
+        ...(recoveryConfirmedAt !== undefined ? { recoveryConfirmedAt } : {}),
+        ...(pairedAt !== undefined ? { pairedAt } : {}),
       };
+    },
+
+    /** The backup-health facts kept beside the sync state: the recovery code typed back, a browser paired. */
+    async recoveryConfirmed(): Promise<void> {
+      await ready;
+      recoveryConfirmedAt = deps.now();
+      await deps.store.set(CONFIRMED_KEY, recoveryConfirmedAt);
+    },
+    async paired(): Promise<void> {
+      await ready;
+      pairedAt = deps.now();
+      await deps.store.set(PAIRED_KEY, pairedAt);
     },
 
     /** A fresh browser: the whole vault from a sync server, with only its address and the recovery code. */
@@ -202,6 +226,9 @@ export function createSyncService(deps: {
         else await syncServer(config.serverUrl, rotation.identity, deps.fetch).create(rotation.keyBlob);
       }
       await rotation.commit();
+      // Not yet written down: the health panel says so until the person types the new code back.
+      recoveryConfirmedAt = undefined;
+      await deps.store.remove(CONFIRMED_KEY);
       return { recoveryCode: rotation.recoveryCode };
     },
 

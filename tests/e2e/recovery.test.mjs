@@ -60,13 +60,16 @@ for (const target of TARGETS) {
 
       const u = ui(a, await a.openExtensionPage('options.html#sync'));
       assert.match(await u.text('#backup-health'), /only in this browser|exist only|lose/i, 'the panel says the passkeys are at risk');
+      const done = (sel) => u.page.$eval(sel, (e) => e.classList.contains('done'));
+      assert.deepEqual([await done('#health-copied'), await done('#health-code'), await done('#health-browser')], [false, false, false]);
+      assert.match(await u.text('#health-code'), /not confirmed/);
       await u.screens('options-health-at-risk');
 
       await u.type('#sync-url', server.url);
       await u.click('#sync-connect');
       assert.match(await u.text('#sync-notice', 30_000), /Synced: 1 sent/);
-      await u.until(() => /Losing this device loses nothing/.test(document.querySelector('#backup-health')?.textContent ?? ''));
-      await u.screens('options-health-synced');
+      await u.until(() => /only your recovery code opens them/.test(document.querySelector('#backup-health')?.textContent ?? ''));
+      assert.equal(await done('#health-copied'), true);
 
       // A new recovery code: asked for, shown once, two groups typed back.
       await u.click('#rotate');
@@ -81,6 +84,10 @@ for (const target of TARGETS) {
       await u.type('#recovery-group-b', await group('#recovery-group-b'));
       await u.click('#recovery-confirm');
       assert.match(await u.text('#sync-notice'), /new recovery code is in place/);
+      await u.until(() => document.querySelector('#health-code')?.classList.contains('done'));
+      assert.match(await u.text('#health-code'), /confirmed on/);
+      assert.match(await u.text('#backup-health'), /Losing this device loses nothing/);
+      await u.screens('options-health-safe');
 
       // The backup file, saved to the downloads folder.
       await u.click('#backup-download');
