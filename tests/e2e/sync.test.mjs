@@ -222,6 +222,8 @@ test('pairing through the screens: Firefox shows a code, Chromium takes it, both
     await existing.screenshot('options-pair-compare');
     await existing.click('#pair-approve');
     assert.match(await existing.text('#pair-done'), /added/);
+    // The backup-health panel now counts a second browser.
+    await existing.until(() => document.querySelector('#health-browser')?.classList.contains('done'));
 
     await fresh.page.waitForSelector('#pair-password', { timeout: 30_000 });
     await fresh.type('#pair-password', 'paired firefox');
