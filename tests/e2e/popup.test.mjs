@@ -92,6 +92,15 @@ for (const target of TARGETS) {
       await popup.until(() => document.querySelectorAll('li.passkey').length === 4);
       assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 4, 'undo brings it back');
 
+      // Past 30 rows, the rest waits behind "Show more" (the list stays quick at 10,000: tests/bench/search.mjs).
+      const more = await Promise.all(Array.from({ length: 30 }, (_, i) => makeForeignPasskey({ rpId: `many${i}.example`, userName: `user${i}` })));
+      await b.evalBackground((data) => passkeyVault.importCredentials({ format: 'cxf', data }), cxfDocument(more));
+      const full = ui(b, await b.openExtensionPage('popup.html'));
+      await full.until(() => document.querySelectorAll('li.passkey').length === 30);
+      assert.match(await full.text('#show-more'), /Show 4 more of 4/);
+      await full.click('#show-more');
+      await full.until(() => document.querySelectorAll('li.passkey').length === 34 && !document.querySelector('#show-more'));
+
       // Locked: the brand header, a short line, the password field.
       await popup.click('#lock');
       await popup.until(() => !!document.querySelector('#password'));
