@@ -108,6 +108,16 @@ for (const target of TARGETS) {
       assert.match(await popup.text('#locked-note'), /locked/);
       assert.equal(await popup.count('li.passkey'), 0, 'no passkey shown while locked');
       await popup.screens('popup-locked');
+
+      // Unlocking: a progress bar while Argon2id runs (screenshot in Chromium only: Firefox's may be gone first), then the list.
+      await popup.type('#password', 'popup password');
+      await popup.click('button[type=submit]');
+      if (target === 'chromium') {
+        await popup.until(() => !!document.querySelector('[role=progressbar]'), 5_000);
+        await popup.screens('popup-unlocking');
+      }
+      await popup.until(() => document.querySelectorAll('li.passkey').length === 30, 60_000);
+      assert.equal(await popup.text('#lock-state'), 'Unlocked');
     } finally {
       await b.close();
     }
