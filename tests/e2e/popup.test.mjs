@@ -66,10 +66,11 @@ for (const target of TARGETS) {
       const named = (await b.evalBackground(() => passkeyVault.getCredentials())).find((c) => c.rpId === 'login.github.example');
       assert.equal(named.userName, 'octocat');
 
-      // Back: the list, with the search kept.
-      await popup.click('#details-back');
+      // Back (Escape, as the back button does): the list, with the search kept.
+      await popup.page.keyboard.press('Escape');
       await popup.until(() => !!document.querySelector('#passkey-search'));
       assert.equal(await popup.page.$eval('#passkey-search', (e) => e.value), 'octo');
+      assert.ok(await popup.page.evaluate(() => document.activeElement?.matches('li.passkey[data-rp="login.github.example"] .open')), 'the focus is back on the passkey');
       assert.equal(await popup.count('li.passkey'), 1);
 
       // Remove from the details: a confirmation, then the list with an undo.
@@ -79,6 +80,9 @@ for (const target of TARGETS) {
       await popup.page.focus('li.passkey[data-rp="mail.example.com"] .open');
       await popup.page.keyboard.press('Enter');
       assert.equal(await popup.text('#details-title'), 'ann@example.com');
+      await popup.click('#details-remove');
+      await popup.page.keyboard.press('Escape');
+      await popup.until(() => !document.querySelector('#details-confirm-text') && !!document.querySelector('#details-title'));
       await popup.click('#details-remove');
       assert.match(await popup.text('#details-confirm-text'), /Remove this passkey/);
       await popup.screens('popup-details-confirm');
