@@ -8,7 +8,7 @@ import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { type TestCredentialInput, addTestCredential } from './automation.ts';
 import { saveToDownloads } from '../adapters/download.ts';
-import { createConsentWindows } from './consent.ts';
+import { createConsentWindows, siteOf } from './consent.ts';
 import { createAutofill } from './autofill.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
@@ -270,7 +270,10 @@ export function startBackground(): void {
           return autofill.choose(m.id, sender.tab?.id, { action: 'unlock' });
         case 'passkeys:list':
           return vault.isUnlocked()
-            ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, createdAt, lastUsedAt, backedUp }): PasskeyRow => ({ credentialId, rpId, userName, userDisplayName, createdAt, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}), backedUp }))
+            ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, alg, discoverable, createdAt, lastUsedAt, backedUp, signCount }): PasskeyRow => ({
+                credentialId, rpId, site: siteOf(rpId), userName, userDisplayName, alg, discoverable, createdAt, backedUp,
+                ...(lastUsedAt !== undefined ? { lastUsedAt } : {}), ...(signCount ? { signCount } : {}),
+              }))
             : [];
         case 'passkeys:rename':
           return attempt(() => vault.rename(m.credentialId, { userName: m.userName }));

@@ -140,11 +140,18 @@ export type RuntimeMessage = v.InferOutput<typeof RuntimeMessage>;
 export interface PasskeyRow {
   credentialId: string;
   rpId: string;
+  /** The registrable domain of rpId (tldts, in the background), which the list's icon and grouping show. */
+  site: string;
   userName: string;
   userDisplayName: string;
+  /** COSE algorithm: -7 ES256, -8 EdDSA, -257 RS256. */
+  alg: number;
+  discoverable: boolean;
   createdAt: number;
   lastUsedAt?: number;
   backedUp: boolean;
+  /** The signature counter, when this passkey counts (developer mode); absent or 0 otherwise. */
+  signCount?: number;
 }
 
 /** What a consent window shows. Metadata only: never key material. */
