@@ -29,7 +29,7 @@ async function developerMode(b) {
   await options.select('#dev-counter', 'increment');
   await options.click('#dev-save');
   assert.match(await options.text('#dev-saved'), /Developer mode is on/);
-  await options.screenshot('options-developer');
+  await options.screens('options-developer');
 
   // A site rule that is not JSON, then one that names no setting: each refused with its reason, nothing saved.
   await options.type('#dev-sites', '[{"match": "localhost",');
@@ -86,7 +86,7 @@ async function developerMode(b) {
   assert.doesNotMatch(details, /✗/, 'every check passes');
   const on = await inspector.page.$$eval('article.ceremony[data-kind="create"] .flag.on', (es) => es.map((e) => e.textContent));
   assert.deepEqual(on, ['UP', 'BE', 'AT'], 'UV off, not backed up, no extensions');
-  await inspector.screenshot('inspector');
+  await inspector.screens('inspector');
 }
 
 for (const target of TARGETS) {

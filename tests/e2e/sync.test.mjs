@@ -127,7 +127,7 @@ test('through the screens: set up with the recovery code typed back, connect a s
     await popup.text('#recovery-code', 60_000);
     const code = (await popup.page.$$eval('#recovery-code .group', (gs) => gs.map((g) => g.textContent))).join('-');
     assert.match(code, /^([0-9A-Z]{4}-){7}[0-9A-Z]{4}$/);
-    await popup.screenshot('popup-recovery-code');
+    await popup.screens('popup-recovery-code');
     const groups = code.split('-');
     const group = async (sel) => groups[Number((await popup.attr(sel, 'placeholder')).replace(/\D/g, '')) - 1];
     await popup.type('#recovery-group-a', 'XXXX');
@@ -149,7 +149,7 @@ test('through the screens: set up with the recovery code typed back, connect a s
     await options.click('#sync-connect');
     assert.match(await options.text('#sync-notice'), /Synced/);
     await options.until(() => /copied to your sync server/.test(document.querySelector('#backup-health')?.textContent ?? ''));
-    await options.screenshot('options-sync');
+    await options.screens('options-sync');
     await chromium.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
     const reg = await register(chromium, 'screens-user');
     assert.equal(reg.verified, true, JSON.stringify(reg));
@@ -163,7 +163,7 @@ test('through the screens: set up with the recovery code typed back, connect a s
     await fpopup.type('#restore-code', code.toLowerCase().replace(/-/g, ' '));
     await fpopup.type('#restore-password', 'firefox screens');
     await fpopup.type('#restore-confirm', 'firefox screens');
-    await fpopup.screenshot('popup-restore');
+    await fpopup.screens('popup-restore');
     await fpopup.click('#restore-submit');
     await fpopup.page
       .waitForFunction(() => /1 passkey\b/.test(document.body.textContent), { timeout: 60_000 })
@@ -209,7 +209,7 @@ test('pairing through the screens: Firefox shows a code, Chromium takes it, both
     await fresh.click('#pair-start');
     const code = (await fresh.text('#pair-show-code')).trim();
     assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-    await fresh.screenshot('options-pair-new-code');
+    await fresh.screens('options-pair-new-code');
 
     // The browser that holds the vault: Settings → Sync & recovery → Add a browser.
     const existing = ui(chromium, await chromium.openExtensionPage('options.html#sync'));
@@ -219,7 +219,7 @@ test('pairing through the screens: Firefox shows a code, Chromium takes it, both
     const sasNew = (await fresh.text('#pair-sas')).trim();
     assert.match(sasExisting, /^\d{3} \d{3}$/);
     assert.equal(sasNew, sasExisting, 'both browsers show the same number');
-    await existing.screenshot('options-pair-compare');
+    await existing.screens('options-pair-compare');
     await existing.click('#pair-approve');
     assert.match(await existing.text('#pair-done'), /added/);
     // The backup-health panel now counts a second browser.

@@ -68,7 +68,7 @@ async function importThroughOptions(b) {
   await u.upload('#import-file', cxf);
   assert.deepEqual(await readPreview(u), { add: 2, duplicates: 0, invalid: 1 });
   assert.match(await u.text('#import-preview li.invalid'), /P-384|curve/i);
-  await u.screenshot('options-import-preview');
+  await u.screens('options-import-preview');
   assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 0, 'a preview writes nothing');
   await u.click('#import-confirm');
   assert.match(await u.text('#import-done'), /Imported 2 passkeys/);
@@ -121,7 +121,7 @@ async function exportThroughOptions(b, u, es256, other) {
   assert.match(await u.text('.warn'), /unencrypted/i);
   await u.click('#export-save');
   assert.match(await u.text('#export-error'), /understand/i);
-  await u.screenshot('options-export-warning');
+  await u.screens('options-export-warning');
 
   await u.click('#export-protected');
   await u.type('#export-password', 'export file password');
@@ -131,7 +131,7 @@ async function exportThroughOptions(b, u, es256, other) {
   // Bitwarden holds P-256 keys only: the EdDSA and RSA passkeys are named as left out, not silently dropped.
   const skipped = await u.text('#export-skipped');
   for (const p of other) assert.ok(skipped.includes(p.userName), skipped);
-  await u.screenshot('options-export-done');
+  await u.screens('options-export-done');
 
   let download;
   for (let i = 0; i < 100 && download?.state !== 'complete'; i++, await sleep(100)) {

@@ -33,7 +33,7 @@ for (const target of TARGETS) {
       assert.match(await attempt('wrong 2'), /not correct/);
       assert.match(await attempt('wrong 3'), /not correct\. Wait 2 seconds/);
       assert.match(await attempt('the right password'), /Too many wrong passwords\. Wait \d seconds/);
-      await popup.screenshot('popup-wrong-password');
+      await popup.screens('popup-wrong-password');
       await sleep(2100);
       assert.equal(await attempt('the right password'), 'unlocked');
       assert.equal((await b.evalBackground(() => passkeyVault.status())).unlocked, true);
@@ -66,14 +66,14 @@ for (const target of TARGETS) {
       assert.deepEqual(names, ['ann', 'cat', 'robert']);
 
       await popup.click('li.passkey[data-rp="a.example"] .delete');
-      await popup.screenshot('popup-passkeys-confirm');
+      await popup.screens('popup-passkeys-confirm');
       await popup.click('li.passkey[data-rp="a.example"] .delete-confirm');
       assert.match(await popup.text('#passkey-removed'), /ann on a\.example was removed/);
       assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 2);
       await popup.click('#passkey-undo');
       await popup.until(() => document.querySelectorAll('li.passkey').length === 3);
       assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 3, 'undo brings it back');
-      await popup.screenshot('popup-passkeys');
+      await popup.screens('popup-passkeys');
     } finally {
       await b.close();
     }

@@ -47,7 +47,6 @@ export function ui(b, page) {
     attr: (sel, name) => page.$eval(sel, (e, n) => e.getAttribute(n), name),
     /** Until fn() is true in the page (playwright takes (fn, arg, options), puppeteer (fn, options)). */
     until: (fn, timeout = 10_000) => (chromium ? page.waitForFunction(fn, null, { timeout }) : page.waitForFunction(fn, { timeout })),
-    screenshot: (name) => page.screenshot({ path: `${SCREENSHOTS}/${name}-${b.browserName}.png`, fullPage: true }),
     /**
      * The screen as it is now, in the light and the dark theme (tests/screenshots/<name>-<browser>-<theme>.png),
      * set as Settings → Appearance sets it (data-theme on <html>), then back to the system's.
