@@ -109,7 +109,7 @@ for (const target of TARGETS) {
       await o.type('#pw-new', NEW);
       await o.type('#pw-confirm', NEW);
       await o.click('#pw-change');
-      await answer(o, '#pw-error', /Too many wrong passwords\. Wait \d seconds/);
+      await answer(o, '#pw-error', /Too many wrong passwords\. Wait \d+ seconds?/);
       await o.screens('options-password-refused');
       await sleep(2100);
 
