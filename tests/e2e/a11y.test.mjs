@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { startRelyingParty } from '../support/rp.mjs';
 import { cxfDocument, makeForeignPasskey } from '../support/foreign.mjs';
+import { SCREENSHOTS } from '../support/ui.mjs';
 
 const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -26,7 +27,7 @@ const href = (p) => (/^(chrome|moz)-extension:/.test(p.url()) ? p.url() : Promis
  * axe-core's violations in `p` (a page or a frame), in each theme; each as one line a person can act on.
  * The source goes in as an evaluated expression (the extension pages' CSP refuses inline scripts).
  */
-async function violations(p, state) {
+async function violations(p, state, browserName) {
   if (!(await p.evaluate(() => typeof globalThis.axe === 'object'))) await p.evaluate(`${AXE};0`);
   const lines = [];
   if (!p.__axeUnsure) {
@@ -44,6 +45,8 @@ async function violations(p, state) {
       return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary.replace(/\s+/g, ' ') })) }));
     }, theme);
     found.push(...(await p.evaluate(nonTextContrast)));
+    // The screen as axe saw it (a page; the autofill list is a frame, its screenshots are autofill.test.mjs's).
+    if (p.screenshot) await p.screenshot({ path: `${SCREENSHOTS}/a11y-${state.replace(/\W+/g, '-')}-${browserName}-${theme}.png`, fullPage: true });
     for (const v of found) for (const n of v.nodes) lines.push(`${state} [${theme}] ${v.id} (${v.impact}) ${n.target}: ${n.summary}`);
   }
   await p.evaluate(() => delete document.documentElement.dataset.theme);
@@ -93,7 +96,7 @@ for (const target of TARGETS) {
     const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
     const found = [];
     const check = async (p, state) => {
-      found.push(...(await violations(p, state)));
+      found.push(...(await violations(p, state, b.browserName)));
     };
     try {
       // Not set up: the setup page's welcome and password steps, the popup.
