@@ -111,6 +111,10 @@ for (const target of TARGETS) {
       await until(b, fresh, () => !!document.querySelector('main, body > *') && !/Loading/.test(document.body.textContent));
       await check(fresh, 'popup not set up');
       await fresh.close();
+      const unready = await b.openExtensionPage('options.html');
+      await until(b, unready, () => !!document.querySelector('#new-title'));
+      await check(unready, 'options not set up');
+      await unready.close();
 
       // Set up, with a few passkeys: every settings section, the popup's list.
       await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
@@ -136,6 +140,10 @@ for (const target of TARGETS) {
       await until(b, locked, () => !!document.querySelector('#password'));
       await check(locked, 'popup locked');
       await locked.close();
+      const lockedOptions = await b.openExtensionPage('options.html');
+      await until(b, lockedOptions, () => !!document.querySelector('main input[type=password]'));
+      await check(lockedOptions, 'options locked');
+      await lockedOptions.close();
       await b.evalBackground((pw) => passkeyVault.unlock(pw), PASSWORD);
 
       // A real ceremony: a passkey made (auto-approved) for the autofill list; then a create waits in the consent window.
@@ -145,14 +153,23 @@ for (const target of TARGETS) {
       assert.equal((await site.evaluate(() => rp.register('ann', { residentKey: 'required' }))).verified, true);
       await b.evalBackground(() => passkeyVault.configure({ autoApprove: false }));
       await site.evaluate(() => void (window.__create = rp.register('bob', { residentKey: 'required' }).catch(() => null)));
-      let consent;
-      for (const deadline = Date.now() + 15_000; !consent && Date.now() < deadline; await sleep(150)) {
-        for (const p of await pages(b)) if ((await href(p)).includes('/consent.html') && (await p.evaluate(() => !!document.querySelector('#approve')).catch(() => false))) consent = p;
-      }
-      assert.ok(consent, 'the consent window shows the create');
+      /** The consent window once it shows `selector`. */
+      const consentShowing = async (selector) => {
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(150)) {
+          for (const p of await pages(b)) if ((await href(p)).includes('/consent.html') && (await p.evaluate((s) => !!document.querySelector(s), selector).catch(() => false))) return p;
+        }
+        assert.fail(`no consent window shows ${selector}`);
+      };
+      const consent = await consentShowing('#approve');
       await check(consent, 'consent create');
       await consent.click('#cancel').catch(() => {});
       await site.evaluate(() => window.__create);
+      // A sign-in: the account picker.
+      await site.evaluate(() => void (window.__get = rp.login().catch(() => null)));
+      const picker = await consentShowing('input[name=account]');
+      await check(picker, 'consent sign-in');
+      await picker.click('#cancel').catch(() => {});
+      await site.evaluate(() => window.__get);
 
       // The autofill list under the site's field (a frame in the page).
       await site.goto(`${rp.origin}/`);
