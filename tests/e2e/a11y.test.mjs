@@ -136,6 +136,19 @@ for (const target of TARGETS) {
         await sleep(600);
         await check(options, `options #${name}`);
       }
+      // Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no section scrolls sideways.
+      await (options.setViewportSize ? options.setViewportSize({ width: 320, height: 640 }) : options.setViewport({ width: 320, height: 640 }));
+      for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
+        await options.evaluate((k) => document.querySelectorAll('nav button')[k].click(), i);
+        await until(b, options, `location.hash === '#${name}'`, 5_000);
+        await sleep(300);
+        const wide = await options.evaluate(() => {
+          const over = [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && e.getClientRects().length);
+          return { scroll: document.scrollingElement.scrollWidth, inner: innerWidth, over: over.slice(0, 4).map((e) => e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`) };
+        });
+        await options.screenshot({ path: `${SCREENSHOTS}/a11y-options-${name}-320-${b.browserName}.png`, fullPage: true });
+        if (wide.scroll > wide.inner) found.push(`options #${name} [320 px] reflow: the page is ${wide.scroll} px wide in ${wide.inner} (widest: ${wide.over.join(', ')})`);
+      }
       await options.close();
       const popup = await b.openExtensionPage('popup.html');
       await until(b, popup, () => document.querySelectorAll('li.passkey').length === 3);
