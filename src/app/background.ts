@@ -15,7 +15,7 @@ import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { createPasswordGuard, type GuardState } from './passwordGuard.ts';
-import { progressReporter } from './progress.ts';
+import { alsoReport, progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
@@ -543,9 +543,10 @@ export function startBackground(): void {
     },
     syncStatus: () => sync.status(),
     /** A fresh browser: the whole vault from a sync server with its recovery code, under a new master password. */
-    async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string }) {
+    /** `onProgress` (optional) hears Argon2id's progress too, as the screens do. */
+    async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string; onProgress?: (f: number) => void }) {
       await ready;
-      const summary = await sync.restore({ ...req, onProgress: progressReporter('restore') });
+      const summary = await sync.restore({ ...req, onProgress: alsoReport('restore', req.onProgress) });
       passwordProven();
       touch();
       await attachProxy();
@@ -579,9 +580,9 @@ export function startBackground(): void {
       return sync.exportBackup();
     },
     /** A fresh browser from a backup file: `recoveryCode` (or `password`, the master password it was made with) and a new master password. */
-    async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string }) {
+    async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string; onProgress?: (f: number) => void }) {
       await ready;
-      const r = await sync.restoreBackup({ ...req, onProgress: progressReporter('restore') });
+      const r = await sync.restoreBackup({ ...req, onProgress: alsoReport('restore', req.onProgress) });
       passwordProven();
       touch();
       await attachProxy();

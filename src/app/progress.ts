@@ -19,3 +19,9 @@ export function progressReporter(task: ProgressTask, post: (m: ProgressMessage) 
     post({ type: PROGRESS, task, fraction: Math.min(1, Math.max(0, fraction)) }).catch(() => {}); // no page listening
   };
 }
+
+/** The screens' reporter, and the caller's own callback when it gave one (the automation API's callers). */
+export function alsoReport(task: ProgressTask, own?: (fraction: number) => void): (fraction: number) => void {
+  const report = progressReporter(task);
+  return own ? (f) => (report(f), own(f)) : report;
+}

@@ -84,20 +84,26 @@ async function consentWindow(b, selector) {
   throw new Error(`no consent window showing ${selector}`);
 }
 
+/** A browser with Keyport set up (auto-approve on) and these accounts registered on `path` of a fresh relying party. */
+async function arrange(target, names, path = '/') {
+  const rp = await startRelyingParty();
+  const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+  await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
+  await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
+  const page = await b.newPage();
+  await page.goto(`${rp.origin}${path}`);
+  for (const name of names) {
+    const r = await page.evaluate((n) => rp.register(n, { residentKey: 'required' }), name);
+    assert.equal(r.verified, true, JSON.stringify(r));
+  }
+  return { rp, b, page };
+}
+
 for (const target of TARGETS) {
   test(`${target}: passkey autofill lists the site's passkeys under the field; the person's choice signs in, the page's scripts cannot choose`, async () => {
-    const rp = await startRelyingParty();
-    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    // Two accounts registered with auto-approve; auto-approve then stays on, to show autofill waits anyway.
+    const { rp, b, page } = await arrange(target, ['ann', 'bob']);
     try {
-      // Arrange: two accounts registered with auto-approve; then auto-approve stays on, to show autofill waits anyway.
-      await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
-      await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
-      const page = await b.newPage();
-      await page.goto(`${rp.origin}/`);
-      for (const name of ['ann', 'bob']) {
-        const r = await page.evaluate((n) => rp.register(n, { residentKey: 'required' }), name);
-        assert.equal(r.verified, true, JSON.stringify(r));
-      }
       await page.goto(`${rp.origin}/`);
       assert.equal(await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
       await page.evaluate(() => rp.autofill());
@@ -166,14 +172,8 @@ for (const target of TARGETS) {
   });
 
   test(`${target}: with Keyport locked, the autofill list offers to unlock; the window unlocks, then the passkey is chosen`, async () => {
-    const rp = await startRelyingParty();
-    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    const { rp, b, page } = await arrange(target, ['cat']);
     try {
-      await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
-      await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
-      const page = await b.newPage();
-      await page.goto(`${rp.origin}/`);
-      assert.equal((await page.evaluate(() => rp.register('cat', { residentKey: 'required' }))).verified, true);
       await b.evalBackground(() => passkeyVault.configure({ autoApprove: false }));
       await b.evalBackground(() => passkeyVault.lock());
 
@@ -203,14 +203,8 @@ for (const target of TARGETS) {
 
 for (const target of TARGETS) {
   test(`${target}: autofill works by keyboard alone on a page whose CSP forbids frames`, async () => {
-    const rp = await startRelyingParty();
-    const b = target === 'chromium' ? await launchChromium() : await launchFirefox();
+    const { rp, b, page } = await arrange(target, ['dan'], '/strict');
     try {
-      await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
-      await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
-      const page = await b.newPage();
-      await page.goto(`${rp.origin}/strict`);
-      assert.equal((await page.evaluate(() => rp.register('dan', { residentKey: 'required' }))).verified, true);
       await page.goto(`${rp.origin}/strict`);
       await page.evaluate(() => rp.autofill());
       await page.focus('#username');
