@@ -421,14 +421,12 @@ export function startBackground(): void {
     const kdf = req.strength ? KDF_STRENGTHS[req.strength] : current;
     const report = progressReporter('password');
     const share = (current.m * current.t) / (current.m * current.t + kdf.m * kdf.t); // of the bar: checking vs re-wrapping
-    await guard.check();
-    try {
-      await vault.verifyPassword(req.password, (f) => report(f * share));
-    } catch (e) {
-      if (e instanceof WrongPasswordError) throw new Error(await guard.failed('The current master password is not correct.'));
-      throw e;
-    }
-    await guard.succeeded();
+    const checked = await guarded(() =>
+      vault.verifyPassword(req.password, (f) => report(f * share)).catch((e: unknown) => {
+        throw e instanceof WrongPasswordError ? new WrongPasswordError('The current master password is not correct.') : e;
+      }),
+    );
+    if (!checked.ok) throw new Error(checked.error);
     await vault.changePassword(req.newPassword ?? req.password, { kdf, onProgress: (f) => report(share + f * (1 - share)) });
     passwordProven();
     return settingsView();
