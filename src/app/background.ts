@@ -147,10 +147,12 @@ export function startBackground(): void {
       api,
       async (r) => {
         await ready;
-        touch();
         const caller: Caller = { origin: r.origin, sameOriginWithAncestors: r.sameOriginWithAncestors, door: 'proxy' };
         const answer = await run(r.kind, r.options, caller, true, r.signal);
-        if (answer.type === 'credential') return { responseJson: JSON.stringify(answer.credential) };
+        if (answer.type === 'credential') {
+          touch();
+          return { responseJson: JSON.stringify(answer.credential) };
+        }
         if (answer.type === 'error') return { error: answer.error };
         // Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError.
         for (const [challenge, f] of fallbacks) if (Date.now() - f.at > FALLBACK_WINDOW_MS) fallbacks.delete(challenge);
@@ -174,7 +176,6 @@ export function startBackground(): void {
       if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
       else {
         await ready;
-        touch();
         const { kind, options, frame, conditional } = parsed.output;
         const sender = port.sender!;
         const caller = callerOf(sender, frame);
@@ -192,6 +193,9 @@ export function startBackground(): void {
           ? await run(kind, options, caller, permitted, abort.signal, tabId, startPicker)
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
       }
+      // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep
+      // the vault open without the person.
+      if (answer.type === 'credential') touch();
       if (!abort.signal.aborted) port.postMessage(answer);
     });
   });
