@@ -35,9 +35,9 @@ describe('Permissions-Policy header (§5.2, RFC 8941 dictionary)', () => {
     expect(allows(p, GET, 'http://a.example.test', SELF)).toBe(false);
     expect(allows(p, GET, 'https://a.example.test.evil', SELF)).toBe(false);
   });
-  it('no header, or no directive for the feature: the default allowlist, self', () => {
+  it('no header, or no directive for the feature: allowed here; the default allowlist is the <iframe allow> step', () => {
     expect(allows(undefined, GET, SELF, SELF)).toBe(true);
-    expect(allows(undefined, GET, 'https://other.example', SELF)).toBe(false);
+    expect(allows(undefined, GET, 'https://other.example', SELF)).toBe(true);
     expect(allows(parsePermissionsPolicy('camera=()'), GET, SELF, SELF)).toBe(true);
   });
   it('a header that does not parse is ignored whole (§5.2); unknown members are skipped', () => {

@@ -70,12 +70,13 @@ function matches(member: string, origin: string): boolean {
 
 /**
  * §"Is feature enabled in document for origin?", the declared-policy half: `origin` may use `feature` in a
- * document of origin `self` with this declared policy. Without a directive, the features' default allowlist
- * is 'self' (WebAuthn L3 §5.9).
+ * document of origin `self` with this declared policy, given that the document itself inherited it. A
+ * document that declares nothing for the feature allows it: the features' default allowlist ('self', WebAuthn
+ * L3 §5.9) applies where a frame inherits, to its <iframe allow> (the bridge's delegatesTo), not here.
  */
 export function allows(policy: DeclaredPolicy | undefined, feature: PolicyFeature, origin: string, self: string): boolean {
   const list = policy?.[feature];
-  if (!list) return origin === self;
+  if (!list) return true;
   if (list.all) return true;
   return (list.self && origin === self) || list.origins.some((m) => matches(m, origin));
 }
