@@ -84,11 +84,18 @@ describe('sync service with the real server', () => {
     const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get() as { rowid: number; blob: string };
     const flipped = row.blob.slice(0, 30) + (row.blob[30] === 'A' ? 'B' : 'A') + row.blob.slice(31);
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(flipped, row.rowid);
-    db.close();
     const c = browser();
     await c.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'password c' });
-    expect((await c.sync.status()).tampered).toHaveLength(1);
+    expect(await c.sync.status()).toMatchObject({ tampered: [expect.any(String)], unread: [expect.any(String)] });
     expect(c.vault.all()).toHaveLength(0); // the tampered record is not believed
+    await c.sync.syncNow();
+    expect((await c.sync.status()).unread).toHaveLength(1); // asked for again, still damaged
+    // The server's copy is good again: the next sync asks for it once more (rule 4: never skipped for good).
+    db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob, row.rowid);
+    db.close();
+    await c.sync.syncNow();
+    expect(await c.sync.status()).toMatchObject({ tampered: [], unread: [] });
+    expect(c.vault.all().map((x) => x.userName)).toEqual(['bob']);
     const before = b.vault.all().map((x) => x.userName);
     await b.sync.syncNow();
     expect(b.vault.all().map((x) => x.userName)).toEqual(before); // the local copy is kept
