@@ -138,6 +138,30 @@ describe('sync service with the real server', () => {
     await expect(browser().sync.restoreBackup({ file, password: 'wrong', newPassword: 'r' })).rejects.toThrow(/not correct/);
   }, 120_000);
 
+  it('a vault that outgrows its quota on the server: the person reads why, the server holds no half of the push, the passkeys stay here', async () => {
+    const small = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'small'), quota: { records: 2 }, log: { level: 'silent' } as never });
+    try {
+      const a = browser();
+      const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+      await addPasskey(a.vault, 'one');
+      await a.sync.configure({ serverUrl: small.url });
+      await addPasskey(a.vault, 'two');
+      await addPasskey(a.vault, 'three');
+      await expect(a.sync.syncNow()).rejects.toThrow(
+        /^The sync server is full for this vault: it keeps at most 2 records .* this push would bring it to 3 records .*Nothing was written\. Your passkeys in this browser are untouched/,
+      );
+      const status = await a.sync.status();
+      expect(status).toMatchObject({ state: 'blocked', error: expect.stringMatching(/^The sync server is full for this vault: /) });
+      expect(a.vault.all()).toHaveLength(3);
+      // A browser restoring from the server finds the passkey that fit, nothing of the refused push.
+      const b = browser();
+      await b.sync.restore({ serverUrl: small.url, recoveryCode, newPassword: 'password b' });
+      expect(b.vault.all().map((c) => c.userName)).toEqual(['one']);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+
   it('an unreachable server and a plain-http remote server are clear errors that change nothing', async () => {
     const a = browser();
     await a.vault.setup('password a', { kdf: FAST_KDF });
