@@ -410,7 +410,13 @@ export function startBackground(): void {
       passkeys: unlocked ? vault.all().length : 0,
       damaged: unlocked ? vault.damaged().length : 0,
       developer: developer.settings().enabled,
-      sync: { transport: s.transport, state: s.state, ...(s.error ? { error: s.error } : {}), ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}) },
+      sync: {
+        transport: s.transport,
+        state: s.state,
+        ...(s.error ? { error: s.error } : {}),
+        ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}),
+        ...(s.unread.length > 0 ? { unread: s.unread.length } : {}),
+      },
     };
   }
 

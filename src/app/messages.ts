@@ -186,7 +186,8 @@ export interface StatusView {
   damaged: number;
   /** Developer mode is on: the popup offers the ceremony inspector. */
   developer: boolean;
-  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number };
+  /** unread: records the last sync could not open and is asking for again (SyncStatus.unread), when any. */
+  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number; unread?: number };
 }
 
 /** Settings → Security as the background keeps them. */
