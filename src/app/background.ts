@@ -17,7 +17,7 @@ import { createPairingService } from './pairing.ts';
 import { createPasswordGuard, guardedCheck } from './passwordGuard.ts';
 import { alsoReport, progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
-import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
+import { type DevSettingsInput, type SimulatedError, autoApprovalWidens, parseDevSettings } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService, rpIdGuess } from './ceremonies.ts';
 import { CeremonyRequest, FramePolicyAnswer, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
@@ -263,7 +263,13 @@ export function startBackground(): void {
         case 'dev:get':
           return { settings: developer.settings(), nextError: developer.nextError() ?? null };
         case 'dev:set':
-          return attempt(() => developer.configure(m.settings));
+          return attempt(async () => {
+            // Approving without asking, where Keyport asked before, needs the master password (reauthenticate).
+            await developer.ready;
+            const next = parseDevSettings({ ...m.settings });
+            if (autoApprovalWidens(developer.settings(), next)) await reauthenticate(m.masterPassword ?? '', 'Type your master password to let Keyport approve without asking.');
+            return developer.configure(next);
+          });
         case 'dev:next-error':
           developer.setNextError(m.error ?? undefined);
           return true;
@@ -304,6 +310,7 @@ export function startBackground(): void {
           return attempt(() => pairing.join(m.code));
         case 'pair:approve':
           return attempt(async () => {
+            await reauthenticate(m.masterPassword);
             const r = await pairing.approve();
             await sync.paired();
             return r;
@@ -319,9 +326,13 @@ export function startBackground(): void {
         case 'recovery:confirmed':
           return sync.recoveryConfirmed();
         case 'recovery:rotate':
-          return attempt(() => automation.rotateRecoveryCode());
+          return attempt(async () => {
+            await reauthenticate(m.masterPassword);
+            return automation.rotateRecoveryCode();
+          });
         case 'backup:download':
           return attempt(async () => {
+            await reauthenticate(m.masterPassword);
             const file = await automation.exportBackup();
             const filename = `keyport-backup-${new Date().toISOString().slice(0, 10)}.json`;
             await saveToDownloads(filename, file);
@@ -342,7 +353,8 @@ export function startBackground(): void {
           return attempt(() => changePassword(m));
         case 'export':
           return attempt(async () => {
-            const file = await transfer.exportDocument(m);
+            await reauthenticate(m.masterPassword);
+            const file = await transfer.exportDocument({ format: m.format, ...(m.password !== undefined ? { password: m.password } : {}), ...(m.ids ? { ids: m.ids } : {}) });
             await saveToDownloads(file.filename, file.text);
             return { filename: file.filename, count: file.count, skipped: file.skipped, encrypted: file.encrypted };
           });
@@ -388,6 +400,17 @@ export function startBackground(): void {
   }
   function guarded(check: () => Promise<void>) {
     return guardedCheck(guard, check, (e) => e instanceof WrongPasswordError);
+  }
+  /**
+   * Re-authentication for what hands the vault away (issue 13 item 5; DESIGN.md, "Someone at an unlocked
+   * browser"): the master password again, through the unlock's growing delay, even while unlocked. Throws the
+   * guard's sentence; nothing is done on a wrong password. The automation API (background only) does not ask.
+   */
+  async function reauthenticate(password: string, missing = 'Type your master password to confirm.'): Promise<void> {
+    if (!vault.isUnlocked()) throw new Error('Unlock Keyport first.');
+    if (!password) throw new Error(missing);
+    const checked = await guarded(() => vault.verifyPassword(password, progressReporter('reauth')));
+    if (!checked.ok) throw new Error(checked.error);
   }
 
   async function status(): Promise<StatusView> {
