@@ -162,6 +162,28 @@ describe('sync service with the real server', () => {
     }
   }, 60_000);
 
+  it('a backup file with absurd key-derivation settings is refused with a sentence before any derivation starts', async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    const file = JSON.parse(await a.sync.exportBackup());
+    for (const [kdf, said] of [
+      [{ m: 4 * 1024 * 1024 * 1024, t: 3, p: 1 }, /memory must be between 64 and 1024 MiB/],
+      [{ m: 64 * 1024, t: 100_000, p: 1 }, /passes must be between 3 and 10/],
+      [{ m: 64 * 1024, t: 3, p: 1000 }, /parallelism must be between 1 and 16/],
+    ] as const) {
+      const hostile = JSON.stringify({ ...file, header: { ...file.header, kdf: { ...file.header.kdf, ...kdf } } });
+      const fresh = browser();
+      let progressed = false;
+      const started = Date.now();
+      for (const secret of [{ recoveryCode }, { password: 'password a' }]) {
+        await expect(fresh.sync.restoreBackup({ file: hostile, ...secret, newPassword: 'n', onProgress: () => (progressed = true) })).rejects.toThrow(said);
+      }
+      expect(progressed).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await fresh.vault.isSetUp()).toBe(false);
+    }
+  }, 60_000);
+
   it('an unreachable server and a plain-http remote server are clear errors that change nothing', async () => {
     const a = browser();
     await a.vault.setup('password a', { kdf: FAST_KDF });

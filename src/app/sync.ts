@@ -11,6 +11,7 @@ import { Blob as SealedBlob, RecordId } from '../sync/protocol.ts';
 import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
 import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
 import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
+import { kdfParamsProblem } from '../crypto/kdf.ts';
 import type { Vault } from '../vault/vault.ts';
 
 export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
@@ -260,6 +261,10 @@ export function createSyncService(deps: {
       } catch (e) {
         throw new SyncError(`This is not a Keyport backup file, or it is damaged (${(e as Error).message}). Nothing was changed.`);
       }
+      // Bounded as an import's are, before any derivation: the new password is derived with the file's
+      // parameters, and the file is not to be trusted (issue 13, "Bad input").
+      const kdfProblem = kdfParamsProblem(parsed.header.kdf);
+      if (kdfProblem) throw new SyncError(`This backup file asks for key-derivation settings Keyport does not accept (${kdfProblem}). Nothing was changed.`);
       const secret = req.recoveryCode !== undefined ? { recoveryCode: req.recoveryCode } : req.password !== undefined ? { password: req.password } : undefined;
       if (!secret) throw new SyncError('Give the recovery code (or the master password the backup was made with).');
       if (req.recoveryCode !== undefined) identityOf(req.recoveryCode); // a typo is reported before any work

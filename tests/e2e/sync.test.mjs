@@ -235,7 +235,16 @@ test('pairing through the screens: Firefox shows a code, Chromium takes it, both
     const sasNew = (await fresh.text('#pair-sas')).trim();
     assert.match(sasExisting, /^\d{3} \d{3}$/);
     assert.equal(sasNew, sasExisting, 'both browsers show the same number');
+    // Approving sends the vault away: the master password again (issue 13 item 5). A wrong one sends nothing.
+    assert.match(await existing.text('#pair-reauth-title'), new RegExp(`shows ${sasExisting}, add it: it receives all your passkeys`));
+    await existing.type('#pair-reauth-password', 'not the pairing password');
+    await existing.click('#pair-approve');
+    assert.match(await existing.text('#pair-reauth-error', 60_000), /master password is not correct/);
     await existing.screens('options-pair-compare');
+    assert.equal(await existing.count('#pair-done'), 0);
+    assert.equal(await fresh.count('#pair-password'), 0, 'the new browser received nothing');
+    assert.equal((await fresh.text('#pair-sas')).trim(), sasNew, 'the pairing still waits');
+    await existing.type('#pair-reauth-password', 'pairing password');
     await existing.click('#pair-approve');
     assert.match(await existing.text('#pair-done'), /added/);
     // The backup-health panel now counts a second browser.
