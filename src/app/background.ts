@@ -23,7 +23,7 @@ import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } f
 import { callerOf, documentPermits, originOf } from './callers.ts';
 import { watchDocumentPolicies } from '../adapters/documentPolicy.ts';
 import { CeremonyRequest, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
-import { KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
+import { AUTOLOCK_CHOICES, KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
 import { THEME_KEY } from '../ui/theme.ts';
 import { CEREMONY_PORT, DOOR_KEY } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
@@ -454,7 +454,7 @@ export function startBackground(): void {
     const derivation = vault.lastDerivation();
     const theme = stored[THEME_KEY];
     return {
-      autoLockMinutes: (stored[AUTOLOCK_KEY] as number | undefined) ?? 15,
+      autoLockMinutes: autoLockMinutes(stored[AUTOLOCK_KEY]),
       theme: theme === 'light' || theme === 'dark' ? theme : 'system',
       ...(kdf ? { kdf: { m: kdf.m, t: kdf.t, p: kdf.p } } : {}),
       ...(derivation ? { derivation } : {}),
@@ -482,7 +482,7 @@ export function startBackground(): void {
   browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
   browser.alarms.onAlarm.addListener(async (alarm) => {
     if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
-    const minutes = ((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY] as number | undefined) ?? 15;
+    const minutes = autoLockMinutes((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY]);
     const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
     if (Date.now() - last > minutes * 60_000) await lockVault();
   });
@@ -670,6 +670,15 @@ export function startBackground(): void {
     },
   };
   (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
+}
+
+/**
+ * The auto-lock time as stored in storage.local, which a content script can write: at most the longest choice
+ * offered (never "unlocked for a year"), at least a minute; anything else reads as the default.
+ */
+function autoLockMinutes(stored: unknown): number {
+  if (typeof stored !== 'number' || !Number.isFinite(stored)) return 15;
+  return Math.min(Math.max(1, stored), AUTOLOCK_CHOICES[AUTOLOCK_CHOICES.length - 1]!);
 }
 
 /**
