@@ -4,7 +4,7 @@
 // Answers are the credential's toJSON() form, absent members omitted (a null member crashes Chromium).
 import type { ErrorJSON } from '../webauthn/errors.ts';
 
-interface ProxyApi {
+export interface ProxyApi {
   attach(): Promise<string | undefined>;
   detach(): Promise<string | undefined>;
   completeCreateRequest(d: { requestId: number; responseJson?: string; error?: ErrorJSON }): Promise<void>;

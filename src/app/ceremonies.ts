@@ -31,6 +31,9 @@ const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => (usedAt(y) > used
 /** The accounts as the window lists them: the most recently used first (it is preselected). */
 const byRecency = (a: CredentialMeta[]) => [...a].sort((x, y) => usedAt(y) - usedAt(x));
 
+/** One ceremony from either door (createCeremonyService's `run`). */
+export type CeremonyService = ReturnType<typeof createCeremonyService>;
+
 export function createCeremonyService(deps: {
   vault: Vault;
   windows: ConsentWindows;

@@ -1,9 +1,9 @@
 // WebAuthn L3 §5.1.4 Use an Existing Credential (the client's [[DiscoverFromExternalSource]]) and
 // §6.3.3 authenticatorGetAssertion.
-import { encode as b64u, decode as fromB64u, isBase64url } from './base64url.ts';
+import { encode as b64u, decode as fromB64u } from './base64url.ts';
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
-import { WebAuthnError, notAllowed } from './errors.ts';
+import { notAllowed } from './errors.ts';
 import { type ValidatedGet, validateGet } from './client.ts';
 import { evaluatePrf } from './prf.ts';
 import { type CeremonyDeps, KEYPORT_PROFILE, type Outcome, authFlags, checkCanVerify, rpIdHash, signCountFor, signedData, userVerified } from './authenticator.ts';

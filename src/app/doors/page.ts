@@ -1,0 +1,54 @@
+// The page-script door (DESIGN.md "Shim"): one port per ceremony from a frame's bridge. Who calls comes from the
+// browser's sender information (callers.ts, rule 1), whether the document may use WebAuthn from its own policy
+// (rule 2); the ceremony service validates the rest before anything is shown (rule 8).
+import browser from 'webextension-polyfill';
+import * as v from 'valibot';
+import type { DeclaredPolicies } from '../../adapters/documentPolicy.ts';
+import type { CeremonyAnswer, CeremonyService } from '../ceremonies.ts';
+import type { createAutofill } from '../autofill.ts';
+import { CEREMONY_PORT } from '../channels.ts';
+import { CeremonyRequest } from '../messages.ts';
+import { callerOf, documentPermits } from './callers.ts';
+
+export function openPageDoor(deps: {
+  ready: () => Promise<void>;
+  run: CeremonyService;
+  autofill: ReturnType<typeof createAutofill>;
+  declaredPolicies: DeclaredPolicies;
+  /** A ceremony signed: activity, for auto-lock. */
+  signed: () => void;
+}): void {
+  browser.runtime.onConnect.addListener((port) => {
+    if (port.name !== CEREMONY_PORT || !port.sender) return;
+    const sender = port.sender;
+    const abort = new AbortController();
+    port.onDisconnect.addListener(() => abort.abort());
+    port.onMessage.addListener(async (raw) => {
+      const parsed = v.safeParse(CeremonyRequest, raw);
+      let answer: CeremonyAnswer;
+      if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
+      else {
+        await deps.ready();
+        const { kind, options, frame, conditional } = parsed.output;
+        const caller = callerOf(sender, frame);
+        const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
+        // null: the document cannot see its own permissions policy (Firefox); read it from the headers and the embedders.
+        const permitted = caller !== undefined && (frame.framePermitted ?? (await documentPermits(sender, caller, feature, deps.declaredPolicies)));
+        const tabId = sender.tab?.id;
+        // Autofill: a list framed in this tab's frame, which the person answers (autofill.ts), made only once
+        // the request is valid and for its validated RP ID.
+        const startPicker = conditional && kind === 'get' && tabId !== undefined
+          ? (rpId: string) => deps.autofill.start({ tabId, frameId: sender.frameId ?? 0, rpId }, (n) => port.postMessage(n), abort.signal)
+          : undefined;
+        // Rule 1: an opaque origin (a sandboxed document, a data: document) gets the browser's NotAllowedError.
+        answer = caller
+          ? await deps.run(kind, options, caller, permitted, abort.signal, tabId, startPicker)
+          : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
+      }
+      // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep
+      // the vault open without the person.
+      if (answer.type === 'credential') deps.signed();
+      if (!abort.signal.aborted) port.postMessage(answer);
+    });
+  });
+}
