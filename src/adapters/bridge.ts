@@ -163,7 +163,10 @@ export function startBridge(): void {
     };
     // window.origin: "null" for a sandboxed document, which the background refuses where the browser's sender
     // information has no origin of its own (Firefox): read here, in the isolated world, not from the page.
-    const frame = { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind) };
+    // Transient activation is the document's, whichever world reads it; the shim's message arrives within
+    // milliseconds of the page's call, well inside the browsers' activation window (5 s).
+    const transientActivation = (navigator as { userActivation?: { isActive: boolean } }).userActivation?.isActive ?? false;
+    const frame = { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind), transientActivation };
     port.postMessage({ kind, options: req.options, frame, ...(conditional ? { conditional } : {}) });
   }
 }

@@ -31,7 +31,12 @@ export const CeremonyRequest = v.object({
   // What the bridge sees of its own document (callers.ts FrameFacts): window.origin ("null" when sandboxed),
   // whether its ancestors share it, and its permissions policy, or null where the document exposes none
   // (Firefox; the background reads the headers and asks the embedding frames instead).
-  frame: v.object({ origin: v.pipe(v.string(), v.maxLength(2048)), sameOriginWithAncestors: v.boolean(), framePermitted: v.nullable(v.boolean()) }),
+  frame: v.object({
+    origin: v.pipe(v.string(), v.maxLength(2048)),
+    sameOriginWithAncestors: v.boolean(),
+    framePermitted: v.nullable(v.boolean()),
+    transientActivation: v.boolean(),
+  }),
   /** mediation: 'conditional' (a get only): answered from the autofill list (autofill.ts). */
   conditional: v.optional(v.boolean()),
 });

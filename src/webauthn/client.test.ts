@@ -50,6 +50,24 @@ describe("rule 2: the document's own permissions policy", () => {
   });
 });
 
+describe('§5.1.3 step 2: create() in a cross-site frame needs transient activation', () => {
+  const framed: Caller = { origin: ORIGIN, sameOriginWithAncestors: false, topOrigin: 'https://shop.example', door: 'shim' };
+  it('Deviation (as Chromium 156): a same-site cross-origin frame creates without it', () => {
+    expect(validateCreate(createOptions(), { ...framed, topOrigin: 'https://www.example.com' }, true).rpId).toBe(RP_ID);
+    expect(errorName(() => validateCreate(createOptions(), { ...framed, topOrigin: 'http://www.example.com' }, true))).toBe('NotAllowedError');
+    expect(errorName(() => validateCreate(createOptions(), { ...framed, topOrigin: undefined }, true))).toBe('NotAllowedError');
+  });
+  it('without it → NotAllowedError; with it, accepted; get() does not need it; the proxy door: the browser checked', () => {
+    expect(errorName(() => validateCreate(createOptions(), framed, true))).toBe('NotAllowedError');
+    expect(validateCreate(createOptions(), { ...framed, transientActivation: true }, true).rpId).toBe(RP_ID);
+    expect(validateGet(getOptions(), framed, true).rpId).toBe(RP_ID);
+    expect(validateCreate(createOptions(), { ...framed, door: 'proxy' }, false).rpId).toBe(RP_ID);
+  });
+  it('a same-origin document creates without it', () => {
+    expect(validateCreate(createOptions(), sameOrigin, true).rpId).toBe(RP_ID);
+  });
+});
+
 describe('§5.1.3 step 8: the RP ID, checked before anything is shown', () => {
   it('a registrable suffix of the origin is accepted; absent, the effective domain', () => {
     expect(validateCreate(createOptions(), sameOrigin, true).rpId).toBe(RP_ID);

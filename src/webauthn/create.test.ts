@@ -275,7 +275,13 @@ describe('§5.1.3 refusals', () => {
 });
 
 describe('§5.1.3 step 2: cross-origin frames', () => {
-  const framed: Caller = { origin: ORIGIN, sameOriginWithAncestors: false, topOrigin: 'https://shop.example', door: 'shim' };
+  const framed: Caller = { origin: ORIGIN, sameOriginWithAncestors: false, topOrigin: 'https://shop.example', door: 'shim', transientActivation: true };
+
+  it('Spec: without the person\'s transient activation → NotAllowedError, before asking (as Chromium)', async () => {
+    const h = harness();
+    await expectError(createCredential(await rpOptions(), ctx({ caller: { ...framed, transientActivation: false }, framePermitted: true }), h.deps), 'NotAllowedError');
+    expect(h.consent.calls).toBe(0);
+  });
 
   it('Spec: without publickey-credentials-create permission → NotAllowedError, before asking', async () => {
     const h = harness();

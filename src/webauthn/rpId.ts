@@ -52,3 +52,20 @@ export function resolveRpId(origin: ParsedOrigin, requested: string | undefined)
   }
   return rpId;
 }
+
+/**
+ * HTML §7.1.1 "same site" for two tuple origins: the same scheme and the same registrable domain (the host itself
+ * where it has none: localhost, an IP address). Unparseable or opaque origins are never same site.
+ */
+export function isSameSite(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    if (x.origin === 'null' || y.origin === 'null' || x.protocol !== y.protocol) return false;
+    const site = (host: string) => parse(host, { allowPrivateDomains: true }).domain ?? host;
+    return site(x.hostname) === site(y.hostname);
+  } catch {
+    return false;
+  }
+}

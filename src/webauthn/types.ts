@@ -90,4 +90,6 @@ export interface Caller {
   topOrigin?: string;
   /** Which front door carried the request: the browser has already run the client checks on the proxy. */
   door: 'proxy' | 'shim';
+  /** The calling document had transient user activation (the shim door; the browser checks it on the proxy). */
+  transientActivation?: boolean;
 }

@@ -19,6 +19,8 @@ export interface FrameFacts {
   sameOriginWithAncestors: boolean;
   /** The document's own answer (document.permissionsPolicy/featurePolicy), or null where it has none (Firefox). */
   framePermitted: boolean | null;
+  /** navigator.userActivation.isActive when the bridge relayed the request (false where there is no such API). */
+  transientActivation: boolean;
 }
 
 function urlOrigin(url: string | undefined): string | undefined {
@@ -45,12 +47,12 @@ export function originOf(sender: Runtime.MessageSender, reported: string | undef
 }
 
 /** Origin and top origin from the sender; the bridge only adds whether the ancestors match. */
-export function callerOf(sender: Runtime.MessageSender, frame: Pick<FrameFacts, 'origin' | 'sameOriginWithAncestors'>): Caller | undefined {
+export function callerOf(sender: Runtime.MessageSender, frame: Pick<FrameFacts, 'origin' | 'sameOriginWithAncestors' | 'transientActivation'>): Caller | undefined {
   const origin = originOf(sender, frame.origin);
   if (!origin) return undefined;
   const topOrigin = urlOrigin(sender.tab?.url);
   const sameOriginWithAncestors = sender.frameId === 0 || (frame.sameOriginWithAncestors && topOrigin === origin);
-  return { origin, sameOriginWithAncestors, topOrigin: sameOriginWithAncestors ? undefined : topOrigin, door: 'shim' };
+  return { origin, sameOriginWithAncestors, topOrigin: sameOriginWithAncestors ? undefined : topOrigin, door: 'shim', transientActivation: frame.transientActivation };
 }
 
 /**
