@@ -105,8 +105,12 @@ export function startBridge(): void {
     return false;
   });
 
+  // The proxy door carries this frame's modal requests only if the frame is same-origin with its ancestors: for a
+  // cross-origin frame Chromium's proxy does not tell the extension the top origin, which the client data must
+  // carry (§5.1.3 topOrigin), so such a frame takes the page-script door, where the tab's URL gives it.
+  const proxyCarries = () => door === 'proxy' && sameOriginWithAncestors();
   window.addEventListener(DOOR_EVENT, (ev) => {
-    if (door === 'proxy') ev.preventDefault();
+    if (proxyCarries()) ev.preventDefault();
   });
 
   window.addEventListener('message', (ev: MessageEvent) => {
@@ -129,7 +133,7 @@ export function startBridge(): void {
     await doorKnown;
     const conditional = req.conditional === true && req.kind === 'get';
     // Chromium's proxy carries modal requests only; autofill comes this way through either door.
-    if (door === 'proxy' && !conditional) return reply({ type: 'original' });
+    if (proxyCarries() && !conditional) return reply({ type: 'original' });
     const kind = req.kind;
     const port = browser.runtime.connect({ name: CEREMONY_PORT });
     let done = false;
