@@ -96,6 +96,10 @@ async function inFrame(page, frame, msg) {
   return page.evaluate(([f, m]) => window.rt.call(f, m), [frame, msg]);
 }
 
+/** Every outcome, for the report at the end: "place, request" -> {browser, <door>: outcome}. */
+const table = {};
+const brief = (o) => (o.ok ? `credential${o.crossOrigin ? ' (crossOrigin)' : ''}` : o.name);
+
 // ---- the browser's own answers ----
 
 /** @type {Awaited<ReturnType<typeof launchChromiumWithVirtualAuthenticator>>} */
@@ -157,6 +161,8 @@ for (const name of TARGETS) {
     let b;
     let page;
     const bg = (fn, arg) => b.evalBackground(fn, arg);
+    /** How many passkeys the vault holds ('locked' while it is). */
+    const passkeyCount = () => bg(() => passkeyVault.getCredentials().then((c) => c.length, () => 'locked'));
 
     /**
      * What of Keyport opened since the last call: windows and tabs the browser created, consent pages still open, and
@@ -191,41 +197,81 @@ for (const name of TARGETS) {
       await page.goto(placeUrl(place));
       await inFrame(page, place.frame, { cmd: 'start', slot: 'k', kind: req.kind, rpId: place.rpId ?? 'example.test', mediation: req.mediation });
       let chose = null;
+      let lists = [];
       if (req.mediation === 'conditional') {
         await sleep(700);
-        const lists = await bg(() => passkeyVault.autofillRequests());
+        lists = await bg(() => passkeyVault.autofillRequests());
         const offer = lists.find((l) => l.accounts.length);
         if (offer) chose = await bg((w) => passkeyVault.chooseAutofill(w).catch((e) => String(e)), { id: offer.id, credentialId: offer.accounts[0].credentialId });
       }
       const outcome = norm(await inFrame(page, place.frame, { cmd: 'result', slot: 'k', waitMs }));
       const windows = await opened();
       await page.goto('about:blank');
-      return { outcome, windows, chose };
+      return { outcome, windows, chose, lists: lists.map((r) => `an autofill request for ${r.rpId} (${r.state})`) };
     }
 
-    /** Asserts Keyport's outcome for every request at a place: `expected` (a function of the browser's own answer). */
-    async function expectAt(placeName, expected, { requests = REQUESTS } = {}) {
+    /**
+     * What is wrong with Keyport's answers at a place, for every request: `expected` is a function of the browser's
+     * own answer. A refused request must also open nothing, wait in no autofill list, and add no passkey.
+     */
+    async function problemsAt(placeName, expected, { requests = REQUESTS } = {}) {
       const problems = [];
       for (const req of requests) {
         const ref = await browserAnswer(placeName, req);
         const want = expected(ref, req);
-        {
-          // Keyport may be stricter than the browser, never looser (DESIGN.md rule 2): the browser's answer is the bar.
-          if (!matches(ref, want)) problems.push(`${req.label}: the browser itself answers ${JSON.stringify(ref)}, the case expects ${JSON.stringify(want)}`);
-        }
-        const before = (await bg(() => passkeyVault.getCredentials())).length;
-        const { outcome, windows, chose } = await attempt(placeName, req);
-        const after = (await bg(() => passkeyVault.getCredentials())).length;
+        // Keyport may be stricter than the browser, never looser (DESIGN.md rule 2): the browser's answer is the bar.
+        if (!matches(ref, want)) problems.push(`${req.label}: the browser itself answers ${JSON.stringify(ref)}, the case expects ${JSON.stringify(want)}`);
+        const before = await passkeyCount();
+        const { outcome, windows, chose, lists } = await attempt(placeName, req);
+        (table[`${placeName}, ${req.label}`] ??= { browser: brief(ref) })[name] = brief(outcome) + (windows.length || (!want.ok && lists.length) ? ' +opened' : '');
+        const after = await passkeyCount();
         const line = `${req.label}: Keyport ${JSON.stringify(outcome)}${chose ? ` (its autofill list offered a passkey: chosen ${chose})` : ''}, expected ${JSON.stringify(want)}`;
         if (!matches(outcome, want)) problems.push(line);
         if (windows.length) problems.push(`${req.label}: Keyport opened ${windows.join(', ')}`);
+        if (!want.ok && lists.length) problems.push(`${req.label}: Keyport kept ${lists.join(', ')}`);
         if (!want.ok && after !== before) problems.push(`${req.label}: the vault went from ${before} to ${after} passkeys`);
       }
-      assert.deepEqual(problems, [], `${name}, ${placeName}:\n  ${problems.join('\n  ')}`);
+      return problems.map((p) => `${placeName}, ${p}`);
     }
+    const noProblems = (problems) => assert.deepEqual(problems, [], `${name}:\n  ${problems.join('\n  ')}`);
+    const expectAt = async (...args) => noProblems(await problemsAt(...args));
 
     const refused = (errorName) => () => ({ ok: false, name: errorName });
     const asTheBrowser = (ref) => ref;
+
+    /**
+     * The autofill probe (hostile.mjs): on `host`, the page focuses its own webauthn field from script, starts a
+     * conditional get() for `rpId` and records what it can see for 1.5 s. With `click`, the person then clicks the
+     * field (a trusted pointer event) and the page measures the element Keyport added, once there is one.
+     */
+    async function probe(host, rpId, { click = false } = {}) {
+      await opened();
+      await page.goto(at(host, '/autofill-probe'));
+      const seen = await page.evaluate((o) => window.observe(o), { rpId });
+      let added = null;
+      if (click) {
+        await page.click('#field');
+        for (const deadline = Date.now() + 4000; Date.now() < deadline && !added; await sleep(100)) added = await page.evaluate(() => window.hostBox());
+        if (added) {
+          await sleep(500); // its final size, once the list has its rows
+          added = await page.evaluate(() => window.hostBox());
+        }
+      }
+      const lists = (await bg(() => passkeyVault.autofillRequests())).map((r) => ({ rpId: r.rpId, state: r.state, accounts: r.accounts.length }));
+      await page.evaluate(() => window.abortProbe());
+      await page.goto('about:blank');
+      await sleep(200);
+      const windows = (await opened()).filter((w) => !w.startsWith('autofill list'));
+      return { seen, added, lists, windows };
+    }
+    const observations = {};
+    const listBoxes = {};
+    /** Asserts the page saw nothing of Keyport before the person acted. */
+    const sawNothing = (r, what) => {
+      assert.deepEqual(r.windows, [], `${what}: nothing opens`);
+      assert.equal(r.seen.host, null, `${what}: Keyport added ${JSON.stringify(r.seen.host)} to the page before the person acted`);
+      assert.deepEqual(r.seen.mutations, [], `${what}: the page observed mutations`);
+    };
 
     before(async () => {
       b = await target.launch();
@@ -301,5 +347,94 @@ for (const name of TARGETS) {
     test('a foreign rpId (evil.test asking for bank.test) is a SecurityError and opens nothing, vault unlocked', async () => {
       await expectAt('page on evil.test asking rpId bank.test', refused('SecurityError'));
     });
+
+    test('autofill probe, vault unlocked with no passkey for the site: the page observes nothing of Keyport', async () => {
+      observations.none = await probe(PROBE, 'probe.test');
+      sawNothing(observations.none, 'no passkey');
+    });
+
+    test('autofill probe, seven passkeys for the site: the same observations as with none', async () => {
+      for (const c of sevenPasskeys()) await bg((c) => passkeyVault.addCredential(c), c);
+      observations.seven = await probe(PROBE, 'probe.test');
+      sawNothing(observations.seven, 'seven passkeys');
+      assert.deepEqual(observations.seven.seen, observations.none.seen, 'a page tells seven passkeys from none');
+    });
+
+    test("after the person's click, seven passkeys: the list is shown (its size is compared with the locked one below)", async () => {
+      const r = await probe(PROBE, 'probe.test', { click: true });
+      assert.ok(r.added, 'a list under the field after the click');
+      assert.deepEqual(r.lists, [{ rpId: 'probe.test', state: 'ready', accounts: 7 }]);
+      listBoxes.seven = r.added;
+    });
+
+    if (name.startsWith('chromium')) {
+      test('autofill.html is not reachable from a web page by its static URL (use_dynamic_url)', async () => {
+        const url = `${b.extensionOrigin}/autofill.html`;
+        await page.goto(at(EVIL, '/probe'));
+        const fetched = await page.evaluate((u) => fetch(u).then((r) => `HTTP ${r.status}`, (e) => e.name), url);
+        await page.evaluate((u) => {
+          const f = document.createElement('iframe');
+          f.src = u;
+          document.body.append(f);
+        }, url);
+        await sleep(1000);
+        const framed = [];
+        for (const f of page.frames()) {
+          if (f === page.mainFrame()) continue;
+          framed.push(await f.evaluate(() => `${location.href}: "${document.title}"`).catch((e) => `unreadable ${f.url()}: ${e.message.split('\n')[0]}`));
+        }
+        const manifest = JSON.parse(readFileSync(join(CHROME_BUILD, 'manifest.json'), 'utf8'));
+        const entries = manifest.web_accessible_resources.filter((w) => w.resources.some((r) => r.includes('autofill.html')));
+        assert.deepEqual({
+          fetched,
+          framed: framed.filter((f) => f.startsWith(url)),
+          entries: entries.map((w) => ({ use_dynamic_url: w.use_dynamic_url })),
+        }, {
+          fetched: 'TypeError',
+          framed: [],
+          entries: entries.map(() => ({ use_dynamic_url: true })),
+        }, `fetch(${url}) and an iframe of it from a web page, and the manifest (frames: ${framed.join('; ')})`);
+        assert.ok(entries.length > 0, 'autofill.html is web-accessible (the list is framed in pages)');
+        await page.goto('about:blank');
+      });
+    }
+
+    test('vault locked: a foreign rpId is a SecurityError, and no unlock window and no list open for it', async () => {
+      await bg(() => passkeyVault.lock());
+      const problems = await problemsAt('page on evil.test asking rpId bank.test', refused('SecurityError'));
+      // The same conditional request from a sign-in form, then the person's click on the field: no "Unlock Keyport" list.
+      const r = await probe(EVIL, 'bank.test', { click: true });
+      if (r.windows.length) problems.push(`sign-in form: Keyport opened ${r.windows.join(', ')}`);
+      if (r.lists.length) problems.push(`sign-in form: Keyport kept an autofill request ${JSON.stringify(r.lists)}`);
+      if (r.added) problems.push(`sign-in form: after the click Keyport added ${JSON.stringify(r.added)} to the page`);
+      if (r.seen.settled !== 'SecurityError') problems.push(`sign-in form: the conditional request ended ${r.seen.settled}, expected SecurityError`);
+      noProblems(problems);
+    });
+
+    test('vault locked: a cross-origin frame without allow cannot raise the unlock window', async () => {
+      await expectAt('cross-origin frame without allow', refused('NotAllowedError'));
+    });
+
+    test('autofill probe, vault locked: the same observations as with none and with seven', async () => {
+      observations.locked = await probe(PROBE, 'probe.test');
+      sawNothing(observations.locked, 'locked');
+      assert.deepEqual(observations.locked.seen, observations.none.seen, 'a page tells a locked Keyport from one without passkeys');
+      assert.deepEqual(observations.locked.seen, observations.seven.seen, 'a page tells a locked Keyport from one with seven passkeys');
+    });
+
+    test("after the person's click, vault locked: the list has the same size as with seven passkeys", async () => {
+      const r = await probe(PROBE, 'probe.test', { click: true });
+      assert.deepEqual(r.windows, [], 'nothing opens before the person chooses to unlock');
+      assert.ok(r.added, 'a list under the field after the click (it offers to unlock)');
+      assert.ok(listBoxes.seven, 'the list with seven passkeys was measured');
+      const size = (a) => a.box.split(',').slice(2).join(' x ');
+      assert.equal(size(r.added), size(listBoxes.seven), 'locked and seven passkeys: the same size');
+    });
   });
 }
+
+test('report: every outcome, by place and request', (t) => {
+  const doors = TARGETS;
+  const rows = Object.entries(table).map(([k, v]) => `${k} | ${v.browser} | ${doors.map((d) => v[d] ?? '-').join(' | ')}`);
+  t.diagnostic(['place, request | browser | ' + doors.join(' | '), ...rows].join('\n'));
+});
