@@ -214,7 +214,7 @@ for (const name of TARGETS) {
      * What is wrong with Keyport's answers at a place, for every request: `expected` is a function of the browser's
      * own answer. A refused request must also open nothing, wait in no autofill list, and add no passkey.
      */
-    async function problemsAt(placeName, expected, { requests = REQUESTS } = {}) {
+    async function problemsAt(placeName, expected, { requests = REQUESTS, when = '' } = {}) {
       const problems = [];
       for (const req of requests) {
         const ref = await browserAnswer(placeName, req);
@@ -223,7 +223,7 @@ for (const name of TARGETS) {
         if (!matches(ref, want)) problems.push(`${req.label}: the browser itself answers ${JSON.stringify(ref)}, the case expects ${JSON.stringify(want)}`);
         const before = await passkeyCount();
         const { outcome, windows, chose, lists } = await attempt(placeName, req);
-        (table[`${placeName}, ${req.label}`] ??= { browser: brief(ref) })[name] = brief(outcome) + (windows.length || (!want.ok && lists.length) ? ' +opened' : '');
+        (table[`${placeName}, ${req.label}${when}`] ??= { browser: brief(ref) })[name] = brief(outcome) + (windows.length || (!want.ok && lists.length) ? ' +opened' : '');
         const after = await passkeyCount();
         const line = `${req.label}: Keyport ${JSON.stringify(outcome)}${chose ? ` (its autofill list offered a passkey: chosen ${chose})` : ''}, expected ${JSON.stringify(want)}`;
         if (!matches(outcome, want)) problems.push(line);
@@ -244,9 +244,9 @@ for (const name of TARGETS) {
      * conditional get() for `rpId` and records what it can see for 1.5 s. With `click`, the person then clicks the
      * field (a trusted pointer event) and the page measures the element Keyport added, once there is one.
      */
-    async function probe(host, rpId, { click = false } = {}) {
+    async function probe(host, rpId, { click = false, query = '' } = {}) {
       await opened();
-      await page.goto(at(host, '/autofill-probe'));
+      await page.goto(at(host, `/autofill-probe${query}`));
       const seen = await page.evaluate((o) => window.observe(o), { rpId });
       let added = null;
       if (click) {
@@ -263,6 +263,16 @@ for (const name of TARGETS) {
       await sleep(200);
       const windows = (await opened()).filter((w) => !w.startsWith('autofill list'));
       return { seen, added, lists, windows };
+    }
+    /** A sign-in form whose conditional request must be refused: after the person's click, still nothing. */
+    async function refusedForm(host, rpId, query, errorName) {
+      const r = await probe(host, rpId, { click: true, query });
+      const problems = [];
+      if (r.windows.length) problems.push(`sign-in form${query}: Keyport opened ${r.windows.join(', ')}`);
+      if (r.lists.length) problems.push(`sign-in form${query}: Keyport kept an autofill request ${JSON.stringify(r.lists)}`);
+      if (r.added) problems.push(`sign-in form${query}: after the click Keyport added ${JSON.stringify(r.added)} to the page`);
+      if (r.seen.settled !== errorName) problems.push(`sign-in form${query}: the conditional request ended ${r.seen.settled}, expected ${errorName}`);
+      return problems;
     }
     const observations = {};
     const listBoxes = {};
@@ -306,7 +316,10 @@ for (const name of TARGETS) {
     });
 
     test('a document served with CSP sandbox (an opaque origin) gets NotAllowedError on every path, and nothing opens', async () => {
-      await expectAt('CSP sandbox document', refused('NotAllowedError'));
+      const problems = await problemsAt('CSP sandbox document', refused('NotAllowedError'));
+      // A sandboxed sign-in form: its conditional request lists nothing, even after the person's click on the field.
+      problems.push(...await refusedForm(MAIL, 'example.test', '?csp=sandbox', 'NotAllowedError'));
+      noProblems(problems);
       // The static capability questions may still answer; they must not hang.
       await page.goto(placeUrl(PLACES['CSP sandbox document']));
       const statics = await page.evaluate(() => Promise.race([
@@ -336,7 +349,9 @@ for (const name of TARGETS) {
     });
 
     test("a page whose own Permissions-Policy denies publickey-credentials-* is refused on every path", async () => {
-      await expectAt('page with Permissions-Policy denying WebAuthn', refused('NotAllowedError'));
+      const problems = await problemsAt('page with Permissions-Policy denying WebAuthn', refused('NotAllowedError'));
+      problems.push(...await refusedForm(MAIL, 'example.test', '?pp=deny', 'NotAllowedError'));
+      noProblems(problems);
     });
 
     test('the same header on a same-origin frame only: the frame is refused, the top page works', async () => {
@@ -401,18 +416,14 @@ for (const name of TARGETS) {
 
     test('vault locked: a foreign rpId is a SecurityError, and no unlock window and no list open for it', async () => {
       await bg(() => passkeyVault.lock());
-      const problems = await problemsAt('page on evil.test asking rpId bank.test', refused('SecurityError'));
+      const problems = await problemsAt('page on evil.test asking rpId bank.test', refused('SecurityError'), { when: ', vault locked' });
       // The same conditional request from a sign-in form, then the person's click on the field: no "Unlock Keyport" list.
-      const r = await probe(EVIL, 'bank.test', { click: true });
-      if (r.windows.length) problems.push(`sign-in form: Keyport opened ${r.windows.join(', ')}`);
-      if (r.lists.length) problems.push(`sign-in form: Keyport kept an autofill request ${JSON.stringify(r.lists)}`);
-      if (r.added) problems.push(`sign-in form: after the click Keyport added ${JSON.stringify(r.added)} to the page`);
-      if (r.seen.settled !== 'SecurityError') problems.push(`sign-in form: the conditional request ended ${r.seen.settled}, expected SecurityError`);
+      problems.push(...await refusedForm(EVIL, 'bank.test', '', 'SecurityError'));
       noProblems(problems);
     });
 
     test('vault locked: a cross-origin frame without allow cannot raise the unlock window', async () => {
-      await expectAt('cross-origin frame without allow', refused('NotAllowedError'));
+      await expectAt('cross-origin frame without allow', refused('NotAllowedError'), { when: ', vault locked' });
     });
 
     test('autofill probe, vault locked: the same observations as with none and with seven', async () => {
@@ -435,6 +446,6 @@ for (const name of TARGETS) {
 
 test('report: every outcome, by place and request', (t) => {
   const doors = TARGETS;
-  const rows = Object.entries(table).map(([k, v]) => `${k} | ${v.browser} | ${doors.map((d) => v[d] ?? '-').join(' | ')}`);
-  t.diagnostic(['place, request | browser | ' + doors.join(' | '), ...rows].join('\n'));
+  t.diagnostic(`place, request | browser | ${doors.join(' | ')}`);
+  for (const [k, v] of Object.entries(table)) t.diagnostic(`${k} | ${v.browser} | ${doors.map((d) => v[d] ?? '-').join(' | ')}`);
 });

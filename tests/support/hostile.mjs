@@ -14,6 +14,7 @@
 //                              embeds a data: document carrying the harness
 //   /autofill-probe            a sign-in form with an `autocomplete="username webauthn"` field and window.observe()
 //                              (see OBSERVE below)
+//   ?csp=sandbox and ?pp=deny give any of these pages those headers
 
 import { startRelyingParty } from './rp.mjs';
 
@@ -183,17 +184,14 @@ export const DATA_DOCUMENT = `data:text/html,${encodeURIComponent(`<!doctype htm
  */
 function hostilePages(url) {
   const q = url.searchParams;
-  if (url.pathname === '/probe') {
-    const headers = {};
-    if (q.get('csp') === 'sandbox') headers['content-security-policy'] = CSP_SANDBOX;
-    if (q.get('pp') === 'deny') headers['permissions-policy'] = PP_DENY;
-    return page(`probe ${q}`, '<p>probe</p>', headers);
-  }
+  const headers = {};
+  if (q.get('csp') === 'sandbox') headers['content-security-policy'] = CSP_SANDBOX;
+  if (q.get('pp') === 'deny') headers['permissions-policy'] = PP_DENY;
+  if (url.pathname === '/probe') return page(`probe ${q}`, '<p>probe</p>', headers);
   if (url.pathname === '/embed') {
     const src = q.get('src') ?? '/probe';
     const attrs = [`src="${esc(src === 'data' ? DATA_DOCUMENT : src)}"`];
     for (const a of ['sandbox', 'allow']) if (q.has(a)) attrs.push(`${a}="${esc(q.get(a) ?? '')}"`);
-    const headers = q.get('pp') === 'deny' ? { 'permissions-policy': PP_DENY } : {};
     return page(`embed ${q}`, `<iframe ${attrs.join(' ')} width="500" height="200"></iframe>`, headers);
   }
   if (url.pathname === '/autofill-probe') {
@@ -203,7 +201,7 @@ function hostilePages(url) {
 <button id="submit">Sign in</button>
 </form>
 <p id="tail">Forgot your password?</p>
-<script>${OBSERVE}</script>`);
+<script>${OBSERVE}</script>`, headers);
   }
   return undefined;
 }
