@@ -464,6 +464,23 @@ for (const name of TARGETS) {
       await expectAt('cross-origin frame without allow', refused('NotAllowedError'), { when: ', vault locked' });
     });
 
+    test("vault locked: that frame cannot take over the top page's unlock window either", async () => {
+      await opened();
+      const place = PLACES['cross-origin frame without allow'];
+      await page.goto(placeUrl(place));
+      // The top page (example.test, allowed) asks first: Keyport's unlock window opens for it, as it should.
+      await inFrame(page, [], { cmd: 'start', slot: 'top', kind: 'get', rpId: 'example.test' });
+      await sleep(1000);
+      // Then the frame without permission asks in the same tab.
+      await inFrame(page, place.frame, { cmd: 'start', slot: 'frame', kind: 'get', rpId: 'evil.test' });
+      const frame = norm(await inFrame(page, place.frame, { cmd: 'result', slot: 'frame', waitMs: 2000 }));
+      const top = norm(await inFrame(page, [], { cmd: 'result', slot: 'top', waitMs: 500 }));
+      await page.goto('about:blank');
+      await opened();
+      assert.deepEqual({ frame, top }, { frame: { ok: false, name: 'NotAllowedError' }, top: { ok: false, name: 'pending' } },
+        "the frame is refused and the top page's request still waits for the person");
+    });
+
     test('autofill probe, vault locked: the same observations as with none and with seven', async () => {
       observations.locked = await probe(PROBE, 'probe.test');
       sawNothing(observations.locked, 'locked');
