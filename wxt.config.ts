@@ -12,12 +12,19 @@ export default defineConfig({
       'storage',
       'alarms',
       'downloads',
-      ...(browser === 'firefox' ? [] : ['webAuthenticationProxy']),
+      // Firefox: webRequest reads each document's Permissions-Policy header, which its documents do not expose
+      // to content scripts (src/adapters/documentPolicy.ts). Chromium's documents do (document.featurePolicy).
+      ...(browser === 'firefox' ? ['webRequest'] : ['webAuthenticationProxy']),
     ],
     host_permissions: ['<all_urls>'],
     action: { default_title: 'Keyport' },
     // Passkey autofill's list is framed in pages (src/adapters/autofillFrame.ts); nothing else is exposed.
-    web_accessible_resources: [{ resources: ['autofill.html'], matches: ['<all_urls>'] }],
+    // Chromium: only under a URL that changes each session (use_dynamic_url), so a page cannot probe for
+    // Keyport by loading chrome-extension://<id>/autofill.html. Firefox's moz-extension UUID is already
+    // random per profile.
+    web_accessible_resources: [
+      { resources: ['autofill.html'], matches: ['<all_urls>'], ...(browser === 'firefox' ? {} : { use_dynamic_url: true }) },
+    ],
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {

@@ -6,12 +6,19 @@
 // - it sits in a closed shadow root made from this isolated world, so the page's scripts cannot reach the
 //   <iframe> element (its src names the session), and the host's inline !important styles win over the
 //   page's style sheets;
-// - only trusted focus and key events of the page's field open, move into or close it.
+// - only the person opens it (DESIGN.md rule 7): a trusted pointer press on the field or a trusted key in it.
+//   Focus alone does not, since a page's own focus() makes trusted focus events: a page that focuses its
+//   field and starts a conditional get() sees nothing added, whether Keyport is locked, holds no passkey
+//   for the site, or holds many;
+// - once open it has one size whatever it lists (the rows scroll inside), so its size tells the page
+//   nothing about how many accounts the person has there.
 // The page can still remove or cover the host element: that denies autofill, it does not choose for anyone.
 
 const ROW_PX = 52;
 const HEAD_PX = 30;
-const MAX_ROWS = 5;
+/** Rows in view; more scroll inside the frame. The same height for a locked list, one passkey or fifty. */
+const VISIBLE_ROWS = 3;
+const HEIGHT_PX = HEAD_PX + VISIBLE_ROWS * ROW_PX + 2;
 const WIDTH_PX = 320;
 
 function isWebauthnField(t: EventTarget | null): t is HTMLInputElement | HTMLTextAreaElement {
@@ -21,7 +28,7 @@ function isWebauthnField(t: EventTarget | null): t is HTMLInputElement | HTMLTex
 }
 
 export interface AutofillFrame {
-  /** Shows (or resizes) the list for `rows` entries once a webauthn field has the focus. */
+  /** Has `rows` entries to offer (0: none): shown once the person presses on or types in a webauthn field. */
   update(rows: number): void;
   remove(): void;
 }
@@ -53,7 +60,7 @@ export function autofillFrame(src: string): AutofillFrame {
   const place = () => {
     if (!field || !host.isConnected) return;
     const r = field.getBoundingClientRect();
-    const height = HEAD_PX + Math.min(rows, MAX_ROWS) * ROW_PX + 2;
+    const height = HEIGHT_PX;
     const below = r.bottom + 4 + height <= window.innerHeight || r.top < height;
     host.style.setProperty('top', `${below ? r.bottom + 4 : r.top - 4 - height}px`, 'important');
     host.style.setProperty('left', `${Math.max(4, Math.min(r.left, window.innerWidth - WIDTH_PX - 4))}px`, 'important');
@@ -66,12 +73,11 @@ export function autofillFrame(src: string): AutofillFrame {
   };
   const hide = () => host.remove();
 
+  // Focus never opens the list (see above); focus moving to anything but a webauthn field closes it.
   const onFocusIn = (e: FocusEvent) => {
     if (e.target === host) return;
-    if (!e.isTrusted || !isWebauthnField(e.target)) return hide();
-    field = e.target;
-    dismissed = false;
-    show();
+    if (!isWebauthnField(e.target)) return hide();
+    if (e.target !== field) hide();
   };
   // Focus moving to another element of the page closes the list. Focus leaving the document (relatedTarget
   // null) may be going into the list's frame, which Chromium reports a moment later (another process): look
@@ -81,18 +87,28 @@ export function autofillFrame(src: string): AutofillFrame {
     if (e.relatedTarget && e.relatedTarget !== host) return hide();
     setTimeout(() => stillAway() && hide(), 300);
   };
+  // The person's own key in a webauthn field opens the list (Tab into it, then any key, as browsers offer
+  // suggestions while typing); ArrowDown moves into it, Escape closes it until the next press or key.
   const onKeyDown = (e: KeyboardEvent) => {
-    if (!e.isTrusted || e.target !== field || !host.isConnected) return;
+    if (!e.isTrusted || !isWebauthnField(e.target)) return;
     if (e.key === 'Escape') {
       dismissed = true;
       hide();
-    } else if (e.key === 'ArrowDown') {
+      return;
+    }
+    if (e.key === 'Tab' || e.key === 'Shift') return; // leaving the field, not asking for suggestions
+    if (e.target !== field || !host.isConnected) {
+      field = e.target;
+      dismissed = false;
+      show();
+    }
+    if (e.key === 'ArrowDown' && host.isConnected) {
       e.preventDefault();
       // After the key event: Firefox keeps the focus on the field when it moves during the field's own keydown.
       setTimeout(() => frame.focus(), 0);
     }
   };
-  // A click on the field reopens a list the person dismissed with Escape.
+  // A trusted press on the field opens the list, and reopens one the person dismissed with Escape.
   const onPointerDown = (e: PointerEvent) => {
     if (!e.isTrusted || !isWebauthnField(e.target)) return;
     field = e.target;
@@ -106,8 +122,6 @@ export function autofillFrame(src: string): AutofillFrame {
   document.addEventListener('keydown', onKeyDown, true);
   window.addEventListener('scroll', onMove, true);
   window.addEventListener('resize', onMove);
-  // A field that had the focus before the request arrived (autofocus) gets the list at once.
-  if (isWebauthnField(document.activeElement)) field = document.activeElement;
 
   return {
     update(n) {

@@ -122,7 +122,7 @@ export function startBridge(): void {
       pagePort.close();
     };
     if (req.kind === 'fallback-check' || req.kind === 'fallback-done') {
-      const ok = await browser.runtime.sendMessage({ type: req.kind, challenge: String(req.challenge) }).catch(() => false);
+      const ok = await browser.runtime.sendMessage({ type: req.kind, challenge: String(req.challenge), origin: window.origin }).catch(() => false);
       reply(ok ? { type: 'original' } : { type: 'error', error: { name: 'NotAllowedError', message: 'no fallback' } });
       return;
     }
@@ -161,6 +161,9 @@ export function startBridge(): void {
         port.disconnect();
       }
     };
-    port.postMessage({ kind, options: req.options, frame: { sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind) }, ...(conditional ? { conditional } : {}) });
+    // window.origin: "null" for a sandboxed document, which the background refuses where the browser's sender
+    // information has no origin of its own (Firefox): read here, in the isolated world, not from the page.
+    const frame = { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind) };
+    port.postMessage({ kind, options: req.options, frame, ...(conditional ? { conditional } : {}) });
   }
 }

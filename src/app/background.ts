@@ -19,11 +19,13 @@ import { alsoReport, progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
-import { type AutomationSettings, type CeremonyAnswer, createCeremonyService, rpIdGuess } from './ceremonies.ts';
-import { CeremonyRequest, FramePolicyAnswer, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
+import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
+import { callerOf, documentPermits, originOf } from './callers.ts';
+import { watchDocumentPolicies } from '../adapters/documentPolicy.ts';
+import { CeremonyRequest, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
 import { KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
 import { THEME_KEY } from '../ui/theme.ts';
-import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyQuery } from './channels.ts';
+import { CEREMONY_PORT, DOOR_KEY } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
 
 const SETTINGS_KEY = 'keyport:automation';
@@ -47,6 +49,7 @@ export function startBackground(): void {
     now: Date.now,
   });
   const windows = createConsentWindows();
+  const declaredPolicies = watchDocumentPolicies() ?? (async () => undefined);
   const autofill = createAutofill();
   let settings: AutomationSettings = { autoApprove: false, userVerified: true };
   let lastPasswordProof = 0;
@@ -116,11 +119,14 @@ export function startBackground(): void {
   // ---- Chromium's proxy door ----
   const api = proxyApi();
   const fallbacks = new Map<string, { origin: string; at: number }>();
+  /** The one request (tab and challenge) for which the proxy is detached, while the browser's own WebAuthn answers it. */
+  let stepAside: { tabId: number; challenge: string } | undefined;
   async function setDoor(d: 'proxy' | 'shim') {
     door = d;
     await browser.storage.local.set({ [DOOR_KEY]: d });
   }
   async function attachProxy(): Promise<void> {
+    stepAside = undefined;
     if (!api || door === 'proxy') return;
     // A restarted service worker may still be attached: detach and attach again before believing an error.
     let error = await api.attach().catch((e: Error) => e.message);
@@ -141,10 +147,12 @@ export function startBackground(): void {
       api,
       async (r) => {
         await ready;
-        touch();
         const caller: Caller = { origin: r.origin, sameOriginWithAncestors: r.sameOriginWithAncestors, door: 'proxy' };
         const answer = await run(r.kind, r.options, caller, true, r.signal);
-        if (answer.type === 'credential') return { responseJson: JSON.stringify(answer.credential) };
+        if (answer.type === 'credential') {
+          touch();
+          return { responseJson: JSON.stringify(answer.credential) };
+        }
         if (answer.type === 'error') return { error: answer.error };
         // Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError.
         for (const [challenge, f] of fallbacks) if (Date.now() - f.at > FALLBACK_WINDOW_MS) fallbacks.delete(challenge);
@@ -168,25 +176,26 @@ export function startBackground(): void {
       if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
       else {
         await ready;
-        touch();
         const { kind, options, frame, conditional } = parsed.output;
         const sender = port.sender!;
-        const caller = callerOf(sender, frame.sameOriginWithAncestors);
-        // null: the frame cannot see its permissions policy (Firefox); ask its embedders (a cross-origin frame only).
-        const permitted = frame.framePermitted ?? (caller && !caller.sameOriginWithAncestors ? await embeddersPermit(sender, kind) : false);
+        const caller = callerOf(sender, frame);
+        const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
+        // null: the document cannot see its own permissions policy (Firefox); read it from the headers and the embedders.
+        const permitted = caller !== undefined && (frame.framePermitted ?? (await documentPermits(sender, caller, feature, declaredPolicies)));
         const tabId = sender.tab?.id;
-        // Autofill: a list framed in this tab's frame, which the person answers (autofill.ts).
-        const picker = conditional && kind === 'get' && caller && tabId !== undefined
-          ? autofill.start({ tabId, frameId: sender.frameId ?? 0, rpId: rpIdGuess('get', (options ?? {}) as { rpId?: unknown }, caller.origin) }, (n) => port.postMessage(n), abort.signal)
+        // Autofill: a list framed in this tab's frame, which the person answers (autofill.ts), made only once
+        // the request is valid and for its validated RP ID.
+        const startPicker = conditional && kind === 'get' && tabId !== undefined
+          ? (rpId: string) => autofill.start({ tabId, frameId: sender.frameId ?? 0, rpId }, (n) => port.postMessage(n), abort.signal)
           : undefined;
-        try {
-          answer = caller
-            ? await run(kind, options, caller, permitted, abort.signal, tabId, picker)
-            : { type: 'error', error: { name: 'NotAllowedError', message: 'The request has no origin.' } };
-        } finally {
-          picker?.end();
-        }
+        // Rule 1: an opaque origin (a sandboxed document, a data: document) gets the browser's NotAllowedError.
+        answer = caller
+          ? await run(kind, options, caller, permitted, abort.signal, tabId, startPicker)
+          : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
       }
+      // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep
+      // the vault open without the person.
+      if (answer.type === 'credential') touch();
       if (!abort.signal.aborted) port.postMessage(answer);
     });
   });
@@ -202,24 +211,28 @@ export function startBackground(): void {
       switch (m.type) {
         case 'fallback-check': {
           const f = fallbacks.get(m.challenge);
-          const origin = originOf(sender);
-          if (!f || f.origin !== origin || Date.now() - f.at > FALLBACK_WINDOW_MS || !api) return false;
+          const origin = originOf(sender, m.origin);
+          const tabId = sender.tab?.id;
+          if (!f || !origin || f.origin !== origin || tabId === undefined || Date.now() - f.at > FALLBACK_WINDOW_MS || !api) return false;
           fallbacks.delete(m.challenge);
           await api.detach().catch(() => {});
-          // For this request only: fallback-done attaches again, or the tab closing, or at the latest the
-          // timer (a restarted service worker attaches at start anyway).
+          // For this request only: its own fallback-done attaches again, or the tab closing, or at the latest
+          // the timer (a restarted service worker attaches at start anyway).
           door = 'shim';
-          const tabId = sender.tab?.id;
+          stepAside = { tabId, challenge: m.challenge };
           const again = (closed: number) => {
             if (closed !== tabId) return;
             browser.tabs.onRemoved.removeListener(again);
             void attachProxy();
           };
-          if (tabId !== undefined) browser.tabs.onRemoved.addListener(again);
+          browser.tabs.onRemoved.addListener(again);
           setTimeout(() => void attachProxy(), FALLBACK_WINDOW_MS);
           return true;
         }
         case 'fallback-done':
+          // Only the tab whose request stepped aside, for that request, may end it: another page attaching the
+          // proxy again would take that person's security key or phone request back into Keyport.
+          if (!stepAside || stepAside.tabId !== sender.tab?.id || stepAside.challenge !== m.challenge) return false;
           await attachProxy();
           return true;
       }
@@ -624,51 +637,4 @@ export function startBackground(): void {
     },
   };
   (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
-}
-
-function originOf(sender: Runtime.MessageSender): string | undefined {
-  const o = (sender as { origin?: string }).origin;
-  if (o && o !== 'null') return o;
-  try {
-    return sender.url ? new URL(sender.url).origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Permissions Policy for a frame whose document does not expose it (Firefox): the frame may use
- * publickey-credentials-create/-get if its embedder's <iframe allow> delegates the feature to its origin
- * and, up to the top frame, each embedder is itself allowed in its own embedder. The bridge of each
- * embedding frame answers (bridge.ts delegatesTo); it is our own content script, which the pages cannot
- * reach or impersonate, and the frame ids and origins start from the browser's sender information.
- */
-async function embeddersPermit(sender: Runtime.MessageSender, kind: 'create' | 'get'): Promise<boolean> {
-  const tabId = sender.tab?.id;
-  let frameId = sender.frameId;
-  let origin = originOf(sender);
-  const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
-  for (let depth = 0; depth < 32; depth++) {
-    if (frameId === 0) return true;
-    if (tabId === undefined || frameId === undefined || !origin) return false;
-    const query: FramePolicyQuery = { type: FRAME_POLICY, frameId, origin, feature };
-    const r = v.safeParse(FramePolicyAnswer, await browser.tabs.sendMessage(tabId, query).catch(() => undefined));
-    if (!r.success || !r.output.allowed) return false;
-    ({ frameId, origin } = r.output.embedder);
-  }
-  return false;
-}
-
-/** Rule 1: origin and top origin from the browser's sender information; the bridge only adds whether ancestors match. */
-function callerOf(sender: Runtime.MessageSender, bridgeSameOrigin: boolean): Caller | undefined {
-  const origin = originOf(sender);
-  if (!origin || origin === 'null') return undefined;
-  let topOrigin: string | undefined;
-  try {
-    topOrigin = sender.tab?.url ? new URL(sender.tab.url).origin : undefined;
-  } catch {
-    topOrigin = undefined;
-  }
-  const sameOriginWithAncestors = sender.frameId === 0 || (bridgeSameOrigin && topOrigin === origin);
-  return { origin, sameOriginWithAncestors, topOrigin: sameOriginWithAncestors ? undefined : topOrigin, door: 'shim' };
 }

@@ -1,7 +1,8 @@
 // One ceremony service for both front doors (DESIGN.md step 4): unlock if needed, ask the person (or the
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
-import { createCredential } from '../webauthn/create.ts';
-import { getAssertion } from '../webauthn/get.ts';
+import { createValidated } from '../webauthn/create.ts';
+import { getValidated } from '../webauthn/get.ts';
+import { type ValidatedRequest, validateRequest } from '../webauthn/client.ts';
 import { type Consent, type CredentialMeta, effectiveTimeout } from '../webauthn/authenticator.ts';
 import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
 import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
@@ -30,17 +31,6 @@ const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => (usedAt(y) > used
 /** The accounts as the window lists them: the most recently used first (it is preselected). */
 const byRecency = (a: CredentialMeta[]) => [...a].sort((x, y) => usedAt(y) - usedAt(x));
 
-/** The RP ID to show before the ceremony has checked it: the requested one, or the origin's host. */
-export function rpIdGuess(kind: 'create' | 'get', o: { rp?: { id?: unknown }; rpId?: unknown }, origin: string): string {
-  const requested = kind === 'create' ? o.rp?.id : o.rpId;
-  if (requested !== undefined) return String(requested);
-  try {
-    return new URL(origin).hostname;
-  } catch {
-    return origin; // parseCallerOrigin reports it
-  }
-}
-
 export function createCeremonyService(deps: {
   vault: Vault;
   windows: ConsentWindows;
@@ -50,18 +40,44 @@ export function createCeremonyService(deps: {
   now: () => number;
   developer?: DeveloperMode;
 }) {
-  /** One ceremony, as the inspector sees it when developer mode is on. */
-  // `picker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts).
-  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
+  /**
+   * One ceremony. Rule 8, "validate, then show": the request's options, origin, RP ID and frame policy are checked
+   * (webauthn/client.ts) before anything else happens; a refused request gets its error and opens no window, no
+   * list and no unlock prompt, and is not logged. Only the validated RP ID reaches the screens and the inspector.
+   * `startPicker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts),
+   * made for the validated RP ID.
+   */
+  return async function run(
+    kind: 'create' | 'get',
+    options: unknown,
+    caller: Caller,
+    framePermitted: boolean,
+    signal: AbortSignal,
+    tabId?: number,
+    startPicker?: (rpId: string) => AutofillPicker,
+  ): Promise<CeremonyAnswer> {
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
+    let request: ValidatedRequest;
+    try {
+      request = validateRequest(kind, options, caller, framePermitted);
+    } catch (e) {
+      return { type: 'error', error: toErrorJSON(e) };
+    }
     const startedAt = deps.now();
-    const answer = await ceremony(kind, options, caller, framePermitted, signal, tabId, picker);
+    const picker = startPicker?.(request.rpId);
+    let answer: CeremonyAnswer;
+    try {
+      answer = await ceremony(request, signal, tabId, picker);
+    } finally {
+      picker?.end();
+    }
     const dev = deps.developer;
     if (dev?.settings().enabled) {
       const credentialId = answer.type === 'credential' ? answer.credential.id : undefined;
       dev.record({
         kind,
         origin: caller.origin,
+        rpId: request.rpId,
         options,
         answer: answer.type === 'credential' ? { credential: answer.credential } : answer.type === 'error' ? { error: answer.error } : { fallback: true },
         startedAt,
@@ -73,10 +89,9 @@ export function createCeremonyService(deps: {
     return answer;
   };
 
-  async function ceremony(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
-    const o = (options ?? {}) as { timeout?: unknown; rp?: { id?: unknown }; rpId?: unknown; user?: { name?: unknown } };
-    const timeoutMs = effectiveTimeout(typeof o.timeout === 'number' ? o.timeout : undefined);
-    const rpId = rpIdGuess(kind, o, caller.origin);
+  async function ceremony(request: ValidatedRequest, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
+    const { kind, caller, rpId } = request;
+    const timeoutMs = effectiveTimeout(request.options.timeout);
     const devMode = deps.developer?.modeFor({ origin: caller.origin, rpId });
     const simulated = devMode && deps.developer?.takeNextError();
     if (simulated) {
@@ -154,9 +169,9 @@ export function createCeremonyService(deps: {
       };
       const ceremonyDeps = { store: deps.vault.store, consent, now: deps.now, ...(devMode ? { profile: devMode.profile } : {}) };
       const outcome =
-        kind === 'create'
-          ? await createCredential(options, { caller, framePermitted, signal: abort.signal, backedUp: deps.backedUp() }, ceremonyDeps)
-          : await getAssertion(options, { caller, framePermitted, signal: abort.signal }, ceremonyDeps);
+        request.kind === 'create'
+          ? await createValidated(request, { signal: abort.signal, backedUp: deps.backedUp() }, ceremonyDeps)
+          : await getValidated(request, { signal: abort.signal }, ceremonyDeps);
       if (outcome.kind === 'fallback') return { type: 'original' };
       return { type: 'credential', credential: outcome.credential };
     } catch (e) {

@@ -23,9 +23,10 @@ const Password = v.pipe(v.string(), v.minLength(1, 'Type your master password.')
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
   options: v.unknown(),
-  // framePermitted null: the frame's document exposes no permissions policy (Firefox); the background
-  // asks the embedding frame instead (FramePolicyQuery).
-  frame: v.object({ sameOriginWithAncestors: v.boolean(), framePermitted: v.nullable(v.boolean()) }),
+  // What the bridge sees of its own document (callers.ts FrameFacts): window.origin ("null" when sandboxed),
+  // whether its ancestors share it, and its permissions policy, or null where the document exposes none
+  // (Firefox; the background reads the headers and asks the embedding frames instead).
+  frame: v.object({ origin: v.pipe(v.string(), v.maxLength(2048)), sameOriginWithAncestors: v.boolean(), framePermitted: v.nullable(v.boolean()) }),
   /** mediation: 'conditional' (a get only): answered from the autofill list (autofill.ts). */
   conditional: v.optional(v.boolean()),
 });
@@ -38,8 +39,8 @@ export const FramePolicyAnswer: v.GenericSchema<FramePolicyAnswerShape> = v.obje
 });
 
 export const RuntimeMessage = v.variant('type', [
-  v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
-  v.object({ type: v.literal('fallback-done'), challenge: v.pipe(v.string(), v.maxLength(4096)) }),
+  v.object({ type: v.literal('fallback-check'), challenge: v.pipe(v.string(), v.maxLength(4096)), origin: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('fallback-done'), challenge: v.pipe(v.string(), v.maxLength(4096)), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('status') }),
   v.object({ type: v.literal('consent:get'), id: v.string() }),
   v.object({ type: v.literal('consent:unlock'), id: v.string(), password: v.pipe(v.string(), v.maxLength(4096)) }),

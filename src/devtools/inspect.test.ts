@@ -125,7 +125,7 @@ function specAssertion(v: typeof SPEC.none): { options: object; credential: Auth
 describe('Spec: §16 test vectors, ES256 with self attestation', () => {
   it('registration: client data, authenticator data, COSE key and a packed self attestation that verifies', async () => {
     const { options, credential } = specRegistration(SPEC.packedSelf);
-    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', options, answer: { credential }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, ...base });
     expect(r.result).toBe('credential');
     expect(r.rpId).toBe('example.org');
     expect(clientDataOf(r)).toMatchObject({ type: 'webauthn.create', challenge: hex(SPEC.packedSelf.reg.challenge), origin: 'https://example.org', crossOrigin: false });
@@ -156,7 +156,7 @@ describe('Spec: §16 test vectors, ES256 with self attestation', () => {
   it('authentication: flags, counter, and the signature verifies with the registered key', async () => {
     const { publicKeyCose } = specRegistration(SPEC.packedSelf);
     const { options, credential } = specAssertion(SPEC.packedSelf);
-    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential }, publicKeyCose, ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, publicKeyCose, ...base });
     expect(authDataOf(r).flags).toEqual({ byte: '0x09', UP: true, UV: false, BE: true, BS: false, AT: false, ED: false });
     expect(signatureOf(r)).toEqual({ b64u: hex(SPEC.packedSelf.auth.signature), hex: SPEC.packedSelf.auth.signature, verified: true });
     expect(failed(allChecks(r))).toEqual([]);
@@ -165,7 +165,7 @@ describe('Spec: §16 test vectors, ES256 with self attestation', () => {
   it('the assertion does not verify with another credential’s key', async () => {
     const { publicKeyCose } = specRegistration(SPEC.none);
     const { options, credential } = specAssertion(SPEC.packedSelf);
-    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential }, publicKeyCose: b64u(publicKeyCose), ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, publicKeyCose: b64u(publicKeyCose), ...base });
     expect(signatureOf(r).verified).toBe(false);
   });
 });
@@ -173,7 +173,7 @@ describe('Spec: §16 test vectors, ES256 with self attestation', () => {
 describe('Spec: §16 test vectors, ES256 with no attestation', () => {
   it('registration: fmt none with an empty attStmt; every check passes', async () => {
     const { options, credential } = specRegistration(SPEC.none);
-    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', options, answer: { credential }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, ...base });
     expect(attestationOf(r)).toMatchObject({ fmt: 'none', attestationType: 'none', attStmt: { other: {} } });
     expect(authDataOf(r).attestedCredentialData!.aaguid).toBe('8446ccb9-ab1d-b374-750b-2367ff6f3a1f');
     expect(failed(allChecks(r))).toEqual([]);
@@ -182,7 +182,7 @@ describe('Spec: §16 test vectors, ES256 with no attestation', () => {
   it('authentication verifies', async () => {
     const { publicKeyCose } = specRegistration(SPEC.none);
     const { options, credential } = specAssertion(SPEC.none);
-    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential }, publicKeyCose, ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, publicKeyCose, ...base });
     expect(signatureOf(r).verified).toBe(true);
     expect(authDataOf(r).flags).toMatchObject({ UP: true, BE: true, BS: true });
   });
@@ -193,7 +193,7 @@ describe('Spec: §16 test vectors, ES256 with no attestation', () => {
     expect(failed(allChecks(r))).toEqual(['challenge is the options’ challenge', 'origin is the caller’s', 'rpIdHash is SHA-256("example.com")']);
     const origin = clientDataOf(r).checks.find((c) => c.name === 'origin is the caller’s')!;
     expect(origin).toEqual({ name: 'origin is the caller’s', ok: false, expected: 'https://evil.example', got: 'https://example.org' });
-    const asGet = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential }, ...base });
+    const asGet = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, ...base });
     expect(failed(allChecks(asGet))).toEqual(expect.arrayContaining(['type', 'no AT in an assertion']));
   });
 });
@@ -211,7 +211,7 @@ describe('Keyport’s own ceremonies, inspected', () => {
       authenticatorSelection: { userVerification: 'required', residentKey: 'required' },
       extensions: { credProps: true } as never,
     })) as CreationOptionsJSON;
-    const out = await createCredential(options, { caller: sameOrigin, framePermitted: false, signal: new AbortController().signal, backedUp: true }, h.deps);
+    const out = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, backedUp: true }, h.deps);
     if (out.kind !== 'credential') throw new Error('fell back');
     return { h, options, credential: out.credential };
   }
@@ -219,7 +219,7 @@ describe('Keyport’s own ceremonies, inspected', () => {
   for (const alg of [-7, -8, -257]) {
     it(`a packed ${alg} registration: every check passes, the self attestation verifies`, async () => {
       const { options, credential } = await registration({ ...KEYPORT_PROFILE, attestation: 'packed' }, [alg]);
-      const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, options, answer: { credential }, ...base });
+      const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, rpId: RP_ID, options, answer: { credential }, ...base });
       expect(attestationOf(r)).toMatchObject({ fmt: 'packed', attestationType: 'self', attStmt: { alg } });
       expect(failed(allChecks(r))).toEqual([]);
       expect(allChecks(r).length).toBeGreaterThan(10);
@@ -232,10 +232,10 @@ describe('Keyport’s own ceremonies, inspected', () => {
   it('an assertion: signature verified with the stored public key; counter and flags decoded', async () => {
     const { h, credential } = await registration({ ...KEYPORT_PROFILE, counter: { mode: 'fixed', value: 9 } });
     const options = (await generateAuthenticationOptions({ rpID: RP_ID, userVerification: 'required' })) as RequestOptionsJSON;
-    const out = await getAssertion(options, { caller: sameOrigin, framePermitted: false, signal: new AbortController().signal }, h.deps);
+    const out = await getAssertion(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal }, h.deps);
     if (out.kind !== 'credential') throw new Error('fell back');
     const publicKeyCose = h.store.get(credential.id).publicKeyCose;
-    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, options, answer: { credential: out.credential }, publicKeyCose, ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, rpId: RP_ID, options, answer: { credential: out.credential }, publicKeyCose, ...base });
     expect(signatureOf(r).verified).toBe(true);
     expect(authDataOf(r)).toMatchObject({ signCount: 9, flags: { UP: true, UV: true, BE: true, BS: true, AT: false } });
     expect(credentialOf(r).userHandle).toBe(out.credential.response.userHandle);
@@ -245,29 +245,29 @@ describe('Keyport’s own ceremonies, inspected', () => {
 
   it('up-only answering a UV-required request shows as a failed UV check', async () => {
     const { options, credential } = await registration({ ...KEYPORT_PROFILE, userVerification: 'up-only' });
-    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, options, answer: { credential }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, rpId: RP_ID, options, answer: { credential }, ...base });
     expect(failed(allChecks(r))).toEqual(['UV, as userVerification is "required"']);
   });
 
   it('BS without BE shows as a failed §6.1.3 check', async () => {
     const { options, credential } = await registration({ ...KEYPORT_PROFILE, backupEligible: false, backupState: true });
-    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, options, answer: { credential }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, rpId: RP_ID, options, answer: { credential }, ...base });
     expect(failed(allChecks(r))).toEqual(['BS only with BE (§6.1.3)']);
   });
 
   it('without the stored key the signature is shown, not judged', async () => {
     const { h } = await registration();
     const options = (await generateAuthenticationOptions({ rpID: RP_ID })) as RequestOptionsJSON;
-    const out = await getAssertion(options, { caller: sameOrigin, framePermitted: false, signal: new AbortController().signal }, h.deps);
+    const out = await getAssertion(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal }, h.deps);
     if (out.kind !== 'credential') throw new Error('fell back');
-    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, options, answer: { credential: out.credential }, ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, rpId: RP_ID, options, answer: { credential: out.credential }, ...base });
     expect(signatureOf(r)).toMatchObject({ verified: null, problem: expect.stringMatching(/no stored public key/) });
   });
 
   it('Never a private key: the record holds none of the credential’s private key bytes', async () => {
     for (const alg of [-7, -8, -257]) {
       const { h, options, credential } = await registration({ ...KEYPORT_PROFILE, attestation: 'packed' }, [alg]);
-      const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, options, answer: { credential }, ...base });
+      const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, rpId: RP_ID, options, answer: { credential }, ...base });
       const json = JSON.stringify(r);
       const pkcs8 = h.store.get(credential.id).pkcs8;
       const jwk = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
@@ -290,7 +290,7 @@ describe('Keyport’s own ceremonies, inspected', () => {
     key.set(-4, d);
     const leaky = new Uint8Array([...authData.subarray(0, keyStart), ...cborEncode(key)]);
     const response = { ...credential.response, authenticatorData: b64u(leaky), attestationObject: b64u(cborEncode(new Map([...att, ['authData', leaky]]))) };
-    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', options, answer: { credential: { ...credential, response } }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential: { ...credential, response } }, ...base });
     const view = authDataOf(r).attestedCredentialData!.credentialPublicKey;
     expect(view).toMatchObject({ otherLabels: [-4], problem: 'the key carries private key parameters (labels -4); they are not shown' });
     const json = JSON.stringify(r);
@@ -301,7 +301,7 @@ describe('Keyport’s own ceremonies, inspected', () => {
 
 describe('answers without a credential', () => {
   it('an error: its name and message', async () => {
-    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, options: { challenge: 'AAAA' }, answer: { error: { name: 'NotAllowedError', message: 'cancelled' } }, ...base });
+    const r = await inspectCeremony({ kind: 'get', origin: ORIGIN, rpId: 'login.example.com', options: { challenge: 'AAAA' }, answer: { error: { name: 'NotAllowedError', message: 'cancelled' } }, ...base });
     expect(r).toEqual({
       kind: 'get',
       origin: ORIGIN,
@@ -317,7 +317,7 @@ describe('answers without a credential', () => {
   });
 
   it('a fallback to the browser’s own authenticator', async () => {
-    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, options: { rp: { id: RP_ID, name: 'x' } }, answer: { fallback: true }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: ORIGIN, rpId: RP_ID, options: { rp: { id: RP_ID, name: 'x' } }, answer: { fallback: true }, ...base });
     expect(r).toMatchObject({ result: 'fallback', rpId: RP_ID });
     expect(r.credential).toBeUndefined();
   });
@@ -326,7 +326,7 @@ describe('answers without a credential', () => {
 describe('malformed input: a problem per part, never a throw', () => {
   const valid = () => specRegistration(SPEC.none);
   const inspect = (credential: unknown, over: Partial<CeremonyInput> = {}) =>
-    inspectCeremony({ kind: 'create', origin: 'https://example.org', options: valid().options, answer: { credential }, ...base, ...over });
+    inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options: valid().options, answer: { credential }, ...base, ...over });
   const withResponse = (over: object) => ({ ...valid().credential, response: { ...valid().credential.response, ...over } });
 
   it('a credential that is not an object', async () => {
@@ -371,7 +371,7 @@ describe('malformed input: a problem per part, never a throw', () => {
     const att = cborDecode(hexToBytes(SPEC.packedSelf.reg.attestationObject)) as CborMap;
     (att.get('attStmt') as CborMap).set('sig', Uint8Array.of(1, 2, 3));
     const { options, credential } = specRegistration(SPEC.packedSelf);
-    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', options, answer: { credential: { ...credential, response: { ...credential.response, attestationObject: b64u(cborEncode(att)) } } }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential: { ...credential, response: { ...credential.response, attestationObject: b64u(cborEncode(att)) } } }, ...base });
     expect(failed(attestationOf(r).checks)).toEqual(['sig verifies with the credential public key (§8.2 self attestation)']);
   });
 
@@ -379,16 +379,16 @@ describe('malformed input: a problem per part, never a throw', () => {
     const { publicKeyCose } = specRegistration(SPEC.none);
     const { options, credential } = specAssertion(SPEC.none);
     const bad = { ...credential, response: { ...credential.response, signature: b64u(Uint8Array.of(0x30, 0x01)) } };
-    const r1 = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential: bad }, publicKeyCose, ...base });
+    const r1 = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential: bad }, publicKeyCose, ...base });
     expect(signatureOf(r1).verified).toBe(false);
-    const r2 = await inspectCeremony({ kind: 'get', origin: 'https://example.org', options, answer: { credential }, publicKeyCose: 'not a key!', ...base });
+    const r2 = await inspectCeremony({ kind: 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, publicKeyCose: 'not a key!', ...base });
     expect(signatureOf(r2)).toMatchObject({ verified: null, problem: expect.stringMatching(/^the stored public key is not usable/) });
   });
 
   it('options that are not JSON-friendly are made so; a bad time is null', async () => {
     const options: Record<string, unknown> = { challenge: 1n, timeout: Infinity, bytes: Uint8Array.of(1, 2), fn: () => 1, nested: new Map([[1, 'a']]) };
     options.self = options;
-    const r = await inspectCeremony({ kind: 'get', origin: '::', options, answer: { error: { name: 'x', message: 'y' } }, startedAt: NaN, durationMs: 1 });
+    const r = await inspectCeremony({ kind: 'get', origin: '::', rpId: undefined as unknown as string, options, answer: { error: { name: 'x', message: 'y' } }, startedAt: NaN, durationMs: 1 });
     expect(r.options).toEqual({ challenge: '1', timeout: 'Infinity', bytes: 'AQI', nested: { 1: 'a' }, self: '[cycle]' });
     expect(r.startedAtISO).toBeNull();
     expect(r.rpId).toBeNull();
@@ -401,7 +401,7 @@ describe('malformed input: a problem per part, never a throw', () => {
     const answer = fc.oneof(fc.record({ credential }), fc.record({ error: fc.anything() }), fc.constant({ fallback: true }), fc.anything());
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('create', 'get'), fc.anything(), answer, fc.option(b64, { nil: undefined }), fc.double(), async (kind, options, ans, publicKeyCose, time) => {
-        const r = await inspectCeremony({ kind: kind as 'create' | 'get', origin: ORIGIN, options, answer: ans as CeremonyInput['answer'], startedAt: time, durationMs: time, ...(publicKeyCose ? { publicKeyCose } : {}) });
+        const r = await inspectCeremony({ kind: kind as 'create' | 'get', origin: ORIGIN, rpId: RP_ID, options, answer: ans as CeremonyInput['answer'], startedAt: time, durationMs: time, ...(publicKeyCose ? { publicKeyCose } : {}) });
         expect(JSON.parse(JSON.stringify(r))).toEqual(r);
       }),
       { numRuns: 300 },
@@ -423,7 +423,7 @@ describe('malformed input: a problem per part, never a throw', () => {
         const response = credential.response as Record<string, string>;
         if (!(name in response)) return;
         const mutated = { ...credential, response: { ...response, [name]: mutate(response[name]!, at, xor, cut) } };
-        const r = await inspectCeremony({ kind: create ? 'create' : 'get', origin: 'https://example.org', options, answer: { credential: mutated }, publicKeyCose: reg.publicKeyCose, ...base });
+        const r = await inspectCeremony({ kind: create ? 'create' : 'get', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential: mutated }, publicKeyCose: reg.publicKeyCose, ...base });
         expect(JSON.parse(JSON.stringify(r))).toEqual(r);
       }),
       { numRuns: 300 },
@@ -432,7 +432,7 @@ describe('malformed input: a problem per part, never a throw', () => {
 
   it('a real record survives JSON unchanged', async () => {
     const { options, credential } = specRegistration(SPEC.packedSelf);
-    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', options, answer: { credential }, ...base });
+    const r = await inspectCeremony({ kind: 'create', origin: 'https://example.org', rpId: 'example.org', options, answer: { credential }, ...base });
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 });

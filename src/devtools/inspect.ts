@@ -22,8 +22,8 @@ export interface CeremonyInput {
   answer: { credential: unknown } | { error: { name: string; message: string } } | { fallback: true };
   startedAt: number;
   durationMs: number;
-  /** The RP ID in effect when the caller knows it; else the options' RP ID, else the origin's host. */
-  rpId?: string;
+  /** The RP ID the request was validated for (webauthn/client.ts): never a guess from the options (DESIGN.md rule 8). */
+  rpId: string;
   /** The credential's stored COSE public key (base64url or bytes), to check an assertion's signature. */
   publicKeyCose?: string | Uint8Array;
 }
@@ -370,17 +370,6 @@ async function signatureView(sig: Uint8Array, authData: Uint8Array | undefined, 
   return view;
 }
 
-function effectiveRpId(input: CeremonyInput, options: Record<string, unknown>): string | null {
-  if (typeof input.rpId === 'string') return input.rpId;
-  const requested = input.kind === 'create' ? (isRecord(options.rp) ? options.rp.id : undefined) : options.rpId;
-  if (typeof requested === 'string') return requested;
-  try {
-    return new URL(input.origin).hostname;
-  } catch {
-    return null;
-  }
-}
-
 async function credentialView(credential: unknown, input: CeremonyInput, rpId: string | null, options: Record<string, unknown>): Promise<CredentialView> {
   if (!isRecord(credential)) throw new TypeError('the credential is not an object');
   const response = isRecord(credential.response) ? credential.response : {};
@@ -439,7 +428,7 @@ async function credentialView(credential: unknown, input: CeremonyInput, rpId: s
 /** Decodes one ceremony for the inspector. Never throws; the record is JSON-serialisable. */
 export async function inspectCeremony(input: CeremonyInput): Promise<CeremonyRecord> {
   const options = isRecord(input.options) ? input.options : {};
-  const rpId = effectiveRpId(input, options);
+  const rpId = typeof input.rpId === 'string' ? input.rpId : null;
   const finite = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n + 0 : null);
   const startedAt = finite(input.startedAt);
   const startedAtISO = startedAt !== null && Math.abs(startedAt) <= 8.64e15 ? new Date(startedAt).toISOString() : null; // ECMA-262 §21.4.1.1 time range

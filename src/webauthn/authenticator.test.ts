@@ -46,7 +46,7 @@ async function rpOptions(over: object = {}): Promise<CreationOptionsJSON> {
 }
 
 async function register(h: H, options: CreationOptionsJSON, backedUp = true): Promise<RegistrationResponseJSON> {
-  const out = await createCredential(options, { caller: sameOrigin, framePermitted: false, signal: signal(), backedUp }, h.deps);
+  const out = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: signal(), backedUp }, h.deps);
   if (out.kind !== 'credential') throw new Error('registration fell back');
   return out.credential;
 }
@@ -72,7 +72,7 @@ async function enrol(h: H, alg: Alg = -7) {
 }
 
 async function assert(h: H, options: RequestOptionsJSON): Promise<AuthenticationResponseJSON> {
-  const out = await getAssertion(options, { caller: sameOrigin, framePermitted: false, signal: signal() }, h.deps);
+  const out = await getAssertion(options, { caller: sameOrigin, framePermitted: true, signal: signal() }, h.deps);
   if (out.kind !== 'credential') throw new Error('assertion fell back');
   return out.credential;
 }
@@ -203,7 +203,7 @@ describe('algorithm preference', () => {
 
   it('Spec: none of its algorithms listed → NotAllowedError, before anyone is asked', async () => {
     const h = harness(profile({ algorithms: [-8] }));
-    await expectError(createCredential(await rpOptions({ supportedAlgorithmIDs: [-7, -257] }), { caller: sameOrigin, framePermitted: false, signal: signal(), backedUp: true }, h.deps), 'NotAllowedError');
+    await expectError(createCredential(await rpOptions({ supportedAlgorithmIDs: [-7, -257] }), { caller: sameOrigin, framePermitted: true, signal: signal(), backedUp: true }, h.deps), 'NotAllowedError');
     expect(h.consent.calls).toBe(0);
   });
 });

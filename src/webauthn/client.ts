@@ -1,19 +1,92 @@
-// The client steps that create and get share (WebAuthn L3 §5.1.3 and §5.1.4.1). On the proxy door the
-// browser has already run them (DESIGN.md "Proxy"); Keyport runs them on the shim door.
-import { notAllowed } from './errors.ts';
+// The client steps that create and get share (WebAuthn L3 §5.1.3 and §5.1.4.1), in one place for every door
+// and feature (DESIGN.md rule 8, "validate, then show"): the options' shape, the frame's permissions policy,
+// the caller's origin and the RP ID. Consent, autofill, developer mode and the inspector read only the
+// request this returns; nothing before it may open a window or name the requested RP ID.
+// On the proxy door the browser has already run these steps (DESIGN.md "Proxy"): the origin and RP ID it
+// hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
+import { WebAuthnError, notAllowed } from './errors.ts';
+import { isBase64url } from './base64url.ts';
 import { type ParsedOrigin, parseCallerOrigin, resolveRpId } from './rpId.ts';
-import type { Caller } from './types.ts';
+import { parseCreationOptions, parseRequestOptions } from './schema.ts';
+import { decode as fromB64u } from './base64url.ts';
+import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from './types.ts';
 
-/** §5.1.3 step 2 / §5.1.4.1 step 2: a cross-origin frame needs the feature's permissions policy. */
-export function checkFramePolicy(caller: Caller, framePermitted: boolean, feature: 'publickey-credentials-create' | 'publickey-credentials-get'): void {
-  if (caller.door === 'shim' && !caller.sameOriginWithAncestors && !framePermitted) {
+interface Validated {
+  caller: Caller;
+  origin: ParsedOrigin;
+  /** The RP ID in effect: checked against the origin (shim door) or by the browser (proxy door). */
+  rpId: string;
+}
+export interface ValidatedCreate extends Validated {
+  kind: 'create';
+  options: CreationOptionsJSON;
+}
+export interface ValidatedGet extends Validated {
+  kind: 'get';
+  options: RequestOptionsJSON;
+}
+export type ValidatedRequest = ValidatedCreate | ValidatedGet;
+
+export type PolicyFeature = 'publickey-credentials-create' | 'publickey-credentials-get';
+
+/**
+ * §5.1.3 step 2 / §5.1.4.1 step 2, and the document's own Permissions-Policy (DESIGN.md rule 2): the feature
+ * must be enabled in the calling document. `framePermitted` is what the browser or the bridge found for this
+ * document (header, inherited policy and the embedder's allow attribute); it is honoured for same-origin
+ * documents too, which the spec's step leaves to the policy's default allowlist ('self') but a header can
+ * turn off (Chromium refuses such a document with NotAllowedError, measured).
+ */
+export function checkFramePolicy(caller: Caller, framePermitted: boolean, feature: PolicyFeature): void {
+  if (caller.door === 'shim' && !framePermitted) {
     throw notAllowed(`The "${feature}" feature is not enabled in this document.`);
   }
 }
 
-/** §5.1.3 steps 7–8 / §5.1.4.1 steps 7–8: the caller's origin, and the RP ID it asked for or its effective domain. */
+/**
+ * §5.1.3 step 7 / §5.1.4.1 step 7: an opaque origin (a sandboxed document or frame, a data: document) is
+ * refused with NotAllowedError, never read as the origin its URL would have (DESIGN.md rule 1). Then
+ * steps 7–8: a secure origin, and the RP ID it asked for or its effective domain.
+ */
 export function callerScope(caller: Caller, requestedRpId: string | undefined): { origin: ParsedOrigin; rpId: string } {
+  if (caller.origin === 'null' || caller.origin === '') throw notAllowed('The document has an opaque origin.');
   const origin = parseCallerOrigin(caller.origin);
   const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId) : (requestedRpId ?? origin.host);
   return { origin, rpId };
+}
+
+/** §5.1.3 steps 1–8 for create(): a TypeError, NotAllowedError or SecurityError before anything is shown. */
+export function validateCreate(input: unknown, caller: Caller, framePermitted: boolean): ValidatedCreate {
+  const options = parseCreationOptions(input);
+  checkFramePolicy(caller, framePermitted, 'publickey-credentials-create');
+  // §5.4.3: user.id is at most 64 bytes. An empty one is accepted: Chromium 156 and Firefox 153 both
+  // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
+  const userId = fromB64u(options.user.id).length;
+  if (userId > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId}.`);
+  return { kind: 'create', options, caller, ...callerScope(caller, options.rp.id) };
+}
+
+/** §5.1.4.1 steps 1–8 and the client extension checks (§10.1): the same errors, before anything is shown. */
+export function validateGet(input: unknown, caller: Caller, framePermitted: boolean): ValidatedGet {
+  const options = parseRequestOptions(input);
+  checkFramePolicy(caller, framePermitted, 'publickey-credentials-get');
+  const scope = callerScope(caller, options.rpId);
+  // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
+  // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
+  if (options.extensions?.credProps === true) throw new WebAuthnError('NotSupportedError', "The 'credProps' extension is only valid when creating a credential.");
+  // §10.1.4 client extension processing (authentication): evalByCredential names allowed credentials only.
+  const prf = options.extensions?.prf;
+  if (prf?.evalByCredential && Object.keys(prf.evalByCredential).length > 0) {
+    const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
+    if (allow.length === 0) throw new WebAuthnError('NotSupportedError', 'prf.evalByCredential needs allowCredentials.');
+    for (const key of Object.keys(prf.evalByCredential)) {
+      if (key === '' || !isBase64url(key) || !allow.some((d) => d.id === key)) {
+        throw new WebAuthnError('SyntaxError', `prf.evalByCredential key "${key}" is not the id of an allowed credential.`);
+      }
+    }
+  }
+  return { kind: 'get', options, caller, ...scope };
+}
+
+export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean): ValidatedRequest {
+  return kind === 'create' ? validateCreate(input, caller, framePermitted) : validateGet(input, caller, framePermitted);
 }

@@ -6,8 +6,7 @@ import { ALG, type Alg, SUPPORTED_ALGS, encodeCoseKey, spki } from './cose.ts';
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
 import { WebAuthnError, notAllowed } from './errors.ts';
-import { callerScope, checkFramePolicy } from './client.ts';
-import { parseCreationOptions } from './schema.ts';
+import { type ValidatedCreate, validateCreate } from './client.ts';
 import { evaluatePrf } from './prf.ts';
 import {
   type AuthenticatorProfile,
@@ -83,15 +82,14 @@ async function selfAttestation(alg: Alg, pkcs8: Uint8Array, authData: Uint8Array
   ]);
 }
 
+/** §5.1.3 from the start: validates the request (client.ts), then creates. */
 export async function createCredential(input: unknown, ctx: CreateContext, deps: CeremonyDeps): Promise<Outcome<RegistrationResponseJSON>> {
-  const options = parseCreationOptions(input);
-  const { caller } = ctx;
-  checkFramePolicy(caller, ctx.framePermitted, 'publickey-credentials-create');
-  const userId = fromB64u(options.user.id);
-  // §5.4.3: user.id is at most 64 bytes. An empty one is accepted: Chromium 156 and Firefox 153 both
-  // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
-  if (userId.length > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId.length}.`);
-  const { origin, rpId } = callerScope(caller, options.rp.id);
+  return createValidated(validateCreate(input, ctx.caller, ctx.framePermitted), ctx, deps);
+}
+
+/** §5.1.3 from step 9, and §6.3.2, for a request validateCreate() accepted. */
+export async function createValidated(request: ValidatedCreate, ctx: Pick<CreateContext, 'signal' | 'backedUp'>, deps: CeremonyDeps): Promise<Outcome<RegistrationResponseJSON>> {
+  const { options, caller, origin, rpId } = request;
   const profile = deps.profile ?? KEYPORT_PROFILE;
   const alg = chooseAlgorithm(options.pubKeyCredParams, profile.algorithms);
   const userVerification = options.authenticatorSelection?.userVerification ?? 'preferred';

@@ -18,7 +18,7 @@ import type { AuthenticationResponseJSON, Caller, RequestOptionsJSON } from './t
 type H = ReturnType<typeof harness>;
 type AuthResponse = Parameters<typeof verifyAuthenticationResponse>[0]['response'];
 
-const ctx = (over: Partial<GetContext> = {}): GetContext => ({ caller: sameOrigin, framePermitted: false, signal: new AbortController().signal, ...over });
+const ctx = (over: Partial<GetContext> = {}): GetContext => ({ caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, ...over });
 
 /** Registers a passkey through create.ts, verified by the RP library; returns its id and COSE public key. */
 async function enrol(h: H, { alg = -7 as Alg, userName = 'alice', backedUp = true } = {}) {
@@ -29,7 +29,7 @@ async function enrol(h: H, { alg = -7 as Alg, userName = 'alice', backedUp = tru
     userID: new TextEncoder().encode(`id-${userName}`),
     supportedAlgorithmIDs: [alg],
   });
-  const out = await createCredential(options, { caller: sameOrigin, framePermitted: false, signal: new AbortController().signal, backedUp }, h.deps);
+  const out = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, backedUp }, h.deps);
   if (out.kind !== 'credential') throw new Error('registration fell back');
   const v = await verifyRegistrationResponse({
     response: out.credential as unknown as Parameters<typeof verifyRegistrationResponse>[0]['response'],
@@ -221,7 +221,7 @@ describe('§5.1.4.1 step 2: cross-origin frames', () => {
   it('Spec: without publickey-credentials-get permission → NotAllowedError, without asking', async () => {
     const h = harness();
     await enrol(h);
-    await expectError(getAssertion(await generateAuthenticationOptions({ rpID: RP_ID }), ctx({ caller: framed }), h.deps), 'NotAllowedError');
+    await expectError(getAssertion(await generateAuthenticationOptions({ rpID: RP_ID }), ctx({ caller: framed, framePermitted: false }), h.deps), 'NotAllowedError');
     expect(h.consent.pickAsked).toHaveLength(0);
   });
 
@@ -272,7 +272,7 @@ describe('§10.1.4 prf at authentication', () => {
   it('Spec: eval gives the same result as at registration for the same input', async () => {
     const h = harness();
     const options = await generateRegistrationOptions({ rpName: 'Example', rpID: RP_ID, userName: 'alice', extensions: { prf: { eval: { first: inputA } } } as object });
-    const reg = await createCredential(options, { caller: sameOrigin, framePermitted: false, signal: new AbortController().signal, backedUp: true }, h.deps);
+    const reg = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, backedUp: true }, h.deps);
     if (reg.kind !== 'credential') throw new Error('fallback');
     const atCreate = reg.credential.clientExtensionResults.prf!.results!.first;
 

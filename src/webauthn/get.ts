@@ -4,8 +4,7 @@ import { encode as b64u, decode as fromB64u, isBase64url } from './base64url.ts'
 import { encodeAuthData } from './authData.ts';
 import { serializeClientData } from './clientData.ts';
 import { WebAuthnError, notAllowed } from './errors.ts';
-import { callerScope, checkFramePolicy } from './client.ts';
-import { parseRequestOptions } from './schema.ts';
+import { type ValidatedGet, validateGet } from './client.ts';
 import { evaluatePrf } from './prf.ts';
 import { type CeremonyDeps, KEYPORT_PROFILE, type Outcome, authFlags, checkCanVerify, rpIdHash, signCountFor, signedData, userVerified } from './authenticator.ts';
 import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON } from './types.ts';
@@ -16,27 +15,16 @@ export interface GetContext {
   signal: AbortSignal;
 }
 
+/** §5.1.4.1 from the start: validates the request (client.ts), then gets. */
 export async function getAssertion(input: unknown, ctx: GetContext, deps: CeremonyDeps): Promise<Outcome<AuthenticationResponseJSON>> {
-  const options = parseRequestOptions(input);
-  const { caller } = ctx;
-  checkFramePolicy(caller, ctx.framePermitted, 'publickey-credentials-get');
-  const { origin, rpId } = callerScope(caller, options.rpId);
+  return getValidated(validateGet(input, ctx.caller, ctx.framePermitted), ctx, deps);
+}
+
+/** §5.1.4.1 from step 9, and §6.3.3, for a request validateGet() accepted. */
+export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 'signal'>, deps: CeremonyDeps): Promise<Outcome<AuthenticationResponseJSON>> {
+  const { options, caller, origin, rpId } = request;
   const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
-
-  // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
-  // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
-  if (options.extensions?.credProps === true) throw new WebAuthnError('NotSupportedError', "The 'credProps' extension is only valid when creating a credential.");
-
-  // §10.1.4 client extension processing (authentication).
   const prf = options.extensions?.prf;
-  if (prf?.evalByCredential && Object.keys(prf.evalByCredential).length > 0) {
-    if (allow.length === 0) throw new WebAuthnError('NotSupportedError', 'prf.evalByCredential needs allowCredentials.');
-    for (const key of Object.keys(prf.evalByCredential)) {
-      if (key === '' || !isBase64url(key) || !allow.some((d) => d.id === key)) {
-        throw new WebAuthnError('SyntaxError', `prf.evalByCredential key "${key}" is not the id of an allowed credential.`);
-      }
-    }
-  }
 
   const profile = deps.profile ?? KEYPORT_PROFILE;
   const userVerification = options.userVerification ?? 'preferred';
