@@ -46,7 +46,10 @@ let site;
 const at = (host, path) => `https://${host}:${site.port}${path}`;
 const q = encodeURIComponent;
 
-/** The pages, each with the frame path (indexes from the top) that makes the request. */
+/** An iframe allow attribute delegating both features to any origin. */
+const ALLOW_ALL = 'publickey-credentials-get *; publickey-credentials-create *';
+
+/** The pages (a path, or a function of the site's port), each with the frame path (indexes from the top) that makes the request. */
 const PLACES = {
   'CSP sandbox document': { host: MAIL, path: '/probe?csp=sandbox', frame: [] },
   'sandboxed iframe (allow-scripts)': { host: MAIL, path: '/embed?sandbox=allow-scripts', frame: [0] },
@@ -55,13 +58,28 @@ const PLACES = {
     host: MAIL, path: `/embed?sandbox=allow-scripts&src=${q(`/embed?sandbox=${q('allow-scripts allow-same-origin')}`)}`, frame: [0, 0],
   },
   'data: frame': { host: MAIL, path: '/embed?src=data', frame: [0] },
+  'sandboxed srcdoc frame': { host: MAIL, path: '/embed?sandbox=allow-scripts&src=srcdoc', frame: [0] },
+  'sandboxed iframe with allow="publickey-credentials-* *"': { host: MAIL, path: `/embed?sandbox=allow-scripts&allow=${q(ALLOW_ALL)}`, frame: [0] },
+  'CSP sandbox with allow-same-origin (not opaque)': { host: MAIL, path: '/probe?csp=sandbox-same-origin', frame: [] },
   'page with Permissions-Policy denying WebAuthn': { host: MAIL, path: '/probe?pp=deny', frame: [] },
   'same-origin frame whose document denies WebAuthn': { host: MAIL, path: `/embed?src=${q('/probe?pp=deny')}`, frame: [0] },
   'top page of that frame (allows)': { host: MAIL, path: `/embed?src=${q('/probe?pp=deny')}`, frame: [] },
+  'same-origin frame of a page that denies WebAuthn (inherited)': { host: MAIL, path: '/embed?pp=deny&src=/probe', frame: [0] },
+  'cross-origin frame with allow, under a page allowing self only': {
+    host: MAIL,
+    path: () => `/embed?pp=self&allow=${q(ALLOW_ALL)}&src=${q(at(WIDGET, '/probe'))}`,
+    frame: [0], rpId: 'evil.test',
+  },
+  'cross-origin frame with allow': {
+    host: MAIL,
+    path: () => `/embed?allow=${q(ALLOW_ALL)}&src=${q(at(WIDGET, '/probe'))}`,
+    frame: [0], rpId: 'evil.test',
+  },
+  'page on evil.test asking rpId "test" (its top-level domain)': { host: EVIL, path: '/probe', frame: [], rpId: 'test' },
   'page on evil.test asking rpId bank.test': { host: EVIL, path: '/probe', frame: [], rpId: 'bank.test' },
-  'cross-origin frame without allow': { host: MAIL, path: null, frame: [0], rpId: 'evil.test' },
+  'cross-origin frame without allow': { host: MAIL, path: () => `/embed?src=${q(at(WIDGET, '/probe'))}`, frame: [0], rpId: 'evil.test' },
 };
-const placeUrl = (p) => at(p.host, p.path ?? `/embed?src=${q(at(WIDGET, '/probe'))}`);
+const placeUrl = (p) => at(p.host, typeof p.path === 'function' ? p.path() : p.path);
 
 /** The three paths of a request: modal get(), modal create(), conditional get(). */
 const REQUESTS = [
@@ -69,6 +87,8 @@ const REQUESTS = [
   { label: 'create()', kind: 'create' },
   { label: "get({mediation: 'conditional'})", kind: 'get', mediation: 'conditional' },
 ];
+
+const [GET, CREATE, CONDITIONAL] = REQUESTS;
 
 /** The part of an outcome that is compared: the error name, or the credential's type and client data's origins. */
 function norm(o) {
@@ -106,6 +126,8 @@ const brief = (o) => (o.ok ? `credential${o.crossOrigin ? ' (crossOrigin)' : ''}
 /** @type {Awaited<ReturnType<typeof launchChromiumWithVirtualAuthenticator>>} */
 let reference;
 const referenceAnswers = new Map();
+/** The reference's own discoverable credential for example.test (base64, as DevTools names it). */
+let referenceCredential;
 
 /** Chromium's own outcome (virtual authenticator, automatic presence) for a request at a place. */
 async function browserAnswer(placeName, req) {
@@ -115,6 +137,13 @@ async function browserAnswer(placeName, req) {
     await reference.page.goto(placeUrl(place));
     await inFrame(reference.page, place.frame, { cmd: 'start', slot: 'r', kind: req.kind, rpId: place.rpId ?? 'example.test', mediation: req.mediation });
     referenceAnswers.set(key, norm(await inFrame(reference.page, place.frame, { cmd: 'result', slot: 'r', waitMs: 3000 })));
+    // The virtual authenticator holds a few discoverable credentials only (past them, create() answers
+    // NotAllowedError): keep just the one made in before().
+    for (const c of await reference.getCredentials()) {
+      if (c.credentialId !== referenceCredential) {
+        await reference.cdp.send('WebAuthn.removeCredential', { authenticatorId: reference.authenticatorId, credentialId: c.credentialId });
+      }
+    }
   }
   return referenceAnswers.get(key);
 }
@@ -146,6 +175,7 @@ before(async () => {
   await reference.page.goto(at(MAIL, '/'));
   const r = await reference.page.evaluate(() => rp.register('reference', { residentKey: 'required' }).catch((e) => e));
   assert.equal(r.verified, true, `the reference registers: ${JSON.stringify(r)}`);
+  [{ credentialId: referenceCredential }] = await reference.getCredentials();
 });
 after(async () => {
   await reference?.close();
@@ -220,7 +250,7 @@ for (const name of TARGETS) {
       let chose = null;
       let lists = [];
       if (req.mediation === 'conditional') {
-        await sleep(700);
+        await sleep(500);
         lists = await bg(() => passkeyVault.autofillRequests());
         const offer = lists.find((l) => l.accounts.length);
         if (offer) chose = await bg((w) => passkeyVault.chooseAutofill(w).catch((e) => String(e)), { id: offer.id, credentialId: offer.accounts[0].credentialId });
@@ -272,7 +302,7 @@ for (const name of TARGETS) {
       let added = null;
       if (click) {
         await page.click('#field');
-        for (const deadline = Date.now() + 4000; Date.now() < deadline && !added; await sleep(100)) added = await page.evaluate(() => window.hostBox());
+        for (const deadline = Date.now() + 2500; Date.now() < deadline && !added; await sleep(100)) added = await page.evaluate(() => window.hostBox());
         if (added) {
           await sleep(500); // its final size, once the list has its rows
           added = await page.evaluate(() => window.hostBox());
@@ -406,6 +436,18 @@ for (const name of TARGETS) {
       await expectAt('data: frame', (ref) => (name === 'firefox' ? { ok: false, names: ['NotAllowedError', 'TypeError'] } : ref));
     });
 
+    test('a sandboxed srcdoc frame is opaque too', async () => {
+      await expectAt('sandboxed srcdoc frame', refused('NotAllowedError'), { requests: [GET, CONDITIONAL] });
+    });
+
+    test('an allow attribute does not make a sandboxed frame any less opaque', async () => {
+      await expectAt('sandboxed iframe with allow="publickey-credentials-* *"', refused('NotAllowedError'), { requests: [GET, CREATE] });
+    });
+
+    test('a document sandboxed by CSP with allow-same-origin keeps its origin: answered as the browser answers it', async () => {
+      await expectAt('CSP sandbox with allow-same-origin (not opaque)', asTheBrowser, { requests: [GET, CREATE] });
+    });
+
     test("a page whose own Permissions-Policy denies publickey-credentials-* is refused on every path", async () => {
       const problems = await problemsAt('page with Permissions-Policy denying WebAuthn', refused('NotAllowedError'));
       problems.push(...await refusedForm(MAIL, 'example.test', '?pp=deny', 'NotAllowedError'));
@@ -415,6 +457,41 @@ for (const name of TARGETS) {
     test('the same header on a same-origin frame only: the frame is refused, the top page works', async () => {
       await expectAt('same-origin frame whose document denies WebAuthn', refused('NotAllowedError'));
       await expectAt('top page of that frame (allows)', asTheBrowser);
+    });
+
+    test("a same-origin frame inherits its page's denial", async () => {
+      await expectAt('same-origin frame of a page that denies WebAuthn (inherited)', refused('NotAllowedError'), { requests: [GET, CONDITIONAL] });
+    });
+
+    test("a page's header allowing itself only is the ceiling for what its frames' allow attribute delegates", async () => {
+      await expectAt('cross-origin frame with allow, under a page allowing self only', refused('NotAllowedError'), { requests: [GET, CREATE] });
+    });
+
+    test("a cross-origin frame with allow: create() without the person's activation is refused, as the browser refuses it", async () => {
+      await expectAt('cross-origin frame with allow', asTheBrowser, { requests: [CREATE] });
+    });
+
+    if (name.startsWith('chromium')) {
+      test("control: with the person's click in that frame, create() gives a credential with crossOrigin and topOrigin", async () => {
+        const run = async (p) => {
+          const place = PLACES['cross-origin frame with allow'];
+          await p.goto(placeUrl(place));
+          const { button } = await inFrame(p, place.frame, { cmd: 'button', slot: 'c', kind: 'create', rpId: 'evil.test' });
+          await p.frames().find((f) => f.url().startsWith(at(WIDGET, '/'))).click(`#${button}`);
+          const r = norm(await inFrame(p, place.frame, { cmd: 'result', slot: 'c', waitMs: 3000 }));
+          await p.goto('about:blank');
+          return r;
+        };
+        const own = await run(reference.page);
+        const mine = await run(page);
+        assert.deepEqual(own, { ok: true, type: 'public-key', origin: at(WIDGET, ''), crossOrigin: true, topOrigin: at(MAIL, '') }, 'the browser itself');
+        assert.deepEqual(mine, own);
+        assert.deepEqual(await opened(), []);
+      });
+    }
+
+    test('an rpId that is only a top-level domain ("test" from evil.test) is answered as the browser answers it', async () => {
+      await expectAt('page on evil.test asking rpId "test" (its top-level domain)', asTheBrowser, { requests: [GET, CONDITIONAL] });
     });
 
     test('a foreign rpId (evil.test asking for bank.test) is a SecurityError and opens nothing, vault unlocked', async () => {

@@ -11,16 +11,18 @@
 //   /probe?csp=sandbox         served with `Content-Security-Policy: sandbox allow-scripts` (an opaque origin)
 //   /probe?pp=deny             served with `Permissions-Policy: publickey-credentials-get=(), publickey-credentials-create=()`
 //   /embed?src=&sandbox=&allow=  the harness and one <iframe> (attributes present only when given); src=data
-//                              embeds a data: document carrying the harness
+//                              embeds a data: document carrying the harness, src=srcdoc a srcdoc one
 //   /autofill-probe            a sign-in form with an `autocomplete="username webauthn"` field and window.observe()
 //                              (see OBSERVE below)
-//   ?csp=sandbox and ?pp=deny give any of these pages those headers
+//   ?csp=sandbox, ?pp=deny give any of these pages those headers; ?csp=sandbox-same-origin adds allow-same-origin
+//   to the sandbox, ?pp=self serves `publickey-credentials-get=(self), publickey-credentials-create=(self)`
 
 import { startRelyingParty } from './rp.mjs';
 
 /** Headers of the hostile pages. */
 export const CSP_SANDBOX = 'sandbox allow-scripts';
 export const PP_DENY = 'publickey-credentials-get=(), publickey-credentials-create=()';
+export const PP_SELF = 'publickey-credentials-get=(self), publickey-credentials-create=(self)';
 
 /**
  * The in-page harness, installed as window.rt in every page and frame:
@@ -29,6 +31,8 @@ export const PP_DENY = 'publickey-credentials-get=(), publickey-credentials-crea
  *   msg {cmd: 'ping'}                                   -> {origin: window.origin, href}
  *   msg {cmd: 'start', slot, kind, rpId?, mediation?}   starts a create()/get() (ES256, discoverable, a random
  *                                                       challenge; rpId omitted when undefined)
+ *   msg {cmd: 'button', slot, kind, ...}                a button #rt-<slot> that starts it when clicked (the
+ *                                                       person's activation)
  *   msg {cmd: 'result', slot, waitMs}                   its outcome: {ok: true, type, id, clientData} or
  *                                                       {ok: false, name}; {ok: false, name: 'pending'} when it
  *                                                       has not settled after waitMs (it is then aborted)
@@ -60,6 +64,15 @@ export const HARNESS = `(() => {
       }, (e) => ({ ok: false, name: e?.name ?? String(e), message: String(e?.message ?? e) }));
       pending[slot] = { outcome, ctl };
       return { started: true };
+    },
+    // A button that starts the request when clicked: a request with the person's activation.
+    button(msg) {
+      const b = document.createElement('button');
+      b.id = 'rt-' + msg.slot;
+      b.textContent = 'Go';
+      b.onclick = () => local.start(msg);
+      document.body.prepend(b);
+      return { button: b.id };
     },
     async result({ slot, waitMs }) {
       const s = pending[slot];
@@ -178,6 +191,9 @@ const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 /** A data: document carrying the harness (an opaque origin by definition). */
 export const DATA_DOCUMENT = `data:text/html,${encodeURIComponent(`<!doctype html><title>data</title><p>data: document</p><script>${HARNESS}</script>`)}`;
 
+/** A srcdoc document carrying the harness (its origin is its embedder's, or opaque in a sandbox). */
+const SRCDOC = `<!doctype html><title>srcdoc</title><p>srcdoc document</p><script>${HARNESS}</script>`;
+
 /**
  * @param {URL} url
  * @returns {{headers?: Record<string, string>, body: string} | undefined}
@@ -186,11 +202,13 @@ function hostilePages(url) {
   const q = url.searchParams;
   const headers = {};
   if (q.get('csp') === 'sandbox') headers['content-security-policy'] = CSP_SANDBOX;
+  if (q.get('csp') === 'sandbox-same-origin') headers['content-security-policy'] = `${CSP_SANDBOX} allow-same-origin`;
   if (q.get('pp') === 'deny') headers['permissions-policy'] = PP_DENY;
+  if (q.get('pp') === 'self') headers['permissions-policy'] = PP_SELF;
   if (url.pathname === '/probe') return page(`probe ${q}`, '<p>probe</p>', headers);
   if (url.pathname === '/embed') {
     const src = q.get('src') ?? '/probe';
-    const attrs = [`src="${esc(src === 'data' ? DATA_DOCUMENT : src)}"`];
+    const attrs = [src === 'srcdoc' ? `srcdoc="${esc(SRCDOC)}"` : `src="${esc(src === 'data' ? DATA_DOCUMENT : src)}"`];
     for (const a of ['sandbox', 'allow']) if (q.has(a)) attrs.push(`${a}="${esc(q.get(a) ?? '')}"`);
     return page(`embed ${q}`, `<iframe ${attrs.join(' ')} width="500" height="200"></iframe>`, headers);
   }
