@@ -11,15 +11,37 @@ interface KeyportDB extends DBSchema {
   records: { key: string; value: StoredRecord };
 }
 
-export function idbVaultStorage(name = 'keyport'): VaultStorage {
-  let db: Promise<IDBPDatabase<KeyportDB>> | undefined;
-  const open = () =>
-    (db ??= openDB<KeyportDB>(name, 1, {
+const opened = new Map<string, Promise<IDBPDatabase<KeyportDB>>>();
+function openKeyport(name: string): Promise<IDBPDatabase<KeyportDB>> {
+  let db = opened.get(name);
+  if (!db) {
+    db = openDB<KeyportDB>(name, 1, {
       upgrade(d) {
         d.createObjectStore('meta');
         d.createObjectStore('records', { keyPath: 'id' });
       },
-    }));
+    });
+    opened.set(name, db);
+  }
+  return db;
+}
+
+/**
+ * The background's own settings that lower security when changed (developer mode, the sync server, the
+ * wrong-password count): in the extension's IndexedDB, which no content script can reach, unlike
+ * storage.local. Kept in "meta" under "setting:<key>", beside the vault header.
+ */
+export function idbSettings(name = 'keyport') {
+  const key = (k: string) => `setting:${k}`;
+  return {
+    get: async <T>(k: string) => (await (await openKeyport(name)).get('meta', key(k))) as T | undefined,
+    set: async (k: string, value: unknown) => void (await (await openKeyport(name)).put('meta', value, key(k))),
+    remove: async (k: string) => (await openKeyport(name)).delete('meta', key(k)),
+  };
+}
+
+export function idbVaultStorage(name = 'keyport'): VaultStorage {
+  const open = () => openKeyport(name);
   return {
     getMeta: async () => (await open()).get('meta', 'vault'),
     putMeta: async (meta: VaultMeta) => void (await (await open()).put('meta', meta, 'vault')),

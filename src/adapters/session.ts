@@ -6,6 +6,17 @@ import type { SessionKeyStore } from '../vault/vault.ts';
 
 const KEY = 'keyport:vaultKey';
 
+/**
+ * storage.session for the extension's own pages and background only. Chromium's default already, said
+ * explicitly so that no later default or a manifest change opens the unlocked vault key to content scripts.
+ * Where the browser has no setAccessLevel there is nothing to call (Firefox's storage.session is not offered
+ * to content scripts at all).
+ */
+export async function restrictSessionToTrustedContexts(): Promise<void> {
+  const area = browser.storage.session as unknown as { setAccessLevel?: (o: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> };
+  if (typeof area.setAccessLevel === 'function') await area.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
+}
+
 export function sessionKeyStore(): SessionKeyStore {
   return {
     async get() {

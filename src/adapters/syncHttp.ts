@@ -70,6 +70,11 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
       if (res.status === 401) throw new SyncTransportError('unauthorized', `The sync server refused this vault's credentials (${said}). If the recovery code was replaced on another browser, sign in there or restore with the new code.`);
       if (res.status === 404 || res.status === 410) throw new SyncTransportError('gone', `The sync server has no vault for this recovery code (${said}).`);
       if (res.status === 429) throw new SyncTransportError('server', `The sync server asks to wait before trying again (${said}).`);
+      // 507: the vault's quota on the server (protocol.ts); its sentence starts "the sync server is full for this vault: ".
+      if (res.status === 507) {
+        const sentence = err.success ? said.charAt(0).toUpperCase() + said.slice(1) : `The sync server is full for this vault (HTTP 507). Nothing was written.`;
+        throw new SyncTransportError('quota', `${sentence} Your passkeys in this browser are untouched; ask whoever runs the server for more room.`);
+      }
       if (res.status === 409) throw new SyncTransportError('server', `The sync server refused: ${said}`);
       throw new SyncTransportError('server', `The sync server had a problem (${said}). Keyport will try again.`);
     }

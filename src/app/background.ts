@@ -2,8 +2,8 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import * as v from 'valibot';
 import { createVault } from '../vault/vault.ts';
-import { idbVaultStorage } from '../adapters/idb.ts';
-import { sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
+import { idbSettings, idbVaultStorage } from '../adapters/idb.ts';
+import { restrictSessionToTrustedContexts, sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
 import { listenToProxy, proxyApi } from '../adapters/proxy.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { type TestCredentialInput, addTestCredential } from './automation.ts';
@@ -14,16 +14,16 @@ import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
-import { createPasswordGuard, type GuardState } from './passwordGuard.ts';
+import { createPasswordGuard, guardedCheck } from './passwordGuard.ts';
 import { alsoReport, progressReporter } from './progress.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
-import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
+import { type DevSettingsInput, type SimulatedError, autoApprovalWidens, parseDevSettings } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { type AutomationSettings, type CeremonyAnswer, createCeremonyService } from './ceremonies.ts';
 import { callerOf, documentPermits, originOf } from './callers.ts';
 import { watchDocumentPolicies } from '../adapters/documentPolicy.ts';
 import { CeremonyRequest, type PasskeyRow, type Result, RuntimeMessage, type StatusView } from './messages.ts';
-import { KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
+import { AUTOLOCK_CHOICES, KDF_STRENGTHS, type KdfStrength, type SettingsView } from './messages.ts';
 import { THEME_KEY } from '../ui/theme.ts';
 import { CEREMONY_PORT, DOOR_KEY } from './channels.ts';
 import type { Caller } from '../webauthn/types.ts';
@@ -33,17 +33,26 @@ const ACTIVITY_KEY = 'keyport:lastActivity';
 const PROOF_KEY = 'keyport:lastPasswordProof';
 const AUTOLOCK_KEY = 'keyport:autoLockMinutes';
 const DEVELOPER_KEY = 'keyport:developer';
+const GUARD_KEY = 'keyport:passwordGuard';
+/** Settings that once lived in storage.local, which content scripts can write; now in the extension's IndexedDB. */
+const MOVED_FROM_LOCAL = [DEVELOPER_KEY, 'keyport:sync', 'keyport:lastBackupAt', 'keyport:recoveryConfirmedAt', 'keyport:pairedAt'];
 const FALLBACK_WINDOW_MS = 5 * 60_000;
 
 export function startBackground(): void {
+  void restrictSessionToTrustedContexts().catch(() => {});
   const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), now: Date.now });
+  // Developer mode, the sync server and the wrong-password count lower security when changed: they live in the
+  // extension's IndexedDB, out of content scripts' reach (storage.local is not; issue 13 item 7).
+  const kept = idbSettings();
+  const moved = moveOutOfStorageLocal(kept);
+  const store = {
+    get: async <T>(key: string) => (await moved, kept.get<T>(key)),
+    set: async (key: string, value: unknown) => (await moved, kept.set(key, value)),
+    remove: async (key: string) => (await moved, kept.remove(key)),
+  };
   const sync = createSyncService({
     vault,
-    store: {
-      get: async <T>(key: string) => (await browser.storage.local.get(key))[key] as T | undefined,
-      set: (key, value) => browser.storage.local.set({ [key]: value }),
-      remove: (key) => browser.storage.local.remove(key),
-    },
+    store,
     area: browser.storage.sync,
     timer: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
     now: Date.now,
@@ -90,8 +99,8 @@ export function startBackground(): void {
   }
 
   const developer = createDeveloperMode({
-    load: async () => (await browser.storage.local.get(DEVELOPER_KEY))[DEVELOPER_KEY],
-    save: (settings) => browser.storage.local.set({ [DEVELOPER_KEY]: settings }),
+    load: () => store.get(DEVELOPER_KEY),
+    save: (settings) => store.set(DEVELOPER_KEY, settings),
     keep: { get: () => sessionGet('keyport:developer-log', undefined), set: (k) => sessionSet('keyport:developer-log', k) },
   });
 
@@ -267,7 +276,13 @@ export function startBackground(): void {
         case 'dev:get':
           return { settings: developer.settings(), nextError: developer.nextError() ?? null };
         case 'dev:set':
-          return attempt(() => developer.configure(m.settings));
+          return attempt(async () => {
+            // Approving without asking, where Keyport asked before, needs the master password (reauthenticate).
+            await developer.ready;
+            const next = parseDevSettings({ ...m.settings });
+            if (autoApprovalWidens(developer.settings(), next)) await reauthenticate(m.masterPassword ?? '', 'Type your master password to let Keyport approve without asking.');
+            return developer.configure(next);
+          });
         case 'dev:next-error':
           developer.setNextError(m.error ?? undefined);
           return true;
@@ -308,6 +323,7 @@ export function startBackground(): void {
           return attempt(() => pairing.join(m.code));
         case 'pair:approve':
           return attempt(async () => {
+            await reauthenticate(m.masterPassword);
             const r = await pairing.approve();
             await sync.paired();
             return r;
@@ -323,9 +339,13 @@ export function startBackground(): void {
         case 'recovery:confirmed':
           return sync.recoveryConfirmed();
         case 'recovery:rotate':
-          return attempt(() => automation.rotateRecoveryCode());
+          return attempt(async () => {
+            await reauthenticate(m.masterPassword);
+            return automation.rotateRecoveryCode();
+          });
         case 'backup:download':
           return attempt(async () => {
+            await reauthenticate(m.masterPassword);
             const file = await automation.exportBackup();
             const filename = `keyport-backup-${new Date().toISOString().slice(0, 10)}.json`;
             await saveToDownloads(filename, file);
@@ -346,7 +366,8 @@ export function startBackground(): void {
           return attempt(() => changePassword(m));
         case 'export':
           return attempt(async () => {
-            const file = await transfer.exportDocument(m);
+            await reauthenticate(m.masterPassword);
+            const file = await transfer.exportDocument({ format: m.format, ...(m.password !== undefined ? { password: m.password } : {}), ...(m.ids ? { ids: m.ids } : {}) });
             await saveToDownloads(file.filename, file.text);
             return { filename: file.filename, count: file.count, skipped: file.skipped, encrypted: file.encrypted };
           });
@@ -375,8 +396,11 @@ export function startBackground(): void {
     }
   }
 
-  /** The screens' unlock: a wrong password counts toward a growing delay (passwordGuard.ts). */
-  const guard = createPasswordGuard({ now: Date.now, load: () => sessionGet<GuardState | undefined>('keyport:passwordGuard', undefined), save: (st) => sessionSet('keyport:passwordGuard', st) });
+  /**
+   * The screens' unlock, and every re-authentication: a wrong password counts toward a growing delay
+   * (passwordGuard.ts), counted before Argon2id runs and kept in IndexedDB across a browser restart.
+   */
+  const guard = createPasswordGuard({ now: Date.now, load: () => store.get(GUARD_KEY), save: (st) => store.set(GUARD_KEY, st) });
   function unlock(password: string) {
     return guarded(() => automation.unlock(password));
   }
@@ -387,16 +411,19 @@ export function startBackground(): void {
       passwordProven();
     });
   }
-  async function guarded(check: () => Promise<void>): Promise<{ ok: true } | { ok: false; error: string }> {
-    try {
-      await guard.check();
-      await check();
-      await guard.succeeded();
-      return { ok: true };
-    } catch (e) {
-      if (e instanceof WrongPasswordError) return { ok: false, error: await guard.failed(e.message) };
-      return { ok: false, error: (e as Error).message };
-    }
+  function guarded(check: () => Promise<void>) {
+    return guardedCheck(guard, check, (e) => e instanceof WrongPasswordError);
+  }
+  /**
+   * Re-authentication for what hands the vault away (issue 13 item 5; DESIGN.md, "Someone at an unlocked
+   * browser"): the master password again, through the unlock's growing delay, even while unlocked. Throws the
+   * guard's sentence; nothing is done on a wrong password. The automation API (background only) does not ask.
+   */
+  async function reauthenticate(password: string, missing = 'Type your master password to confirm.'): Promise<void> {
+    if (!vault.isUnlocked()) throw new Error('Unlock Keyport first.');
+    if (!password) throw new Error(missing);
+    const checked = await guarded(() => vault.verifyPassword(password, progressReporter('reauth')));
+    if (!checked.ok) throw new Error(checked.error);
   }
 
   async function status(): Promise<StatusView> {
@@ -410,7 +437,13 @@ export function startBackground(): void {
       passkeys: unlocked ? vault.all().length : 0,
       damaged: unlocked ? vault.damaged().length : 0,
       developer: developer.settings().enabled,
-      sync: { transport: s.transport, state: s.state, ...(s.error ? { error: s.error } : {}), ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}) },
+      sync: {
+        transport: s.transport,
+        state: s.state,
+        ...(s.error ? { error: s.error } : {}),
+        ...(s.lastSync ? { lastSyncAt: s.lastSync.at } : {}),
+        ...(s.unread.length > 0 ? { unread: s.unread.length } : {}),
+      },
     };
   }
 
@@ -421,7 +454,7 @@ export function startBackground(): void {
     const derivation = vault.lastDerivation();
     const theme = stored[THEME_KEY];
     return {
-      autoLockMinutes: (stored[AUTOLOCK_KEY] as number | undefined) ?? 15,
+      autoLockMinutes: autoLockMinutes(stored[AUTOLOCK_KEY]),
       theme: theme === 'light' || theme === 'dark' ? theme : 'system',
       ...(kdf ? { kdf: { m: kdf.m, t: kdf.t, p: kdf.p } } : {}),
       ...(derivation ? { derivation } : {}),
@@ -449,7 +482,7 @@ export function startBackground(): void {
   browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
   browser.alarms.onAlarm.addListener(async (alarm) => {
     if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
-    const minutes = ((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY] as number | undefined) ?? 15;
+    const minutes = autoLockMinutes((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY]);
     const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
     if (Date.now() - last > minutes * 60_000) await lockVault();
   });
@@ -637,4 +670,29 @@ export function startBackground(): void {
     },
   };
   (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
+}
+
+/**
+ * The auto-lock time as stored in storage.local, which a content script can write: at most the longest choice
+ * offered (never "unlocked for a year"), at least a minute; anything else reads as the default.
+ */
+function autoLockMinutes(stored: unknown): number {
+  if (typeof stored !== 'number' || !Number.isFinite(stored)) return 15;
+  return Math.min(Math.max(1, stored), AUTOLOCK_CHOICES[AUTOLOCK_CHOICES.length - 1]!);
+}
+
+/**
+ * Once: the settings that lived in storage.local move to IndexedDB (`kept`) and leave storage.local. A marker
+ * keeps a later storage.local write (a content script's) from ever being adopted.
+ */
+async function moveOutOfStorageLocal(kept: ReturnType<typeof idbSettings>): Promise<void> {
+  try {
+    if (await kept.get('movedFromLocal')) return;
+    const old = await browser.storage.local.get(MOVED_FROM_LOCAL);
+    for (const key of MOVED_FROM_LOCAL) if (old[key] !== undefined && (await kept.get(key)) === undefined) await kept.set(key, old[key]);
+    await kept.set('movedFromLocal', true);
+    await browser.storage.local.remove(MOVED_FROM_LOCAL);
+  } catch {
+    // IndexedDB unavailable: the settings read as unset (sync off, developer mode off), the safe side.
+  }
 }

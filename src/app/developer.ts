@@ -1,4 +1,4 @@
-// Developer mode's state in the background (issue 6): the settings (kept in storage.local), the one-shot
+// Developer mode's state in the background (issue 6): the settings (kept in the extension's IndexedDB), the one-shot
 // simulated error, and the ceremony log the inspector reads. The log holds what a page already saw
 // (options and answers), never a private key, only in memory, and only while developer mode is on.
 import { type CeremonyInput, type CeremonyRecord, inspectCeremony } from '../devtools/inspect.ts';

@@ -32,4 +32,14 @@ describe('settings messages', () => {
     }
     expect(KDF_STRENGTHS.standard).toEqual(MIN_KDF);
   });
+
+  it('what hands the vault away carries the master password: export, pairing approval, a new recovery code, a backup file', () => {
+    for (const m of [{ type: 'export', format: 'cxf' }, { type: 'pair:approve' }, { type: 'recovery:rotate' }, { type: 'backup:download' }]) {
+      expect(ok(m), m.type).toBe(false);
+      expect(ok({ ...m, masterPassword: '' }), m.type).toBe(false);
+      expect(ok({ ...m, masterPassword: 'the master password' }), m.type).toBe(true);
+    }
+    expect(ok({ type: 'dev:set', settings: { enabled: true } })).toBe(true);
+    expect(ok({ type: 'dev:set', settings: { enabled: true, autoApprove: true }, masterPassword: 'the master password' })).toBe(true);
+  });
 });

@@ -19,6 +19,11 @@ export const KDF_STRENGTHS = {
 } as const;
 export type KdfStrength = keyof typeof KDF_STRENGTHS;
 const Password = v.pipe(v.string(), v.minLength(1, 'Type your master password.'), v.maxLength(4096));
+/**
+ * Re-authentication (issue 13 item 5): what hands the vault away carries the master password, which the
+ * background checks through the unlock's growing delay (guarded()) before acting, even while unlocked.
+ */
+const MasterPassword = Password;
 
 export const CeremonyRequest = v.object({
   kind: v.picklist(['create', 'get']),
@@ -65,7 +70,8 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('import:cancel'), id: v.string() }),
   v.object({ type: v.literal('dev:get') }),
   // Checked in full by parseDevSettings (each problem named); bounded here.
-  v.object({ type: v.literal('dev:set'), settings: v.record(v.string(), v.unknown()) }),
+  // masterPassword: needed when the change lets Keyport approve without asking where it did not (autoApprovalWidens).
+  v.object({ type: v.literal('dev:set'), settings: v.record(v.string(), v.unknown()), masterPassword: v.optional(MasterPassword) }),
   v.object({ type: v.literal('dev:next-error'), error: v.nullable(SimulatedErrorSchema) }),
   v.object({ type: v.literal('inspector:list'), tabId: v.pipe(v.number(), v.integer()) }),
   v.object({ type: v.literal('inspector:clear'), tabId: v.pipe(v.number(), v.integer()) }),
@@ -84,7 +90,7 @@ export const RuntimeMessage = v.variant('type', [
   v.object({ type: v.literal('pair:start'), serverUrl: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('pair:finish'), newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
   v.object({ type: v.literal('pair:join'), code: v.pipe(v.string(), v.maxLength(64)) }),
-  v.object({ type: v.literal('pair:approve') }),
+  v.object({ type: v.literal('pair:approve'), masterPassword: MasterPassword }),
   v.object({ type: v.literal('pair:cancel') }),
   v.object({ type: v.literal('sync:status') }),
   v.object({
@@ -94,9 +100,9 @@ export const RuntimeMessage = v.variant('type', [
     off: v.optional(v.boolean()),
   }),
   v.object({ type: v.literal('sync:now') }),
-  v.object({ type: v.literal('recovery:rotate') }),
+  v.object({ type: v.literal('recovery:rotate'), masterPassword: MasterPassword }),
   v.object({ type: v.literal('recovery:confirmed') }),
-  v.object({ type: v.literal('backup:download') }),
+  v.object({ type: v.literal('backup:download'), masterPassword: MasterPassword }),
   v.object({
     type: v.literal('restore:server'),
     serverUrl: v.pipe(v.string(), v.maxLength(2048)),
@@ -131,7 +137,9 @@ export const RuntimeMessage = v.variant('type', [
   v.object({
     type: v.literal('export'),
     format: Format,
+    /** The file's own password (Bitwarden's encrypted JSON); absent: keys in the clear. */
     password: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    masterPassword: MasterPassword,
     ids: v.optional(v.array(v.pipe(v.string(), v.maxLength(2048)))),
   }),
 ]);
@@ -186,7 +194,8 @@ export interface StatusView {
   damaged: number;
   /** Developer mode is on: the popup offers the ceremony inspector. */
   developer: boolean;
-  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number };
+  /** unread: records the last sync could not open and is asking for again (SyncStatus.unread), when any. */
+  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number; unread?: number };
 }
 
 /** Settings → Security as the background keeps them. */

@@ -3,7 +3,7 @@
 import browser from 'webextension-polyfill';
 
 export const PROGRESS = 'keyport:progress';
-export type ProgressTask = 'setup' | 'unlock' | 'password' | 'restore';
+export type ProgressTask = 'setup' | 'unlock' | 'password' | 'restore' | 'reauth';
 export interface ProgressMessage {
   type: typeof PROGRESS;
   task: ProgressTask;

@@ -84,11 +84,18 @@ describe('sync service with the real server', () => {
     const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get() as { rowid: number; blob: string };
     const flipped = row.blob.slice(0, 30) + (row.blob[30] === 'A' ? 'B' : 'A') + row.blob.slice(31);
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(flipped, row.rowid);
-    db.close();
     const c = browser();
     await c.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'password c' });
-    expect((await c.sync.status()).tampered).toHaveLength(1);
+    expect(await c.sync.status()).toMatchObject({ tampered: [expect.any(String)], unread: [expect.any(String)] });
     expect(c.vault.all()).toHaveLength(0); // the tampered record is not believed
+    await c.sync.syncNow();
+    expect((await c.sync.status()).unread).toHaveLength(1); // asked for again, still damaged
+    // The server's copy is good again: the next sync asks for it once more (rule 4: never skipped for good).
+    db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob, row.rowid);
+    db.close();
+    await c.sync.syncNow();
+    expect(await c.sync.status()).toMatchObject({ tampered: [], unread: [] });
+    expect(c.vault.all().map((x) => x.userName)).toEqual(['bob']);
     const before = b.vault.all().map((x) => x.userName);
     await b.sync.syncNow();
     expect(b.vault.all().map((x) => x.userName)).toEqual(before); // the local copy is kept
@@ -130,6 +137,52 @@ describe('sync service with the real server', () => {
     await expect(browser().sync.restoreBackup({ file: file.slice(0, -20), recoveryCode, newPassword: 'r' })).rejects.toThrow(/not a Keyport backup/);
     await expect(browser().sync.restoreBackup({ file, password: 'wrong', newPassword: 'r' })).rejects.toThrow(/not correct/);
   }, 120_000);
+
+  it('a vault that outgrows its quota on the server: the person reads why, the server holds no half of the push, the passkeys stay here', async () => {
+    const small = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'small'), quota: { records: 2 }, log: { level: 'silent' } as never });
+    try {
+      const a = browser();
+      const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+      await addPasskey(a.vault, 'one');
+      await a.sync.configure({ serverUrl: small.url });
+      await addPasskey(a.vault, 'two');
+      await addPasskey(a.vault, 'three');
+      await expect(a.sync.syncNow()).rejects.toThrow(
+        /^The sync server is full for this vault: it keeps at most 2 records .* this push would bring it to 3 records .*Nothing was written\. Your passkeys in this browser are untouched/,
+      );
+      const status = await a.sync.status();
+      expect(status).toMatchObject({ state: 'blocked', error: expect.stringMatching(/^The sync server is full for this vault: /) });
+      expect(a.vault.all()).toHaveLength(3);
+      // A browser restoring from the server finds the passkey that fit, nothing of the refused push.
+      const b = browser();
+      await b.sync.restore({ serverUrl: small.url, recoveryCode, newPassword: 'password b' });
+      expect(b.vault.all().map((c) => c.userName)).toEqual(['one']);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+
+  it('a backup file with absurd key-derivation settings is refused with a sentence before any derivation starts', async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    const file = JSON.parse(await a.sync.exportBackup());
+    for (const [kdf, said] of [
+      [{ m: 4 * 1024 * 1024 * 1024, t: 3, p: 1 }, /memory must be between 64 and 1024 MiB/],
+      [{ m: 64 * 1024, t: 100_000, p: 1 }, /passes must be between 3 and 10/],
+      [{ m: 64 * 1024, t: 3, p: 1000 }, /parallelism must be between 1 and 16/],
+    ] as const) {
+      const hostile = JSON.stringify({ ...file, header: { ...file.header, kdf: { ...file.header.kdf, ...kdf } } });
+      const fresh = browser();
+      let progressed = false;
+      const started = Date.now();
+      for (const secret of [{ recoveryCode }, { password: 'password a' }]) {
+        await expect(fresh.sync.restoreBackup({ file: hostile, ...secret, newPassword: 'n', onProgress: () => (progressed = true) })).rejects.toThrow(said);
+      }
+      expect(progressed).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await fresh.vault.isSetUp()).toBe(false);
+    }
+  }, 60_000);
 
   it('an unreachable server and a plain-http remote server are clear errors that change nothing', async () => {
     const a = browser();

@@ -11,6 +11,7 @@ import { Blob as SealedBlob, RecordId } from '../sync/protocol.ts';
 import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
 import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
 import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
+import { kdfParamsProblem } from '../crypto/kdf.ts';
 import type { Vault } from '../vault/vault.ts';
 
 export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
@@ -22,8 +23,13 @@ export interface SyncStatus {
   /** The last failure as a sentence for the person. */
   error?: string;
   lastSync?: { at: number; summary: SyncSummary };
-  /** Records a server or another browser sent that failed authentication; the local copies were kept. */
+  /** Records the last sync received altered or damaged (they failed authentication); the local copies were kept. */
   tampered: string[];
+  /**
+   * Of those, the ones this browser does not hold yet: every sync asks for them again until they open or a
+   * newer version replaces them (src/sync/engine.ts). The UI says "1 passkey could not be read from sync; retrying".
+   */
+  unread: string[];
   lastBackupAt?: number;
   /** When the person last typed the current recovery code back (a new code clears it). */
   recoveryConfirmedAt?: number;
@@ -72,7 +78,6 @@ export function createSyncService(deps: {
   let pairedAt: number | undefined;
   let schedulerState: SchedulerState = { status: 'locked', failures: 0 };
   let lastSync: SyncStatus['lastSync'];
-  const tampered = new Set<string>();
   const ready = (async () => {
     config = await deps.store.get<SyncConfig>(CONFIG_KEY);
     lastBackupAt = await deps.store.get<number>(BACKUP_KEY);
@@ -101,7 +106,8 @@ export function createSyncService(deps: {
       replica: deps.vault.replica,
       key: deps.vault.cryptoKey(),
       now: deps.now,
-      report: (e: TamperedRecordError) => void tampered.add(e.recordId),
+      // Each one is in the summary (tampered, unread), which the status shows until the next sync.
+      report: (_: TamperedRecordError) => undefined,
     });
     const summary = await engine.sync();
     lastSync = { at: deps.now(), summary };
@@ -165,7 +171,8 @@ export function createSyncService(deps: {
         state: schedulerState.status,
         ...(schedulerState.error ? { error: schedulerState.error.message } : {}),
         ...(lastSync ? { lastSync } : {}),
-        tampered: [...tampered],
+        tampered: lastSync?.summary.tampered ?? [],
+        unread: lastSync?.summary.unread ?? [],
         ...(lastBackupAt !== undefined ? { lastBackupAt } : {}),
         ...(recoveryConfirmedAt !== undefined ? { recoveryConfirmedAt } : {}),
         ...(pairedAt !== undefined ? { pairedAt } : {}),
@@ -254,6 +261,10 @@ export function createSyncService(deps: {
       } catch (e) {
         throw new SyncError(`This is not a Keyport backup file, or it is damaged (${(e as Error).message}). Nothing was changed.`);
       }
+      // Bounded as an import's are, before any derivation: the new password is derived with the file's
+      // parameters, and the file is not to be trusted (issue 13, "Bad input").
+      const kdfProblem = kdfParamsProblem(parsed.header.kdf);
+      if (kdfProblem) throw new SyncError(`This backup file asks for key-derivation settings Keyport does not accept (${kdfProblem}). Nothing was changed.`);
       const secret = req.recoveryCode !== undefined ? { recoveryCode: req.recoveryCode } : req.password !== undefined ? { password: req.password } : undefined;
       if (!secret) throw new SyncError('Give the recovery code (or the master password the backup was made with).');
       if (req.recoveryCode !== undefined) identityOf(req.recoveryCode); // a typo is reported before any work

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KDF, type KdfParams, MIN_KDF, deriveKey, newKdfParams } from './kdf.ts';
+import { DEFAULT_KDF, type KdfParams, MAX_KDF, MIN_KDF, deriveKey, kdfParamsProblem, newKdfParams } from './kdf.ts';
 
 // Small parameters so these run fast; newKdfParams refuses them, so they are built by hand.
 const small = (salt: Uint8Array, m = 64): KdfParams => ({ algorithm: 'argon2id', salt, m, t: 1, p: 1 });
@@ -56,5 +56,19 @@ describe('newKdfParams', () => {
     ['p of 0', { p: 0 }],
   ])('refuses %s', (_why, params) => {
     expect(() => newKdfParams(params)).toThrow(RangeError);
+  });
+});
+
+describe('kdfParamsProblem: the bounds of a header from elsewhere (a backup file)', () => {
+  it('accepts every strength Keyport writes, from the floor to the ceiling', () => {
+    for (const k of [DEFAULT_KDF, MIN_KDF, MAX_KDF, { m: 256 * 1024, t: 4, p: 1 }]) expect(kdfParamsProblem(k)).toBeUndefined();
+  });
+  it('names the parameter that is out of bounds, with what the file asked', () => {
+    expect(kdfParamsProblem({ m: 4 * 1024 * 1024 * 1024, t: 3, p: 1 })).toBe('Argon2id memory must be between 64 and 1024 MiB, not 4194304 MiB');
+    expect(kdfParamsProblem({ m: 8, t: 3, p: 1 })).toMatch(/memory must be between 64 and 1024 MiB/);
+    expect(kdfParamsProblem({ m: DEFAULT_KDF.m, t: 1e9, p: 1 })).toBe('Argon2id passes must be between 3 and 10, not 1000000000');
+    expect(kdfParamsProblem({ m: DEFAULT_KDF.m, t: 3, p: 255 })).toBe('Argon2id parallelism must be between 1 and 16, not 255');
+    expect(kdfParamsProblem({ m: DEFAULT_KDF.m, t: 3.5, p: 1 })).toMatch(/passes/);
+    expect(kdfParamsProblem({ m: Number.NaN, t: 3, p: 1 })).toMatch(/memory/);
   });
 });

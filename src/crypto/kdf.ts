@@ -12,6 +12,21 @@ export interface KdfParams {
 
 export const DEFAULT_KDF = { m: 64 * 1024, t: 3, p: 1 } as const;
 export const MIN_KDF = { m: 64 * 1024, t: 3, p: 1 } as const;
+/**
+ * The most a vault header that came from elsewhere (a backup file) may ask for: the upper bounds an import's
+ * Argon2id accepts (formats/bitwardenCrypto.ts KDF_BOUNDS: 1024 MiB, 10 passes, parallelism 16). A file's
+ * parameters are attacker-controlled: beyond these one derivation would hang or exhaust the background.
+ */
+export const MAX_KDF = { m: 1024 * 1024, t: 10, p: 16 } as const;
+
+/** A sentence when a header's Argon2id parameters are outside [MIN_KDF, MAX_KDF], else undefined. Checked before deriving. */
+export function kdfParamsProblem(params: { m: number; t: number; p: number }): string | undefined {
+  const within = (x: number, lo: number, hi: number) => Number.isSafeInteger(x) && x >= lo && x <= hi;
+  if (!within(params.m, MIN_KDF.m, MAX_KDF.m)) return `Argon2id memory must be between ${MIN_KDF.m / 1024} and ${MAX_KDF.m / 1024} MiB, not ${Number(params.m) / 1024} MiB`;
+  if (!within(params.t, MIN_KDF.t, MAX_KDF.t)) return `Argon2id passes must be between ${MIN_KDF.t} and ${MAX_KDF.t}, not ${params.t}`;
+  if (!within(params.p, MIN_KDF.p, MAX_KDF.p)) return `Argon2id parallelism must be between ${MIN_KDF.p} and ${MAX_KDF.p}, not ${params.p}`;
+  return undefined;
+}
 
 export function newKdfParams(params: { m?: number; t?: number; p?: number } = {}): KdfParams {
   const m = params.m ?? DEFAULT_KDF.m;

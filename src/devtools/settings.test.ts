@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { KEYPORT_PROFILE } from '../webauthn/authenticator.ts';
 import {
+  autoApprovalWidens,
   DEFAULT_DEV_SETTINGS,
   type DevSettingsInput,
   SimulatedErrorSchema,
@@ -166,5 +167,27 @@ describe('simulated errors', () => {
     expect(simulatedAnswer('timeout')).toMatchObject({ error: { name: 'NotAllowedError' }, afterTimeout: true });
     expect(simulatedAnswer('NotAllowedError')).toMatchObject({ error: { name: 'NotAllowedError' }, afterTimeout: false });
     expect(simulatedAnswer('InvalidStateError')).toMatchObject({ error: { name: 'InvalidStateError' }, afterTimeout: false });
+  });
+});
+
+describe('autoApprovalWidens: the changes that ask for the master password', () => {
+  const dev = (input: object) => parseDevSettings(input);
+  const off = dev({});
+  it('turning auto-approve on, or developer mode on with it, or a rule that approves', () => {
+    expect(autoApprovalWidens(off, dev({ enabled: true, autoApprove: true }))).toBe(true);
+    expect(autoApprovalWidens(dev({ autoApprove: true }), dev({ enabled: true, autoApprove: true }))).toBe(true);
+    expect(autoApprovalWidens(dev({ enabled: true }), dev({ enabled: true, sites: [{ match: 'localhost', autoApprove: true }] }))).toBe(true);
+    const one = dev({ enabled: true, sites: [{ match: 'a.example', autoApprove: true }] });
+    expect(autoApprovalWidens(one, dev({ enabled: true, sites: [{ match: '*.example', autoApprove: true }] }))).toBe(true);
+    // A rule that asked again removed, while auto-approve is on elsewhere.
+    expect(autoApprovalWidens(dev({ enabled: true, autoApprove: true, sites: [{ match: 'bank.example', autoApprove: false }] }), dev({ enabled: true, autoApprove: true }))).toBe(true);
+  });
+  it('not turning it off, saving it unchanged, or other settings while it approves everywhere already', () => {
+    const on = dev({ enabled: true, autoApprove: true });
+    expect(autoApprovalWidens(on, off)).toBe(false);
+    expect(autoApprovalWidens(on, dev({ enabled: true }))).toBe(false);
+    expect(autoApprovalWidens(on, on)).toBe(false);
+    expect(autoApprovalWidens(on, dev({ enabled: true, autoApprove: true, userVerification: 'off', sites: [{ match: 'localhost', userVerification: 'on' }] }))).toBe(false);
+    expect(autoApprovalWidens(off, dev({ enabled: true, attestation: 'packed' }))).toBe(false);
   });
 });

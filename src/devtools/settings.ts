@@ -97,6 +97,22 @@ export function parseDevSettings(input: unknown): DevSettings {
 
 export const DEFAULT_DEV_SETTINGS: DevSettings = Object.freeze(parseDevSettings({}));
 
+/** Developer mode approves without asking on at least one site. */
+const approvesSomewhere = (s: DevSettings) => s.enabled && (s.autoApprove || s.sites.some((r) => r.autoApprove === true));
+/** ... and on every site: no rule asks again. */
+const approvesEverywhere = (s: DevSettings) => s.enabled && s.autoApprove && !s.sites.some((r) => r.autoApprove === false);
+/** What decides where Keyport approves without asking: the switches, and each rule's match and autoApprove, in order. */
+const approvalKey = (s: DevSettings) => JSON.stringify([s.enabled, s.autoApprove, s.sites.map((r) => [r.match, r.autoApprove ?? null])]);
+
+/**
+ * Whether saving `after` over `before` may let Keyport approve a ceremony without asking where it asked before:
+ * auto-approve turned on, or developer mode turned on with it, or a rule that adds or moves it. Such a change
+ * asks for the master password (issue 13 item 5). Turning it off, or anything else, does not.
+ */
+export function autoApprovalWidens(before: DevSettings, after: DevSettings): boolean {
+  return approvesSomewhere(after) && !approvesEverywhere(before) && approvalKey(after) !== approvalKey(before);
+}
+
 /** Whether a rule's pattern covers a host name: equal, or for `*.d` equal to d or ending in `.d` (whole labels). */
 export function hostMatches(pattern: string, host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');

@@ -361,6 +361,89 @@ describeEachStore('sync server', (kind) => {
     });
   });
 
+  describe('quotas, write limits and bounded push answers', () => {
+    /** The app again, with these options (a fresh limiter, the same store). */
+    async function rebuilt(options: Pick<Parameters<typeof buildApp>[0], 'quota' | 'limits'>) {
+      await app.close();
+      app = buildApp({ store: db.store, now: () => clock.now, log: false, ...options, limits: { creations: { max: 10_000, windowMs: 60_000 }, ...options.limits } });
+      await app.ready();
+    }
+    const post = (vault: { id: string; token: string }, changes: Array<{ id: string; baseSeq: number; blob: string }>, ip?: string) =>
+      call('POST', `/v1/vaults/${vault.id}/records`, { token: vault.token, body: { requestId: randomUUID(), changes }, ...(ip ? { ip } : {}) });
+
+    it('a push over the record quota is refused whole with 507 and a sentence; nothing is half-written', async () => {
+      await rebuilt({ quota: { records: 3 } });
+      const vault = await created();
+      const ids = [recordId(), recordId(), recordId()];
+      await pushChanges(vault, ids.map((id) => ({ id, baseSeq: 0, blob: 'v1' })));
+      const before = await db.dump();
+      // An edit and a new record: the new one would make 4.
+      const res = await post(vault, [{ id: ids[0]!, baseSeq: 1, blob: 'v2' }, { id: recordId(), baseSeq: 0, blob: 'new' }]);
+      const message = expectError(res, 507, 'VaultFull');
+      expect(message).toBe(
+        'the sync server is full for this vault: it keeps at most 3 records (passkeys, settings and markers of deleted passkeys) and 50 MB per vault, and this push would bring it to 4 records and 0 MB. Nothing was written.',
+      );
+      expect(await db.dump()).toBe(before);
+      // Edits that do not add records still go through.
+      expect((await pushChanges(vault, [{ id: ids[0]!, baseSeq: 1, blob: 'v2' }])).applied).toHaveLength(1);
+    });
+
+    it('the byte quota counts sealed blobs; a vault over a lowered quota can still shrink', async () => {
+      await rebuilt({ quota: { bytes: 1_000 } });
+      const vault = await created();
+      const [a, b] = [recordId(), recordId()];
+      await pushChanges(vault, [{ id: a, baseSeq: 0, blob: 'A'.repeat(600) }]);
+      expect(expectError(await post(vault, [{ id: b, baseSeq: 0, blob: 'B'.repeat(500) }]), 507, 'VaultFull')).toMatch(/^the sync server is full for this vault: /);
+      // A replaced record counts once, at its new size.
+      await pushChanges(vault, [{ id: a, baseSeq: 1, blob: 'A'.repeat(900) }]);
+      await rebuilt({ quota: { bytes: 500 } });
+      expectError(await post(vault, [{ id: a, baseSeq: 2, blob: 'A'.repeat(950) }]), 507, 'VaultFull');
+      expect((await pushChanges(vault, [{ id: a, baseSeq: 2, blob: 'A'.repeat(700) }])).applied).toEqual([{ id: a, seq: 3 }]);
+      expect(await pullAll(vault)).toMatchObject({ records: [{ id: a, seq: 3 }], latest: 3 });
+    });
+
+    it('writes are limited per vault and per address, and only writes that succeed count', async () => {
+      await rebuilt({ limits: { writes: { max: 3, windowMs: 60_000 } } });
+      const vault = await created();
+      const other = await created();
+      // Someone without the token spends nothing of the vault's budget.
+      for (let i = 0; i < 5; i++) expectError(await post({ id: vault.id, token: b64u(32) }, [{ id: recordId(), baseSeq: 0, blob: 'x' }], `203.0.113.${i}`), 401, 'Unauthorized');
+      for (let i = 0; i < 3; i++) expect((await post(vault, [{ id: recordId(), baseSeq: 0, blob: 'x' }], '198.51.100.1')).status).toBe(200);
+      const limited = await post(vault, [{ id: recordId(), baseSeq: 0, blob: 'x' }], '198.51.100.2'); // per vault, from anywhere
+      expect(expectError(limited, 429, 'RateLimited')).toMatch(/too many writes/);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expectError(await post(other, [{ id: recordId(), baseSeq: 0, blob: 'x' }], '198.51.100.1'), 429, 'RateLimited'); // per address
+      expect((await post(other, [{ id: recordId(), baseSeq: 0, blob: 'x' }], '198.51.100.3')).status).toBe(200);
+      expect((await call('GET', `/v1/vaults/${vault.id}/records`, { token: vault.token, ip: '198.51.100.1' })).status).toBe(200); // pulls are not writes
+      clock.now += 60_000;
+      expect((await post(vault, [{ id: recordId(), baseSeq: 0, blob: 'x' }], '198.51.100.1')).status).toBe(200);
+    });
+
+    it('push answers kept for retries are bounded: the newest 200 per vault, conflicts kept as ids', async () => {
+      const vault = await created();
+      const big = recordId();
+      const sealed = 'S'.repeat(LIMITS.blobChars);
+      await pushChanges(vault, [{ id: big, baseSeq: 0, blob: sealed }]);
+      const first = randomUUID();
+      const conflictAnswer = await pushChanges(vault, [{ id: big, baseSeq: 0, blob: 'stale' }], first);
+      expect(conflictAnswer.conflicts).toEqual([{ id: big, seq: 1, blob: sealed }]);
+      const pushes = async () => (JSON.parse(await db.dump()) as { vault: number; response: string }[][])[2]!;
+      const stored = (await pushes()).map((p) => p.response);
+      expect(stored.join('')).not.toContain(sealed.slice(0, 100)); // the answer names the record, not its blob
+      // A retry gets the conflict with the record's blob, rebuilt.
+      expect(await pushChanges(vault, [{ id: big, baseSeq: 0, blob: 'stale' }], first)).toEqual(conflictAnswer);
+      for (let i = 0; i < 200; i++) {
+        clock.now += 1_000; // within the write limit
+        await pushChanges(vault, [{ id: recordId(), baseSeq: 0, blob: 'x' }]);
+      }
+      const vaultPk = (await pushes()).at(-1)!.vault;
+      expect((await pushes()).filter((p) => p.vault === vaultPk)).toHaveLength(200);
+      // The first answer is gone: the same request is a new push (it conflicts again, and is kept anew).
+      const again = await pushChanges(vault, [{ id: big, baseSeq: 0, blob: 'stale' }], first);
+      expect(again).toEqual({ applied: [], conflicts: [{ id: big, seq: 1, blob: sealed }], latest: 201 });
+    });
+  });
+
   describe('rotate and delete', () => {
     it('rotate moves records, seq and key to the new id and token; the old id is 410, the old token opens nothing', async () => {
       const vault = await created();

@@ -1,7 +1,8 @@
 // The sync server's HTTP face (Fastify): the routes of src/sync/protocol.ts over a store, testable with
 // app.inject() and no port. Every input goes through the protocol's valibot schemas (400 with the path and
 // the rule), bodies are bounded (LIMITS.bodyBytes, 413), errors are ErrorBody JSON, failed authentication
-// and wrong pairing codes are rate limited per address (and per vault id), and each request leaves one
+// and wrong pairing codes are rate limited per address (and per vault id), writes to a vault per vault and per
+// address, a vault holds at most its quota of records and bytes (507), and each request leaves one
 // JSON log line: method, route pattern, status, duration, and for a vault a short hash of its id. No token,
 // body, blob or whole vault id is ever logged.
 import { createHash } from 'node:crypto';
@@ -39,6 +40,8 @@ export interface Limits {
   creations: Budget;
   /** Pairings started, per address. */
   pairingStarts: Budget;
+  /** Writes to a vault that succeeded (push, key, rotate, delete), per vault id and per address. */
+  writes: Budget;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -46,6 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   pairingFailures: { max: 10, windowMs: 60_000 },
   creations: { max: 20, windowMs: 60 * 60_000 },
   pairingStarts: { max: 20, windowMs: 10 * 60_000 },
+  writes: { max: 120, windowMs: 60_000 },
 };
 
 export interface AppOptions {
@@ -53,6 +57,8 @@ export interface AppOptions {
   /** The clock, ms since the epoch. */
   now?: () => number;
   limits?: Partial<Limits>;
+  /** What one vault may hold (vaults.ts DEFAULT_QUOTA). */
+  quota?: Partial<vaults.Quota>;
   pairings?: Pairings;
   /** JSON log lines (pino) to `stream` (stdout when absent), or none. */
   log?: false | { level?: string; stream?: { write(line: string): void } };
@@ -97,7 +103,7 @@ const vaultTag = (vaultId: string) => createHash('sha256').update(vaultId).diges
 /** Long base64url runs (ids, tokens, blobs) in an internal error's message, shortened to a tag. */
 const scrub = (text: string) => text.replace(/[A-Za-z0-9_-]{20,}/g, (s) => `<${vaultTag(s)}>`);
 
-const CODE_BY_STATUS: Record<number, HttpError['code']> = { 401: 'Unauthorized', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 413: 'TooLarge', 429: 'RateLimited' };
+const CODE_BY_STATUS: Record<number, HttpError['code']> = { 401: 'Unauthorized', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 413: 'TooLarge', 429: 'RateLimited', 507: 'VaultFull' };
 
 /** Fastify's own errors (body parsing, limits) in the protocol's terms. */
 function asHttpError(error: FastifyError): HttpError {
@@ -137,8 +143,10 @@ class RequestLog extends LogController {
   }
 }
 
-export function buildApp({ store, now = Date.now, limits = {}, pairings = createPairings(), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
+export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
   const budget = { ...DEFAULT_LIMITS, ...limits };
+  const vaultQuota: vaults.Quota = { ...vaults.DEFAULT_QUOTA, ...quota };
+  const writes = createLimiter(budget.writes);
   const authFailures = createLimiter(budget.authFailures);
   const pairingFailures = createLimiter(budget.pairingFailures);
   const creations = createLimiter(budget.creations);
@@ -200,6 +208,19 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
     }
   }
 
+  /**
+   * A write to a vault (inside vaultRoute): refused while the vault or the address used up its writes, and
+   * counted only once it succeeded, so no one without the token spends a vault's budget (a failed
+   * authentication has its own). Concurrent writes may pass the check together: at most that many over.
+   */
+  async function write<T>(request: FastifyRequest, vaultId: string, run: () => Promise<T>): Promise<T> {
+    const keys = [byAddress(request), `vault:${vaultId}`];
+    refuseWhileLimited(writes, keys, 'writes to this vault; wait a minute');
+    const result = await run();
+    for (const key of keys) writes.hit(key, now());
+    return result;
+  }
+
   /** A pairing route: the code checked, refused while rate limited, unknown codes and wrong secrets counted. */
   async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => T): Promise<T> {
     const { code } = parse(PairingParams, request.params, 'path');
@@ -238,7 +259,7 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
     vaultRoute(request, (vaultId) => {
       const token = bearer(request);
       const { key } = parse(KeyBlobRequest, request.body, 'body');
-      return vaults.putKey(store, { vaultId, token }, key);
+      return write(request, vaultId, () => vaults.putKey(store, { vaultId, token }, key));
     }),
   );
 
@@ -254,7 +275,7 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
     vaultRoute(request, (vaultId) => {
       const token = bearer(request);
       const push = parse(PushRequest, request.body, 'body');
-      return vaults.push(store, { vaultId, token }, push, now());
+      return write(request, vaultId, () => vaults.push(store, { vaultId, token }, push, now(), vaultQuota));
     }),
   );
 
@@ -263,13 +284,18 @@ export function buildApp({ store, now = Date.now, limits = {}, pairings = create
       const token = bearer(request);
       const next = parse(RotateRequest, request.body, 'body');
       refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
-      const result = await vaults.rotate(store, { vaultId, token }, next, now());
+      const result = await write(request, vaultId, () => vaults.rotate(store, { vaultId, token }, next, now()));
       creations.hit(byAddress(request), now());
       return result;
     }),
   );
 
-  app.delete('/v1/vaults/:vaultId', (request) => vaultRoute(request, (vaultId) => vaults.deleteVault(store, { vaultId, token: bearer(request) })));
+  app.delete('/v1/vaults/:vaultId', (request) =>
+    vaultRoute(request, (vaultId) => {
+      const token = bearer(request);
+      return write(request, vaultId, () => vaults.deleteVault(store, { vaultId, token }));
+    }),
+  );
 
   app.post('/v1/pairings', async (request) => {
     const { commitment } = parse(PairingStart, request.body, 'body');

@@ -31,3 +31,5 @@ export const conflict = (message: string, authFailure = false) => new HttpError(
 export const gone = (message: string) => new HttpError(410, 'Gone', message);
 export const tooLarge = (message: string) => new HttpError(413, 'TooLarge', message);
 export const rateLimited = (message: string, retryAfter: number) => new HttpError(429, 'RateLimited', message, false, retryAfter);
+/** 507 Insufficient Storage (RFC 4918 §11.5): the vault's quota, not the request's size (that is 413). */
+export const vaultFull = (message: string) => new HttpError(507, 'VaultFull', message);

@@ -10,6 +10,8 @@ describe('server command line', () => {
       host: '127.0.0.1',
       data: '/xdg/keyport-server',
       trustProxy: false,
+      quota: { records: 10_000, bytes: 50_000_000 },
+      writesPerMinute: 120,
       log: { level: 'info' },
     });
     expect(parseOptions([], { HOME: '/home/k' })).toMatchObject({ data: '/home/k/.local/share/keyport-server' });
@@ -22,8 +24,20 @@ describe('server command line', () => {
       host: '0.0.0.0',
       data: '/tmp/kp',
       trustProxy: true,
+      quota: { records: 10_000, bytes: 50_000_000 },
+      writesPerMinute: 120,
       log: { level: 'warn' },
     });
+  });
+
+  it('--vault-records, --vault-mb, --writes-per-minute: whole numbers from 1', () => {
+    expect(parseOptions(['--vault-records', '500', '--vault-mb', '5', '--writes-per-minute', '30'], {})).toMatchObject({
+      quota: { records: 500, bytes: 5_000_000 },
+      writesPerMinute: 30,
+    });
+    expect(() => parseOptions(['--vault-records', '0'], {})).toThrow(/--vault-records/);
+    expect(() => parseOptions(['--vault-mb', '2.5'], {})).toThrow(/--vault-mb/);
+    expect(() => parseOptions(['--writes-per-minute', 'lots'], {})).toThrow(/--writes-per-minute/);
   });
 
   it('PostgreSQL from --database-url or DATABASE_URL, never with --data', () => {

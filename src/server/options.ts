@@ -16,6 +16,11 @@ Usage: npm run server -- [options]
                          (or the DATABASE_URL environment variable)
   --database-schema <s>  PostgreSQL schema for the tables (default keyport)
   --trust-proxy          behind a reverse proxy: rate limit by X-Forwarded-For
+  --vault-records <n>    records one vault may hold: passkeys, settings, markers of deleted passkeys
+                         (default 10000)
+  --vault-mb <n>         megabytes of sealed records one vault may hold (default 50)
+  --writes-per-minute <n>  writes to a vault (push, key, rotate, delete) a minute, per vault and per
+                         address (default 120)
   --log-level <level>    fatal, error, warn, info (default), debug
   --help                 this text
 `;
@@ -35,6 +40,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
       'database-url': { type: 'string' },
       'database-schema': { type: 'string' },
       'trust-proxy': { type: 'boolean', default: false },
+      'vault-records': { type: 'string', default: '10000' },
+      'vault-mb': { type: 'string', default: '50' },
+      'writes-per-minute': { type: 'string', default: '120' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -43,12 +51,21 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   const port = Number(values.port);
   if (!/^\d{1,5}$/.test(values.port) || port > 65535) throw new TypeError(`--port: expected 0 to 65535, got "${values.port}"`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(values['log-level'])) throw new TypeError(`--log-level: unknown level "${values['log-level']}"`);
+  const count = (name: 'vault-records' | 'vault-mb' | 'writes-per-minute') => {
+    const text = values[name];
+    if (!/^[1-9]\d{0,8}$/.test(text)) throw new TypeError(`--${name}: expected a whole number from 1, got "${text}"`);
+    return Number(text);
+  };
+  const quota = { records: count('vault-records'), bytes: count('vault-mb') * 1_000_000 };
+  const writesPerMinute = count('writes-per-minute');
   const databaseUrl = values['database-url'] ?? (env.DATABASE_URL || undefined);
   if (databaseUrl !== undefined && values.data !== undefined) throw new TypeError('--data and --database-url (or DATABASE_URL) exclude each other');
   const options: ServerOptions = {
     port,
     host: values.host,
     trustProxy: values['trust-proxy'],
+    quota,
+    writesPerMinute,
     log: { level: values['log-level'] },
   };
   if (databaseUrl !== undefined) {

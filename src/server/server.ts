@@ -5,7 +5,7 @@ import { buildApp, type AppOptions } from './app.ts';
 import type { Store } from './store.ts';
 import { openPostgresStore } from './store-postgres.ts';
 import { openSqliteStore } from './store-sqlite.ts';
-import { PUSH_RETENTION_MS } from './vaults.ts';
+import { PUSH_RETENTION_MS, type Quota } from './vaults.ts';
 
 export interface StoreOptions {
   /** The embedded store's directory (SQLite). */
@@ -20,6 +20,10 @@ export interface ServerOptions extends StoreOptions {
   port: number;
   host: string;
   trustProxy?: AppOptions['trustProxy'];
+  /** What one vault may hold (default 10,000 records and 50 MB). */
+  quota?: Partial<Quota>;
+  /** Writes to a vault a minute, per vault and per address (default 120). */
+  writesPerMinute?: number;
   log?: AppOptions['log'];
 }
 
@@ -42,7 +46,13 @@ export async function openStore({ data, databaseUrl, databaseSchema }: StoreOpti
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   let app: ReturnType<typeof buildApp> | undefined;
   const store = await openStore(options, (error) => app?.log.warn({ error: { name: error.name, message: error.message } }, 'database connection lost'));
-  app = buildApp({ store, ...(options.log !== undefined ? { log: options.log } : {}), ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}) });
+  app = buildApp({
+    store,
+    ...(options.log !== undefined ? { log: options.log } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    ...(options.quota !== undefined ? { quota: options.quota } : {}),
+    ...(options.writesPerMinute !== undefined ? { limits: { writes: { max: options.writesPerMinute, windowMs: 60_000 } } } : {}),
+  });
   const log = app.log;
   const sweep = () =>
     store.sweep(Date.now() - PUSH_RETENTION_MS).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));

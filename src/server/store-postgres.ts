@@ -33,6 +33,12 @@ const MIGRATIONS = [
    );
    CREATE INDEX pushes_by_time ON pushes (at);
    CREATE TABLE gone_vaults (id text PRIMARY KEY, at bigint NOT NULL);`,
+  // Quotas (vaults.ts): each vault's record count and blob characters, kept with its seq.
+  `ALTER TABLE vaults ADD COLUMN records bigint NOT NULL DEFAULT 0, ADD COLUMN bytes bigint NOT NULL DEFAULT 0;
+   UPDATE vaults SET
+     records = (SELECT count(*) FROM records WHERE records.vault = vaults.pk),
+     bytes = (SELECT coalesce(sum(length(blob)), 0) FROM records WHERE records.vault = vaults.pk);
+   CREATE INDEX pushes_by_vault_time ON pushes (vault, at);`,
 ];
 
 /** pg_advisory_xact_lock key for migrations: "keyport" in ASCII. */
@@ -55,11 +61,11 @@ function transactionSteps(client: pg.PoolClient): Tx {
   const rows = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows;
   return {
     async findVault(id, { lock }) {
-      const [row] = await rows<{ pk: string; token_hash: Buffer; key: string; seq: string }>(
-        `SELECT pk, token_hash, key, seq FROM vaults WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      const [row] = await rows<{ pk: string; token_hash: Buffer; key: string; seq: string; records: string; bytes: string }>(
+        `SELECT pk, token_hash, key, seq, records, bytes FROM vaults WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
         [id],
       );
-      return row && { pk: Number(row.pk), tokenHash: row.token_hash, key: row.key, seq: Number(row.seq) };
+      return row && { pk: Number(row.pk), tokenHash: row.token_hash, key: row.key, seq: Number(row.seq), records: Number(row.records), bytes: Number(row.bytes) };
     },
     async isGone(id) {
       return (await rows('SELECT 1 FROM gone_vaults WHERE id = $1', [id])).length > 0;
@@ -91,8 +97,8 @@ function transactionSteps(client: pg.PoolClient): Tx {
     async setKey(pk, key) {
       await client.query('UPDATE vaults SET key = $1 WHERE pk = $2', [key, pk]);
     },
-    async setSeq(pk, seq) {
-      await client.query('UPDATE vaults SET seq = $1 WHERE pk = $2', [seq, pk]);
+    async setCounters(pk, { seq, records, bytes }) {
+      await client.query('UPDATE vaults SET seq = $1, records = $2, bytes = $3 WHERE pk = $4', [seq, records, bytes, pk]);
     },
     async records(pk, since, limit) {
       const found = await rows<{ id: string; seq: string; blob: string }>(
@@ -128,6 +134,12 @@ function transactionSteps(client: pg.PoolClient): Tx {
         `INSERT INTO pushes (vault, request_id, request_hash, response, at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (vault, request_id) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = EXCLUDED.response, at = EXCLUDED.at`,
         [pk, requestId, bytea(push.requestHash), push.response, at],
+      );
+    },
+    async trimPushes(pk, keep) {
+      await client.query(
+        `DELETE FROM pushes WHERE vault = $1 AND request_id NOT IN (SELECT request_id FROM pushes WHERE vault = $1 ORDER BY at DESC, request_id DESC LIMIT $2)`,
+        [pk, keep],
       );
     },
   };

@@ -11,7 +11,7 @@ import type { Store, StoredPush, Tx, Vault } from './store.ts';
 export const SQLITE_FILE = 'keyport.sqlite';
 
 /** Schema versions, applied in order; PRAGMA user_version says how many ran. Append, never edit. */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `CREATE TABLE vaults (
      pk INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL UNIQUE,
@@ -37,6 +37,13 @@ const MIGRATIONS = [
    ) STRICT;
    CREATE INDEX pushes_by_time ON pushes (at);
    CREATE TABLE gone_vaults (id TEXT PRIMARY KEY, at INTEGER NOT NULL) STRICT;`,
+  // Quotas (vaults.ts): each vault's record count and blob characters, kept with its seq.
+  `ALTER TABLE vaults ADD COLUMN records INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE vaults ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE vaults SET
+     records = (SELECT count(*) FROM records WHERE records.vault = vaults.pk),
+     bytes = (SELECT coalesce(sum(length(blob)), 0) FROM records WHERE records.vault = vaults.pk);
+   CREATE INDEX pushes_by_vault_time ON pushes (vault, at);`,
 ];
 
 interface VaultRow {
@@ -44,6 +51,8 @@ interface VaultRow {
   token_hash: Buffer;
   key: string;
   seq: number;
+  records: number;
+  bytes: number;
 }
 
 function migrate(db: Database.Database) {
@@ -74,14 +83,14 @@ export function openSqliteStore(dir: string): Store {
   migrate(db);
 
   const q = {
-    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq FROM vaults WHERE id = ?'),
+    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq, records, bytes FROM vaults WHERE id = ?'),
     isGone: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM gone_vaults WHERE id = ?'),
     insertVault: db.prepare<[string, Uint8Array, string]>('INSERT INTO vaults (id, token_hash, key) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
     renameVault: db.prepare<[string, Uint8Array, string, number]>('UPDATE vaults SET id = ?, token_hash = ?, key = ? WHERE pk = ?'),
     markGone: db.prepare<[string, number]>('INSERT INTO gone_vaults (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
     deleteVault: db.prepare<[number]>('DELETE FROM vaults WHERE pk = ?'),
     setKey: db.prepare<[string, number]>('UPDATE vaults SET key = ? WHERE pk = ?'),
-    setSeq: db.prepare<[number, number]>('UPDATE vaults SET seq = ? WHERE pk = ?'),
+    setCounters: db.prepare<[number, number, number, number]>('UPDATE vaults SET seq = ?, records = ?, bytes = ? WHERE pk = ?'),
     records: db.prepare<[number, number, number], ServerRecord>('SELECT id, seq, blob FROM records WHERE vault = ? AND seq > ? ORDER BY seq LIMIT ?'),
     recordsById: db.prepare<[number, string], ServerRecord>(
       'SELECT id, seq, blob FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
@@ -96,6 +105,9 @@ export function openSqliteStore(dir: string): Store {
       `INSERT INTO pushes (vault, request_id, request_hash, response, at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (vault, request_id) DO UPDATE SET request_hash = excluded.request_hash, response = excluded.response, at = excluded.at`,
     ),
+    trimPushes: db.prepare<[number, number, number]>(
+      `DELETE FROM pushes WHERE vault = ? AND rowid NOT IN (SELECT rowid FROM pushes WHERE vault = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
+    ),
     sweep: db.prepare<[number]>('DELETE FROM pushes WHERE at < ?'),
   };
 
@@ -103,7 +115,7 @@ export function openSqliteStore(dir: string): Store {
     async findVault(id) {
       // One connection and one transaction at a time: every read already holds the vault.
       const row = q.findVault.get(id);
-      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq } satisfies Vault);
+      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq, records: row.records, bytes: row.bytes } satisfies Vault);
     },
     async isGone(id) {
       return q.isGone.get(id) !== undefined;
@@ -128,8 +140,8 @@ export function openSqliteStore(dir: string): Store {
     async setKey(pk, key) {
       q.setKey.run(key, pk);
     },
-    async setSeq(pk, seq) {
-      q.setSeq.run(seq, pk);
+    async setCounters(pk, { seq, records, bytes }) {
+      q.setCounters.run(seq, records, bytes, pk);
     },
     async records(pk, since, limit) {
       return q.records.all(pk, since, limit);
@@ -146,6 +158,9 @@ export function openSqliteStore(dir: string): Store {
     },
     async putPush(pk, requestId, push, at) {
       q.putPush.run(pk, requestId, push.requestHash, push.response, at);
+    },
+    async trimPushes(pk, keep) {
+      q.trimPushes.run(pk, pk, keep);
     },
   };
 

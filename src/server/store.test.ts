@@ -2,8 +2,13 @@
 // The store port (store.ts) itself, on both stores: transactions are all or nothing, data survives a
 // restart, and expired push answers are swept.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestStore, describeEachStore } from './testStores.ts';
+import { MIGRATIONS, SQLITE_FILE, openSqliteStore } from './store-sqlite.ts';
 import { hashToken } from './vaults.ts';
 
 const b64u = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -26,7 +31,7 @@ describeEachStore('store', (kind) => {
         expect(await tx.insertVault(id, hashToken(b64u(32)), 'key')).toBe(true);
         const vault = (await tx.findVault(id, { lock: true }))!;
         await tx.putRecords(vault.pk, [{ id: b64u(16), seq: 1, blob: 'sealed' }]);
-        await tx.setSeq(vault.pk, 1);
+        await tx.setCounters(vault.pk, { seq: 1, records: 1, bytes: 6 });
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -53,11 +58,17 @@ describeEachStore('store', (kind) => {
       await tx.insertVault(id, tokenHash, 'key');
       const vault = (await tx.findVault(id, { lock: true }))!;
       await tx.putRecords(vault.pk, [{ id: 'r'.repeat(22), seq: 1, blob: 'sealed' }]);
-      await tx.setSeq(vault.pk, 1);
+      await tx.setCounters(vault.pk, { seq: 1, records: 1, bytes: 6 });
     });
     await db.reopen();
     const vault = (await findVault(id))!;
-    expect({ key: vault.key, seq: vault.seq, tokenHash: Buffer.from(vault.tokenHash) }).toEqual({ key: 'key', seq: 1, tokenHash: Buffer.from(tokenHash) });
+    expect({ key: vault.key, seq: vault.seq, records: vault.records, bytes: vault.bytes, tokenHash: Buffer.from(vault.tokenHash) }).toEqual({
+      key: 'key',
+      seq: 1,
+      records: 1,
+      bytes: 6,
+      tokenHash: Buffer.from(tokenHash),
+    });
     expect(await db.store.transaction((tx) => tx.records(vault.pk, 0, 10))).toEqual([{ id: 'r'.repeat(22), seq: 1, blob: 'sealed' }]);
   });
 
@@ -78,7 +89,47 @@ describeEachStore('store', (kind) => {
     expect(await db.store.transaction((tx) => tx.findPush(pk, 'new', 5_001))).toBeUndefined();
   });
 
+  it("trimPushes keeps a vault's newest answers, and only touches that vault", async () => {
+    const push = { requestHash: hashToken('changes'), response: '{}' };
+    const [pk, other] = await db.store.transaction(async (tx) => {
+      const pks: number[] = [];
+      for (const id of [b64u(32), b64u(32)]) {
+        await tx.insertVault(id, hashToken(b64u(32)), 'key');
+        pks.push((await tx.findVault(id, { lock: true }))!.pk);
+      }
+      for (let i = 0; i < 5; i++) await tx.putPush(pks[0]!, `r${i}`, push, 1_000 + i);
+      await tx.putPush(pks[1]!, 'r0', push, 1_000);
+      await tx.trimPushes(pks[0]!, 2);
+      return pks;
+    });
+    const kept = await db.store.transaction(async (tx) => Promise.all([0, 1, 2, 3, 4].map(async (i) => (await tx.findPush(pk!, `r${i}`, 0)) !== undefined)));
+    expect(kept).toEqual([false, false, false, true, true]);
+    expect(await db.store.transaction((tx) => tx.findPush(other!, 'r0', 0))).toBeDefined();
+  });
+
   it('ping answers while the database is there', async () => {
     await expect(db.store.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('sqlite store: upgrading a server from before quotas', () => {
+  it("counts each existing vault's records and blob characters, so its quota holds from the first push", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyport-migrate-'));
+    try {
+      const old = new Database(join(dir, SQLITE_FILE));
+      old.exec(MIGRATIONS[0]!);
+      old.pragma('user_version = 1');
+      const id = b64u(32);
+      const pk = Number(old.prepare('INSERT INTO vaults (id, token_hash, key, seq) VALUES (?, ?, ?, 2)').run(id, hashToken('t'), 'key').lastInsertRowid);
+      old.prepare('INSERT INTO records (vault, id, seq, blob) VALUES (?, ?, ?, ?)').run(pk, 'a'.repeat(22), 1, 'x'.repeat(300));
+      old.prepare('INSERT INTO records (vault, id, seq, blob) VALUES (?, ?, ?, ?)').run(pk, 'b'.repeat(22), 2, 'y'.repeat(200));
+      old.close();
+      const store = openSqliteStore(dir);
+      const vault = await store.transaction((tx) => tx.findVault(id, { lock: false }));
+      expect(vault).toMatchObject({ seq: 2, records: 2, bytes: 500 });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

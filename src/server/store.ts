@@ -13,13 +13,23 @@ export interface Vault {
   key: string;
   /** The last sequence number given to a change in this vault (0: none yet). */
   seq: number;
+  /** How many records the vault holds (passkeys, settings, tombstones), for its quota. */
+  records: number;
+  /** The characters of their sealed blobs, for its quota. */
+  bytes: number;
 }
+
+/** What a push changes in a vault's row. */
+export type VaultCounters = Pick<Vault, 'seq' | 'records' | 'bytes'>;
 
 /** A push answer kept for retries with the same requestId (protocol.ts PushRequest). */
 export interface StoredPush {
   /** SHA-256 of the request's changes, so a reused requestId with other changes is refused. */
   requestHash: Uint8Array;
-  /** The PushResponse as JSON text, returned again verbatim. */
+  /**
+   * The PushResponse as JSON text, its conflicts as {id, seq} only (vaults.ts rebuilds them on a retry), so an
+   * answer stays small whatever the size of the records it names.
+   */
   response: string;
 }
 
@@ -36,7 +46,8 @@ export interface Tx {
   /** Removes the vault with its records and stored pushes. */
   deleteVault(pk: number): Promise<void>;
   setKey(pk: number, key: string): Promise<void>;
-  setSeq(pk: number, seq: number): Promise<void>;
+  /** The vault's seq and usage after a push. */
+  setCounters(pk: number, counters: VaultCounters): Promise<void>;
   /** Records with seq > since in seq order, at most `limit`. */
   records(pk: number, since: number, limit: number): Promise<ServerRecord[]>;
   /** The current versions of these record ids (absent ids are left out). */
@@ -46,6 +57,8 @@ export interface Tx {
   /** A push answer stored at or after `notBefore` (ms), if any. */
   findPush(pk: number, requestId: string, notBefore: number): Promise<StoredPush | undefined>;
   putPush(pk: number, requestId: string, push: StoredPush, at: number): Promise<void>;
+  /** Deletes the vault's push answers but the newest `keep` (by time stored). */
+  trimPushes(pk: number, keep: number): Promise<void>;
 }
 
 export interface Store {

@@ -3,11 +3,26 @@
 // the protocol's schemas (app.ts); the store sees only opaque ids, sealed blobs and SHA-256 of the token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PullResponse, PushRequest, PushResponse, ServerRecord } from '../sync/protocol.ts';
-import { badRequest, conflict, gone, notFound, unauthorized } from './errors.ts';
+import { badRequest, conflict, gone, notFound, unauthorized, vaultFull } from './errors.ts';
 import type { Store, Tx, Vault } from './store.ts';
 
 /** How long a push answer is kept for a retry with the same requestId. */
 export const PUSH_RETENTION_MS = 24 * 60 * 60 * 1000;
+/**
+ * How many push answers a vault keeps at most (its newest). A client retries within seconds, so 200 spans
+ * days of normal use and over a minute of the write limit; with conflicts kept as {id, seq}, an answer is at
+ * most LIMITS.pushChanges ids and seqs (about 25 KB), so a vault's answers stay under about 5 MB.
+ */
+export const PUSH_ANSWERS_PER_VAULT = 200;
+
+/** What one vault may hold (the sealed blobs' characters, which are bytes: base64url is ASCII). */
+export interface Quota {
+  records: number;
+  bytes: number;
+}
+
+/** 10,000 records (passkeys, settings and tombstones) and 50 MB; a passkey is about 1.4 KB sealed. */
+export const DEFAULT_QUOTA: Quota = { records: 10_000, bytes: 50_000_000 };
 
 export interface Credentials {
   vaultId: string;
@@ -85,7 +100,7 @@ export function pull(store: Store, credentials: Credentials, since: number, limi
  * the others. Deviation: a change to a record the server does not have applies whatever its baseSeq,
  * since there is no version to conflict with and nothing is lost (the server never deletes a record).
  */
-export function push(store: Store, credentials: Credentials, request: PushRequest, now: number): Promise<PushResponse> {
+export function push(store: Store, credentials: Credentials, request: PushRequest, now: number, quota: Quota = DEFAULT_QUOTA): Promise<PushResponse> {
   const seen = new Set<string>();
   for (const [i, change] of request.changes.entries()) {
     if (seen.has(change.id)) throw badRequest(`changes[${i}]: a record appears twice in one push`);
@@ -98,10 +113,10 @@ export function push(store: Store, credentials: Credentials, request: PushReques
     const prior = await tx.findPush(vault.pk, request.requestId, now - PUSH_RETENTION_MS);
     if (prior) {
       if (!sameHash(prior.requestHash, requestHash)) throw conflict('this requestId was used for other changes');
-      return JSON.parse(prior.response) as PushResponse;
+      return repeated(tx, vault.pk, prior.response);
     }
     const current = new Map((await tx.recordsById(vault.pk, [...seen])).map((r) => [r.id, r]));
-    let seq = vault.seq;
+    let { seq, records, bytes } = vault;
     const writes: ServerRecord[] = [];
     const response: PushResponse = { applied: [], conflicts: [], latest: 0 };
     for (const change of request.changes) {
@@ -111,17 +126,53 @@ export function push(store: Store, credentials: Credentials, request: PushReques
         continue;
       }
       seq += 1;
+      if (!server) records += 1;
+      bytes += change.blob.length - (server?.blob.length ?? 0);
       writes.push({ id: change.id, seq, blob: change.blob });
       response.applied.push({ id: change.id, seq });
     }
+    // Over quota: refused whole, before anything is written. A push that does not grow the vault (edits,
+    // deletes) still goes through, so a vault over a lowered quota can shrink.
+    const overRecords = records > quota.records && records > vault.records;
+    const overBytes = bytes > quota.bytes && bytes > vault.bytes;
+    if (overRecords || overBytes) throw vaultFull(fullSentence(quota, { records, bytes }));
     if (writes.length > 0) {
       await tx.putRecords(vault.pk, writes);
-      await tx.setSeq(vault.pk, seq);
+      await tx.setCounters(vault.pk, { seq, records, bytes });
     }
     response.latest = seq;
-    await tx.putPush(vault.pk, request.requestId, { requestHash, response: JSON.stringify(response) }, now);
+    const kept = { ...response, conflicts: response.conflicts.map(({ id, seq: at }) => ({ id, seq: at })) };
+    await tx.putPush(vault.pk, request.requestId, { requestHash, response: JSON.stringify(kept) }, now);
+    await tx.trimPushes(vault.pk, PUSH_ANSWERS_PER_VAULT);
     return response;
   });
+}
+
+const megabytes = (bytes: number) => `${Math.round(bytes / 100_000) / 10} MB`;
+
+/** The sentence of a 507, which the extension shows as it is ("The sync server is full for this vault: ..."). */
+function fullSentence(quota: Quota, after: { records: number; bytes: number }): string {
+  return (
+    `the sync server is full for this vault: it keeps at most ${quota.records} records (passkeys, settings and markers of deleted passkeys) ` +
+    `and ${megabytes(quota.bytes)} per vault, and this push would bring it to ${after.records} records and ${megabytes(after.bytes)}. Nothing was written.`
+  );
+}
+
+/**
+ * A stored answer given again. Its conflicts were kept as {id, seq}: each comes back with the record's
+ * current version (the one stored then, or a newer one), `latest` raised to cover it.
+ */
+async function repeated(tx: Tx, pk: number, stored: string): Promise<PushResponse> {
+  const answer = JSON.parse(stored) as { applied: PushResponse['applied']; conflicts: { id: string; seq: number; blob?: string }[]; latest: number };
+  // Answers stored before conflicts were kept short still carry their blobs.
+  const short = answer.conflicts.filter((c) => c.blob === undefined);
+  const now = new Map((short.length > 0 ? await tx.recordsById(pk, short.map((c) => c.id)) : []).map((r) => [r.id, r]));
+  const conflicts: ServerRecord[] = [];
+  for (const c of answer.conflicts) {
+    const record = c.blob === undefined ? now.get(c.id) : (c as ServerRecord);
+    if (record) conflicts.push(record);
+  }
+  return { applied: answer.applied, conflicts, latest: Math.max(answer.latest, ...conflicts.map((c) => c.seq)) };
 }
 
 /**

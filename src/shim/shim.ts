@@ -107,7 +107,16 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
       send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve);
     });
-    if (reply.type === 'original') return native.call(self, options);
+    if (reply.type === 'original') {
+      // A conditional get() for which Keyport holds no passkey goes to the browser's own autofill. While Chromium's
+      // proxy is attached the browser refuses that at once (NotAllowedError, measured), which would tell the page
+      // that Keyport is there and holds nothing for it (rule 7). Wait instead, as the browser's own autofill does
+      // with nothing to offer, until the page aborts.
+      if (conditional && proxyAttached(host)) {
+        return new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true }));
+      }
+      return native.call(self, options);
+    }
     if (reply.type === 'error') throw toError(w, reply.error);
     return buildCredential(w, reply.credential, kind) as Credential;
   }

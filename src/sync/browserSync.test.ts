@@ -117,6 +117,25 @@ describe('browserSync: the protocol over storage.sync', () => {
     expect([...area.data.keys()]).toEqual(['theme']);
   });
 
+  it('Spec: a record damaged in storage.sync is read again on every sync, and arrives once a good copy is there (rule 4)', async () => {
+    const area = createMemoryArea();
+    const a = browser(area, 1);
+    const b = browser(area, 2);
+    for (let i = 0; i < 3; i++) localCreate(a.rep, a.clock, T0, testId(i), samplePasskey(i));
+    await a.engine.sync();
+    const k = `${RECORD_PREFIX}${testId(1)}`;
+    const good = area.data.get(k) as { seq: number; blob: string };
+    area.data.set(k, { ...good, blob: good.blob.slice(0, 40) + (good.blob[40] === 'A' ? 'B' : 'A') + good.blob.slice(41) });
+    for (let n = 0; n < 2; n++) {
+      expect(await b.engine.sync()).toMatchObject({ tampered: [testId(1)], unread: [testId(1)] });
+      expect(b.rep.entries.has(testId(1))).toBe(false);
+      expect(b.rep.entries.size).toBe(2);
+    }
+    area.data.set(k, good); // the browser's sync brings the good copy back
+    expect(await b.engine.sync()).toMatchObject({ tampered: [], unread: [] });
+    expect(b.rep.items()).toEqual(a.rep.items());
+  });
+
   it('Spec: interrupted between the records and the header: nothing is lost, no seq is given twice, a retry settles', async () => {
     const area = createMemoryArea();
     const t = createBrowserSyncTransport(area);

@@ -10,7 +10,9 @@
 // - a commit overwrites a local item only if it is still the version the merge read (compare-and-set on
 //   itemFingerprint), so an edit made while a sync was on the network is merged, never overwritten;
 // - a pushed item is marked clean only if it is still the version that was pushed;
-// - a record that fails to open is reported and the local copy kept; it does not stop the others.
+// - a record that fails to open is reported and the local copy kept; it does not stop the others, and it is
+//   asked for again on every later sync until it opens or a newer version replaces it: the cursor never moves
+//   past it (see "the pull" below for why the cursor, not a list of failed ids).
 import * as v from 'valibot';
 import { type Change, LIMITS, PullResponse, type PushRequest, PushResponse, type ServerRecord } from './protocol.ts';
 import { type SyncItem, TamperedRecordError, itemFingerprint, openItem, sealItem } from './item.ts';
@@ -140,8 +142,14 @@ export interface SyncSummary {
   pushed: number;
   /** Pushed records the server refused because it had another version (merged and pushed again). */
   conflicts: number;
-  /** Ids of records that failed to open; this browser kept its copies. */
+  /** Ids of records that failed to open (or changed kind); this browser kept its copies. */
   tampered: string[];
+  /**
+   * Ids of server versions this browser does not hold because they failed to open: the next sync asks for
+   * them again ("1 passkey could not be read from sync; retrying"). A damaged copy of a version held here
+   * already is in `tampered` only.
+   */
+  unread: string[];
   /** Ids of local records too large to seal for sync (LIMITS.blobChars); they stay here, unsynced. */
   oversized: string[];
   /** Characters of JSON sent and received (the records are base64url, so about bytes). */
@@ -221,8 +229,9 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
 
   async function run(): Promise<SyncSummary> {
     const started = deps.now();
-    const s: SyncSummary = { pulled: 0, pushed: 0, conflicts: 0, tampered: [], oversized: [], bytesUp: 0, bytesDown: 0, durationMs: 0 };
+    const s: SyncSummary = { pulled: 0, pushed: 0, conflicts: 0, tampered: [], unread: [], oversized: [], bytesUp: 0, bytesDown: 0, durationMs: 0 };
     const tampered = new Set<string>();
+    const unread = new Set<string>();
 
     function reportTamper(e: TamperedRecordError): void {
       if (!tampered.has(e.recordId)) {
@@ -232,22 +241,37 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       deps.report(e);
     }
 
-    /** Opens server records; a record that fails is reported and left out. The highest seq wins for a repeated id. */
-    async function openAll(records: readonly ServerRecord[]): Promise<{ item: SyncItem; seq: number }[]> {
-      const latest = new Map<string, ServerRecord>();
-      for (const r of records) if ((latest.get(r.id)?.seq ?? -1) < r.seq) latest.set(r.id, r);
-      const out: { item: SyncItem; seq: number }[] = [];
+    /**
+     * Opens server records; a record that fails is reported and returned in `failed`. The highest seq wins
+     * for a repeated id (a damaged copy and a good one of the same seq: the good one).
+     */
+    async function openAll(records: readonly ServerRecord[]): Promise<{ opened: { item: SyncItem; seq: number }[]; failed: ServerRecord[] }> {
+      const byId = new Map<string, ServerRecord[]>();
+      for (const r of records) {
+        const top = byId.get(r.id)?.[0]?.seq ?? -1;
+        if (top < r.seq) byId.set(r.id, [r]);
+        else if (top === r.seq) byId.get(r.id)!.push(r);
+      }
+      const opened: { item: SyncItem; seq: number }[] = [];
+      const failed: ServerRecord[] = [];
       await Promise.all(
-        [...latest.values()].map(async (r) => {
-          try {
-            out.push({ item: await openItem(deps.key, r.id, r.blob), seq: r.seq });
-          } catch (e) {
-            if (e instanceof TamperedRecordError) reportTamper(e);
-            else throw e;
+        [...byId.values()].map(async (copies) => {
+          let error: TamperedRecordError | undefined;
+          for (const r of copies) {
+            try {
+              opened.push({ item: await openItem(deps.key, r.id, r.blob), seq: r.seq });
+              unread.delete(r.id);
+              return;
+            } catch (e) {
+              if (!(e instanceof TamperedRecordError)) throw e;
+              error ??= e;
+            }
           }
+          reportTamper(error!);
+          failed.push(copies[0]!);
         }),
       );
-      return out;
+      return { opened, failed };
     }
 
     /** The local entry after merging the server's version `item` at seq `r`; undefined when nothing changes. */
@@ -285,7 +309,18 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     }
 
     // ---- pull: pages until the server has no more, each page committed with the cursor it reaches ----
-    let cursor = await local('read', () => deps.replica.cursor());
+    // A record that fails to open (a byte flipped on the wire or on the server, a truncated blob) and brings
+    // a version this browser does not hold must be asked for again (rule 4). The protocol can only ask for
+    // "every record after seq N", never for one id, so a kept list of failed ids would still have to pull
+    // from the lowest of them; instead the saved cursor stops just before the first such record (`hold`).
+    // That needs no storage beyond the cursor, which is committed with the page as before (all or nothing);
+    // a newer version replaces the damaged one on the server with a higher seq, so the re-pull brings that
+    // instead and the hold goes by itself. The cost: while a record stays damaged, each sync pulls again the
+    // records after it, which merge to no change. The rest of the pull goes on, page by page, so one damaged
+    // record never holds back the others.
+    let saved = await local('read', () => deps.replica.cursor());
+    let cursor = saved; // how far this run has pulled
+    let hold: number | undefined;
     for (let more = true; more; ) {
       const since = cursor;
       const raw = await remote(() => deps.transport.pull(since));
@@ -293,7 +328,20 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       const page = checkPull(raw, since);
       s.pulled += page.records.length;
       const next = Math.max(since, page.latest); // the cursor never moves back
-      await commitMerged(await openAll(page.records), [], next === since ? undefined : next);
+      const { opened, failed } = await openAll(page.records);
+      if (failed.length > 0) {
+        const here = new Map((await local('read', () => deps.replica.get(failed.map((r) => r.id)))).map((e) => [e.item.id, e]));
+        for (const r of failed) {
+          // A copy of a version held here already (or an older one) brings nothing: no need to ask again.
+          if ((here.get(r.id)?.seq ?? 0) >= r.seq) continue;
+          unread.add(r.id);
+          hold = Math.min(hold ?? Infinity, r.seq - 1);
+        }
+      }
+      // storage.sync lists records below `since` too (browserSync.ts): a hold there leaves the cursor where it is.
+      const reach = Math.max(saved, Math.min(next, hold ?? next));
+      await commitMerged(opened, [], reach === saved ? undefined : reach);
+      saved = reach;
       cursor = next;
       more = page.more;
     }
@@ -344,8 +392,12 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       s.conflicts += res.conflicts.length;
       latest = Math.max(latest, res.latest);
       for (const x of [...res.applied, ...res.conflicts]) seen.add(x.seq);
-      const versions = await openAll(res.conflicts);
-      for (const c of res.conflicts) if (!versions.some((x) => x.item.id === c.id)) stuck.add(c.id);
+      const { opened: versions, failed } = await openAll(res.conflicts);
+      for (const c of failed) {
+        // The local change stays dirty, so the next sync pushes it again and meets the server's version again.
+        stuck.add(c.id);
+        unread.add(c.id);
+      }
       await commitMerged(
         versions,
         res.applied.map((a) => ({ id: a.id, seq: a.seq, fingerprint: pushed.get(a.id)! })),
@@ -376,12 +428,14 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
 
     // When every seq between the cursor and the server's latest is one this run pushed or was shown,
     // nothing else changed on the server: move the cursor so the next pull does not fetch our own records back.
-    if (latest > cursor && latest - cursor <= seen.size) {
+    // Not past a hold: a record that failed to open is still to be asked for.
+    if (hold === undefined && latest > cursor && latest - cursor <= seen.size) {
       let all = true;
       for (let q = cursor + 1; q <= latest && all; q++) all = seen.has(q);
       if (all) await commitMerged([], [], latest);
     }
 
+    s.unread = [...unread];
     s.durationMs = Math.max(0, deps.now() - started);
     return s;
   }

@@ -17,8 +17,19 @@ const clone = <T>(x: T): T => structuredClone(x);
 
 // ---- server ----
 
-/** What a transport does with one call: answer, or fail before or after the server handled it. */
-export type Fault = 'none' | 'offline' | 'lost-response' | 'garbage' | 'unauthorized' | 'server';
+/** What a transport does with one call: answer, or fail before or after the server handled it, or damage the answer on the wire. */
+export type Fault = 'none' | 'offline' | 'lost-response' | 'garbage' | 'unauthorized' | 'server' | WireFault;
+
+/**
+ * Damage on the wire to an answer the server gave (`at`, any natural number, picks the record and the place):
+ * - flip: one character of one record's blob changed (pull records, push conflicts);
+ * - truncate: one record's blob cut short;
+ * - cut: the body cut short, so it is not JSON (the HTTP client's 'garbage');
+ * - reorder: the records (and a push's applied list) in another order;
+ * - duplicate: the request reaches the server twice, and one record of the answer comes twice.
+ * The numbers of an answer (seq, latest) are left alone: nothing in the protocol authenticates them (TLS does).
+ */
+export type WireFault = { wire: 'flip' | 'truncate' | 'cut' | 'reorder' | 'duplicate'; at: number };
 
 export interface FakeServer {
   readonly records: Map<string, ServerRecord>;
@@ -86,15 +97,16 @@ export function createFakeServer(opts: { pageSize?: number } = {}): FakeServer {
           return answer('push', () => server.push(req));
         },
       };
-      async function answer<T>(op: 'pull' | 'push', handle: () => T): Promise<T> {
+      async function answer<T extends PullResponse | PushResponse>(op: 'pull' | 'push', handle: () => T): Promise<T> {
         const f = fault(op);
         if (f === 'offline') throw new SyncTransportError('offline');
         if (f === 'unauthorized') throw new SyncTransportError('unauthorized');
         if (f === 'server') throw new SyncTransportError('server');
         if (f === 'garbage') return { records: 'nonsense', latest: -1 } as unknown as T;
+        if (typeof f === 'object' && f.wire === 'duplicate') handle();
         const out = handle();
         if (f === 'lost-response') throw new SyncTransportError('offline');
-        return out;
+        return typeof f === 'object' ? damage(out, f) : out;
       }
       return t;
     },
@@ -108,6 +120,40 @@ export function createFakeServer(opts: { pageSize?: number } = {}): FakeServer {
     },
   };
   return server;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** An answer as it arrives after `f` on the wire (see WireFault). */
+function damage<T extends PullResponse | PushResponse>(answer: T, f: WireFault): T {
+  const out = clone(answer);
+  const records: ServerRecord[] = 'records' in out ? out.records : out.conflicts;
+  const rec = records.length > 0 ? records[f.at % records.length]! : undefined;
+  switch (f.wire) {
+    case 'flip':
+      if (rec && rec.blob.length > 1) {
+        // Not the last character: its low bits can be padding that decoders ignore.
+        const i = f.at % (rec.blob.length - 1);
+        const next = BASE64URL[(BASE64URL.indexOf(rec.blob[i]!) + 1 + (f.at % 63)) % 64]!;
+        rec.blob = rec.blob.slice(0, i) + next + rec.blob.slice(i + 1);
+      }
+      return out;
+    case 'truncate':
+      if (rec) rec.blob = rec.blob.slice(0, 1 + (f.at % (rec.blob.length - 1 || 1)));
+      return out;
+    case 'cut':
+      // Any prefix of a JSON object is not JSON.
+      throw new SyncTransportError('garbage', 'The answer was cut short on the wire (simulated): it is not JSON.');
+    case 'reorder': {
+      const turn = <X>(xs: X[]) => xs.push(...xs.splice(0, f.at % Math.max(1, xs.length)));
+      turn(records.reverse());
+      if ('applied' in out) turn(out.applied.reverse());
+      return out;
+    }
+    case 'duplicate':
+      if (rec) records.splice(f.at % records.length, 0, clone(rec));
+      return out;
+  }
 }
 
 // ---- replica ----

@@ -17,11 +17,14 @@
 //   GET    /v1/pairings/:code?as=joiner   (joiner's secret) -> PairingJoinerState
 //   POST   /v1/pairings/:code/payload     (joiner's secret) PairingPayload -> {ok: true}
 // auth: "Authorization: Bearer <token>" (for a pairing, that role's secret). Errors: ErrorBody with an HTTP
-// status (400, 401, 404, 409, 410, 413, 429; 503 from health when the store does not answer). 404: no vault
+// status (400, 401, 404, 409, 410, 413, 429, 507; 503 from health when the store does not answer). 404: no vault
 // with this id (never created, or deleted: the id may be created again); 410: the id was rotated away (for
 // good). 429 carries Retry-After in seconds: the server counts failed authentications (10 a minute per address
-// and per vault id) and unknown pairing codes and wrong pairing secrets (10 a minute per address). Times
-// (expiresAt) are milliseconds since the epoch.
+// and per vault id), unknown pairing codes and wrong pairing secrets (10 a minute per address), and writes to a
+// vault (push, key, rotate, delete: by default 120 a minute per vault and per address). 507 (VaultFull): a push
+// that would take the vault past its quota (by default 10,000 records and 50 MB of sealed blobs), refused whole;
+// its message is a sentence that starts "the sync server is full for this vault: ". Times (expiresAt) are
+// milliseconds since the epoch.
 import * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
@@ -77,7 +80,11 @@ export type Change = v.InferOutput<typeof Change>;
  * whatever its baseSeq. One record twice in a push is 400.
  */
 export const PushRequest = v.object({
-  /** A retry sends the same requestId and gets the first answer back, nothing applied twice (kept 24 h; the same requestId with other changes is 409). */
+  /**
+   * A retry sends the same requestId and gets the first answer back, nothing applied twice (kept 24 h, and at
+   * most the vault's last 200 answers; the same requestId with other changes is 409). Deviation: a conflict
+   * in a repeated answer carries the record's current version, which may be newer than the first answer's.
+   */
   requestId: v.pipe(v.string(), v.uuid()),
   changes: v.pipe(v.array(Change), v.minLength(1), v.maxLength(LIMITS.pushChanges)),
 });
@@ -143,6 +150,6 @@ export const PairingJoinerState = v.object({
 
 export const Health = v.object({ ok: v.literal(true), protocol: v.number(), store: v.string() });
 
-export const ErrorCode = v.picklist(['BadRequest', 'Unauthorized', 'NotFound', 'Conflict', 'Gone', 'TooLarge', 'RateLimited', 'Internal']);
+export const ErrorCode = v.picklist(['BadRequest', 'Unauthorized', 'NotFound', 'Conflict', 'Gone', 'TooLarge', 'RateLimited', 'VaultFull', 'Internal']);
 export const ErrorBody = v.object({ error: v.object({ code: ErrorCode, message: v.string() }) });
 export type ErrorBody = v.InferOutput<typeof ErrorBody>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type SyncSummary, SyncTransportError } from './engine.ts';
 import { type SchedulerState, createSyncScheduler } from './scheduler.ts';
 
-const summary: SyncSummary = { pulled: 0, pushed: 0, conflicts: 0, tampered: [], oversized: [], bytesUp: 0, bytesDown: 0, durationMs: 0 };
+const summary: SyncSummary = { pulled: 0, pushed: 0, conflicts: 0, tampered: [], unread: [], oversized: [], bytesUp: 0, bytesDown: 0, durationMs: 0 };
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A timer the test drives: `advance` runs what falls due, in order, letting each sync settle. */

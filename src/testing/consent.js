@@ -5,7 +5,8 @@
 //
 // The window's elements: #password (the vault is locked: unlock form), #verify-password (the site requires user
 // verification and the person decides it), input[name=account][value=<base64url id>] (sign-in account choice),
-// #approve ("Create passkey", "Sign in", or "OK" for an excluded passkey), #fallback ("Use another device or
+// #approve ("Create passkey", "Sign in", or "OK" for an excluded passkey; disabled for its first 500 ms on screen,
+// and again when the window's content changes), #fallback ("Use another device or
 // security key"), #cancel, and [role=alert] for an error.
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -164,6 +165,10 @@ export function consentWindows({ pages, extensionOrigin, password }) {
       if (state.verify) {
         if (!password) throw new Error('Keyport consent window: the site requires user verification and no password was given');
         await typeInto(page, '#verify-password', password);
+      }
+      // The window takes no decision in its first half second on screen (input protection): wait for the button.
+      for (const deadline = Date.now() + timeout; !(await page.evaluate(() => !(/** @type {HTMLButtonElement | null} */ (document.querySelector('#approve'))?.disabled ?? true)).catch(() => false)); await sleep(50)) {
+        if (Date.now() > deadline) throw new Error(`Keyport consent window: the approve button stayed disabled for ${timeout} ms`);
       }
       await closing(page.click('#approve'));
     },

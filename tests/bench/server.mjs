@@ -139,8 +139,14 @@ async function measure(url, req, seconds, connections) {
   return result.requests.total / result.duration;
 }
 
+/**
+ * The bench measures throughput from one address into ten vaults, far past the write limit and the record
+ * quota a real server keeps (120 writes a minute, 10,000 records): both are lifted here.
+ */
+const UNLIMITED = ['--writes-per-minute', '999999999', '--vault-records', '999999999', '--vault-mb', '999999'];
+
 async function benchStore(args, { runs, seconds, connections, log }) {
-  const server = await startServerProcess(args);
+  const server = await startServerProcess([...args, ...UNLIMITED]);
   try {
     const reader = await seedVault(server.url, 1000);
     const writers = [];

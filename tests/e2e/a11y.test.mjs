@@ -150,9 +150,23 @@ for (const target of TARGETS) {
         if (wide.scroll > wide.inner) found.push(`options #${name} [320 px] reflow: the page is ${wide.scroll} px wide in ${wide.inner} (widest: ${wide.over.join(', ')})`);
       }
       await options.close();
+      // Re-authentication (a new recovery code), with the sentence for a wrong master password.
+      const reauth = await b.openExtensionPage('options.html#sync');
+      await until(b, reauth, () => !!document.querySelector('#rotate'));
+      await reauth.click('#rotate');
+      await until(b, reauth, () => !!document.querySelector('#rotate-password'));
+      await reauth.type('#rotate-password', 'not the password');
+      await reauth.click('#rotate-confirm');
+      await until(b, reauth, () => !!document.querySelector('#rotate-error'), 60_000);
+      await check(reauth, 'options re-authentication');
+      await reauth.close();
       const popup = await b.openExtensionPage('popup.html');
       await until(b, popup, () => document.querySelectorAll('li.passkey').length === 3);
       await check(popup, 'popup unlocked');
+      // A removal's confirmation: a dialog named by what it removes.
+      await popup.click('li.passkey .delete');
+      await until(b, popup, () => !!document.querySelector('li.passkey [role=alertdialog]'));
+      await check(popup, 'popup remove confirmation');
       await popup.close();
 
       // Locked.

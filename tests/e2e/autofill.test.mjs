@@ -36,11 +36,19 @@ async function waitForList(b, page, selector) {
   throw new Error(`no autofill list showing ${selector}`);
 }
 
+/** Until the list takes a choice: not in its first 500 ms on screen (input protection, src/ui/inputGuard.ts). */
+async function armedList(frame) {
+  for (const deadline = Date.now() + 5_000; !(await frame.evaluate(() => document.querySelector('main')?.dataset.armed === 'true')); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error('the autofill list never took a choice');
+  }
+}
+
 /**
- * A person's click on an entry of the list. Chromium: the mouse at the entry's place on the page (a click
+ * A person's click on an entry of the list, once the list takes one. Chromium: the mouse at the entry's place on the page (a click
  * into the out-of-process frame can wait forever for an answer from the frame the sign-in removes).
  */
 async function clickInList(b, page, frame, selector) {
+  await armedList(frame);
   if (b.browserName !== 'chromium') return frame.click(selector);
   const box = await frame.locator(selector).first().boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
@@ -145,6 +153,7 @@ for (const target of TARGETS) {
       // The person chooses bob: by keyboard (ArrowDown into the list, ArrowDown, Enter) in one browser, by mouse in the other.
       const bob = await frame.evaluate(() => [...document.querySelectorAll('button.account')].findIndex((e) => e.querySelector('.name').textContent === 'bob'));
       if (target === 'firefox') {
+        await armedList(frame);
         await page.click('#username');
         await page.keyboard.press('ArrowDown');
         for (let i = 0; i < bob; i++) await page.keyboard.press('ArrowDown');
@@ -209,7 +218,7 @@ for (const target of TARGETS) {
       await page.evaluate(() => rp.autofill());
       await page.focus('#username');
       await page.keyboard.press('End'); // a key in the field, as a person starting to type
-      await waitForList(b, page, 'button.account');
+      await armedList(await waitForList(b, page, 'button.account'));
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       const r = await settled(page);

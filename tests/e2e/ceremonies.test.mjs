@@ -89,10 +89,16 @@ async function waitForConsent(t, selector = 'main') {
   throw new Error(`no consent window showing ${selector}`);
 }
 
-/** Clicks a button that closes its own window (the click may see the page go away). */
-const clickClosing = (w, selector) => w.click(selector).catch((e) => {
-  if (!/closed|detached|Target/i.test(String(e))) throw e;
-});
+/**
+ * Clicks a button that closes its own window (the click may see the page go away), once it is enabled: the
+ * window takes no decision in its first 500 ms on screen (input protection, src/ui/inputGuard.ts).
+ */
+async function clickClosing(w, selector) {
+  await until(() => w.evaluate((s) => document.querySelector(s)?.disabled === false, selector), `${selector} to be enabled`);
+  await w.click(selector).catch((e) => {
+    if (!/closed|detached|Target/i.test(String(e))) throw e;
+  });
+}
 
 /** Presses a key in a window that the key may close. */
 const pressClosing = (w, key) => w.keyboard.press(key).catch((e) => {
@@ -346,10 +352,12 @@ const SCENARIOS = [
       assert.equal(excluded.err?.name, 'InvalidStateError', JSON.stringify(excluded));
       await noConsentLeft(t);
 
-      // Keyboard only: the main button has the focus (Enter signs in), Escape cancels.
+      // Keyboard only: the heading has the focus (never the main button, so a stray keystroke decides nothing);
+      // Enter signs in once the window has been on screen for half a second; Escape cancels.
       await start(t.page, () => rp.login('carol'));
       w = await waitForConsent(t, '#approve');
-      await until(() => w.evaluate(() => document.activeElement?.id === 'approve'), 'the focus on #approve');
+      await until(() => w.evaluate(() => document.activeElement?.id === 'site'), 'the focus on the heading');
+      await until(() => w.evaluate(() => document.querySelector('main')?.dataset.armed === 'true'), 'the window to take decisions');
       await pressClosing(w, 'Enter');
       verified(await settle(t.page), 'login with the keyboard');
       await noConsentLeft(t);

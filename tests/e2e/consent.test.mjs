@@ -87,6 +87,21 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       throw new Error(`no consent window showing ${selector}`);
     };
     const focused = (w) => w.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute('name') || document.activeElement?.tagName);
+    /** Until the window takes decisions: its first 500 ms on screen are over (input protection, src/ui/inputGuard.ts). */
+    const armed = (w, timeout) => until(() => w.evaluate(() => document.querySelector('main')?.dataset.armed === 'true'), 'the window to take decisions', timeout);
+    /** Notes each change of the window's input protection with its time (window.__arming), from now on. */
+    const watchArming = (w) => w.evaluate(() => {
+      window.__arming = [];
+      const main = document.querySelector('main');
+      new MutationObserver(() => window.__arming.push([main.dataset.armed, performance.now()])).observe(main, { attributes: true, attributeFilter: ['data-armed'] });
+    });
+    /** How long the window refused decisions after its content changed (ms), from window.__arming. */
+    const refusedFor = (w) => w.evaluate(() => {
+      const a = window.__arming;
+      const off = a.findIndex(([v]) => v === 'false');
+      const on = a.findIndex(([v], i) => i > off && v === 'true');
+      return off < 0 || on < 0 ? null : a[on][1] - a[off][1];
+    });
     const text = (w, sel) => w.evaluate((s) => document.querySelector(s)?.textContent?.trim() ?? null, sel);
     const answerCount = (w) => w.evaluate(() => Number(document.querySelector('#consent-error')?.dataset.answer ?? 0));
     const bg = (fn, arg) => t.b.evalBackground(fn, arg);
@@ -131,7 +146,8 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
     test('create with the keyboard only: the site is named, Enter creates the passkey', async () => {
       await start(t.page, () => rp.register('ann', { residentKey: 'required' }));
       const w = await waitForConsent('#approve');
-      await until(async () => (await focused(w)) === 'approve', 'the focus on "Create passkey"');
+      // The heading has the focus, not "Create passkey": a keystroke meant for another window decides nothing.
+      await until(async () => (await focused(w)) === 'site', 'the focus on the heading');
       // The registrable domain is emphasized, the full origin is written below, http is pointed out.
       assert.equal(await text(w, '#site strong'), 'localhost');
       assert.equal(await text(w, '#origin'), t.rp.origin);
@@ -140,6 +156,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       assert.match(await w.evaluate(() => getComputedStyle(document.querySelector('.site-icon')).backgroundColor), /^rgb/);
       assert.match(await text(w, '.account.new .name'), /^ann$/);
       await screens(w, 'consent-create');
+      await armed(w);
       await closing(w.keyboard.press('Enter'));
       const reg = verified(await settle(t.page), 'register with Enter');
       t.ann = reg.credentialId;
@@ -170,6 +187,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       assert.equal(await text(w, '#accounts legend'), 'Choose an account');
       await until(async () => (await focused(w)) === 'account', 'the focus on the chosen account');
       await screens(w, 'consent-get-picker');
+      await armed(w);
       await w.keyboard.press('ArrowDown');
       assert.deepEqual(await w.evaluate(() => [document.activeElement.value, document.activeElement.checked]), [t.bob, true]);
       await closing(w.keyboard.press('Enter'));
@@ -200,9 +218,14 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
         window.__sawProgress = false;
         new MutationObserver(() => (window.__sawProgress ||= !!document.querySelector('[role=progressbar]'))).observe(document.body, { subtree: true, childList: true });
       });
+      await watchArming(w);
       await w.keyboard.press('Enter');
-      await until(() => w.evaluate(() => document.activeElement?.id === 'approve'), 'the sign-in after unlocking', 60_000);
+      await until(() => w.evaluate(() => !!document.querySelector('#approve') && document.activeElement?.id === 'site'), 'the sign-in after unlocking, the focus on the heading', 60_000);
       assert.equal(await w.evaluate(() => window.__sawProgress), true, 'the progress bar showed while unlocking');
+      // The account appeared in place of the unlock form: a new content, so half a second again before a decision.
+      await armed(w);
+      const refused = await refusedFor(w);
+      assert.ok(refused !== null && refused >= 490, `no decision for ${refused} ms after the content changed`);
       assert.equal((await bg(() => passkeyVault.status())).unlocked, true);
       await closing(w.keyboard.press('Enter'));
       const login = verified(await settle(t.page), 'sign in after unlocking');
@@ -227,6 +250,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await until(async () => (await focused(w)) === 'verify-password', 'the focus on the password');
       assert.equal(await w.evaluate(() => document.querySelector('#approve').disabled), true, 'no approval without the password');
       await screens(w, 'consent-create-verify');
+      await armed(w);
       const u = ui(t.b, w);
       await u.type('#verify-password', 'wrong again');
       await w.keyboard.press('Enter');
@@ -236,6 +260,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await until(async () => (await focused(w)) === 'verify-password', 'the focus back on the password');
       await screens(w, 'consent-create-verify-wrong');
       await u.type('#verify-password', PASSWORD);
+      await armed(w);
       await closing(w.keyboard.press('Enter'));
       const reg = verified(await settle(t.page), 'register with user verification');
       assert.equal(reg.userVerified, true);
@@ -246,8 +271,9 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await start(t.page, () => rp.register('ann', { excludeCredentials: true }));
       const w = await waitForConsent('[role=status]');
       assert.match(await text(w, '[role=status]'), /already have a passkey for ann/);
-      await until(async () => (await focused(w)) === 'approve', 'the focus on OK');
+      await until(async () => (await focused(w)) === 'site', 'the focus on the heading, not OK');
       await screens(w, 'consent-excluded');
+      await armed(w);
       await closing(w.keyboard.press('Enter'));
       assert.equal((await settle(t.page)).err?.name, 'InvalidStateError');
       await allClosed();
@@ -362,6 +388,8 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await start(t.page, abortableLogin, { timeout: 60_000 }, 'first');
       const w1 = await waitForConsent('#approve');
       assert.equal(await text(w1, '#intent'), 'Sign in to');
+      await armed(w1);
+      await watchArming(w1);
       await start(t.page, () => rp.register('dan', { residentKey: 'required' }), undefined, 'second');
       // Watch the windows for a while: never more than one.
       let most = 0;
@@ -373,8 +401,12 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
         const w = await waitForConsent('.account.new');
         assert.equal(w, w1, 'the same window shows the newer request');
         assert.equal(await text(w, '#intent'), 'Create a passkey for');
-        await until(async () => (await focused(w)) === 'approve', 'the focus on "Create passkey"');
+        await until(async () => (await focused(w)) === 'site', 'the focus on the heading');
         assert.equal(await consentWindowCount(), 1, 'still one window');
+        // The newer request took the window over: half a second again before a decision takes effect.
+        await armed(w);
+        const refused = await refusedFor(w);
+        assert.ok(refused !== null && refused >= 490, `no decision for ${refused} ms after the newer request showed`);
         await closing(w.keyboard.press('Enter'));
         verified(await settle(t.page, 'second'), 'the newer request');
       } else {

@@ -28,7 +28,17 @@ async function developerMode(b) {
   await options.select('#dev-attestation', 'packed');
   await options.select('#dev-counter', 'increment');
   await options.click('#dev-save');
-  assert.match(await options.text('#dev-saved'), /Developer mode is on/);
+  // Approving without asking: the master password first (issue 13 item 5); a wrong one turns nothing on.
+  assert.equal(await options.attr('#dev-reauth', 'role'), 'alertdialog');
+  await options.type('#dev-reauth-password', 'not the developer password');
+  await options.click('#dev-reauth-confirm');
+  assert.match(await options.text('#dev-reauth-error', 60_000), /master password is not correct/);
+  await options.screens('options-developer-reauth-refused');
+  const { settings: kept } = await options.page.evaluate(() => (globalThis.browser ?? chrome).runtime.sendMessage({ type: 'dev:get' }));
+  assert.deepEqual([kept.enabled, kept.autoApprove], [false, false], 'nothing saved');
+  await options.type('#dev-reauth-password', 'developer mode password');
+  await options.click('#dev-reauth-confirm');
+  assert.match(await options.text('#dev-saved', 60_000), /Developer mode is on/);
   await options.screens('options-developer');
 
   // A site rule that is not JSON, then one that names no setting: each refused with its reason, nothing saved.

@@ -1,7 +1,8 @@
 // Passkeys follow the person (issue 3), with the real sync server (npm run server, embedded store) and the
 // built extension in real browsers: a passkey made in Chromium signs in from Firefox after a sync (verified
 // by @simplewebauthn/server) and the other way round; a fresh Chromium profile restores from the recovery
-// code; a rotated code fails; a byte flipped on the server is reported and the local copy kept.
+// code; a rotated code fails; a byte flipped on the server is reported, the local copy kept, the person told in
+// the popup and the backup-health panel, and the record asked for again until it opens.
 // Needs the builds: npm run build:all. Run: node --test tests/e2e/sync.test.mjs
 
 import { test, before, after } from 'node:test';
@@ -100,12 +101,27 @@ test('a passkey made in Chromium signs in from Firefox after sync, and back; a f
     const db = new Database(join(server.data, 'keyport.sqlite'));
     const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get();
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob.slice(0, 40) + (row.blob[40] === 'A' ? 'B' : 'A') + row.blob.slice(41), row.rowid);
-    db.close();
     await fresh.evalBackground(() => passkeyVault.syncNow());
     const status = await fresh.evalBackground(() => passkeyVault.syncStatus());
     assert.equal(status.tampered.length, 1, JSON.stringify(status));
+    assert.equal(status.unread.length, 1, JSON.stringify(status));
     const stillThere = await login(fresh, 'sync-bob');
     assert.equal(stillThere.verified, true, 'the local copy is kept');
+    // The person is told, in the popup and in the backup-health panel, not left with a silent gap.
+    const popup = ui(fresh, await fresh.openExtensionPage('popup.html'));
+    assert.equal((await popup.text('#sync-unread')).trim(), '1 passkey could not be read from sync; retrying.');
+    const settings = ui(fresh, await fresh.openExtensionPage('options.html#sync'));
+    assert.match(await settings.text('#health-unread'), /^1 passkey could not be read from sync; retrying\. .*asks for it again on every sync/);
+    await settings.screens('options-sync-unread');
+    // The server's copy is good again: the next sync asks for it once more and the note goes (rule 4).
+    db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob, row.rowid);
+    db.close();
+    const healed = await fresh.evalBackground(() => passkeyVault.syncNow());
+    assert.ok(healed.pulled >= 1 && healed.unread.length === 0, JSON.stringify(healed));
+    await settings.until(() => !document.querySelector('#health-unread'));
+    const again = ui(fresh, await fresh.openExtensionPage('popup.html'));
+    await again.text('#sync-glance');
+    assert.equal(await again.count('#sync-unread'), 0);
   } finally {
     await chromium.close();
     await firefox?.close();
@@ -219,7 +235,16 @@ test('pairing through the screens: Firefox shows a code, Chromium takes it, both
     const sasNew = (await fresh.text('#pair-sas')).trim();
     assert.match(sasExisting, /^\d{3} \d{3}$/);
     assert.equal(sasNew, sasExisting, 'both browsers show the same number');
+    // Approving sends the vault away: the master password again (issue 13 item 5). A wrong one sends nothing.
+    assert.match(await existing.text('#pair-reauth-title'), new RegExp(`shows ${sasExisting}, add it: it receives all your passkeys`));
+    await existing.type('#pair-reauth-password', 'not the pairing password');
+    await existing.click('#pair-approve');
+    assert.match(await existing.text('#pair-reauth-error', 60_000), /master password is not correct/);
     await existing.screens('options-pair-compare');
+    assert.equal(await existing.count('#pair-done'), 0);
+    assert.equal(await fresh.count('#pair-password'), 0, 'the new browser received nothing');
+    assert.equal((await fresh.text('#pair-sas')).trim(), sasNew, 'the pairing still waits');
+    await existing.type('#pair-reauth-password', 'pairing password');
     await existing.click('#pair-approve');
     assert.match(await existing.text('#pair-done'), /added/);
     // The backup-health panel now counts a second browser.

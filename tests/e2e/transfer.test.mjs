@@ -26,6 +26,9 @@ before(async () => {
 after(() => rp?.close());
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MASTER = 'transfer test password';
+/** How many downloads the browser has started (a check, not an action). */
+const downloads = (b) => b.evalBackground(async () => (await (globalThis.browser ?? chrome).downloads.search({})).length);
 
 
 function save(name, text) {
@@ -48,7 +51,7 @@ async function readPreview(u) {
 
 async function importThroughOptions(b) {
   const tag = b.browserName;
-  await b.evalBackground(() => passkeyVault.setup({ password: 'transfer test password' }));
+  await b.evalBackground((password) => passkeyVault.setup({ password }), MASTER);
   await b.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
 
   const alice = await makeForeignPasskey({ alg: 'ES256', rpId: 'localhost', userName: `cxf-alice-${tag}`, prf: true });
@@ -127,7 +130,22 @@ async function exportThroughOptions(b, u, es256, other) {
   await u.type('#export-password', 'export file password');
   await u.type('#export-confirm', 'export file password');
   await u.click('#export-save');
+  // The master password again, even unlocked (issue 13 item 5): a dialog named by what it confirms.
+  assert.equal(await u.attr('#export-reauth', 'role'), 'alertdialog');
+  assert.match(await u.page.$eval('#export-reauth', (e) => document.getElementById(e.getAttribute('aria-labelledby')).textContent), /Export your passkeys to a password-protected file/);
+  // A wrong one: a sentence, and no file.
+  const before = await downloads(b);
+  await u.type('#export-reauth-password', 'not the master password');
+  await u.click('#export-reauth-confirm');
+  assert.match(await u.text('#export-reauth-error', 60_000), /master password is not correct/);
+  await u.screens('options-export-reauth-refused');
+  await sleep(500);
+  assert.equal(await downloads(b), before, 'a wrong master password saves nothing');
+  assert.equal(await u.count('#export-done'), 0);
+  await u.type('#export-reauth-password', MASTER);
+  await u.click('#export-reauth-confirm');
   assert.match(await u.text('#export-done', 60_000), /Saved 2 passkeys/);
+  assert.equal(await u.count('#export-reauth'), 0, 'the dialog closes once done');
   // Bitwarden holds P-256 keys only: the EdDSA and RSA passkeys are named as left out, not silently dropped.
   const skipped = await u.text('#export-skipped');
   for (const p of other) assert.ok(skipped.includes(p.userName), skipped);

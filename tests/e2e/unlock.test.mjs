@@ -67,6 +67,13 @@ for (const target of TARGETS) {
 
       await popup.click('li.passkey[data-rp="a.example"] .delete');
       await popup.screens('popup-passkeys-confirm');
+      // A dialog that says what it confirms (a screen reader hears more than "Remove"), its focus on "Keep".
+      const dialog = await popup.page.$eval('li.passkey[data-rp="a.example"] [role=alertdialog]', (d) => ({
+        name: document.getElementById(d.getAttribute('aria-labelledby')).textContent,
+        remove: d.querySelector('.delete-confirm').getAttribute('aria-label'),
+        focused: document.activeElement?.textContent,
+      }));
+      assert.deepEqual(dialog, { name: 'Remove the passkey ann on a.example?', remove: 'Remove passkey ann on a.example', focused: 'Keep' });
       await popup.click('li.passkey[data-rp="a.example"] .delete-confirm');
       assert.match(await popup.text('#passkey-removed'), /ann on a\.example was removed/);
       assert.equal((await b.evalBackground(() => passkeyVault.getCredentials())).length, 2);

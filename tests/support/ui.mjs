@@ -45,8 +45,8 @@ export function ui(b, page) {
     count: (sel) => page.$$eval(sel, (es) => es.length),
     disabled: (sel) => page.$eval(sel, (e) => e.disabled),
     attr: (sel, name) => page.$eval(sel, (e, n) => e.getAttribute(n), name),
-    /** Until fn() is true in the page (playwright takes (fn, arg, options), puppeteer (fn, options)). */
-    until: (fn, timeout = 10_000) => (chromium ? page.waitForFunction(fn, null, { timeout }) : page.waitForFunction(fn, { timeout })),
+    /** Until fn(arg) is true in the page (playwright takes (fn, arg, options), puppeteer (fn, options, arg)). */
+    until: (fn, timeout = 10_000, arg = null) => (chromium ? page.waitForFunction(fn, arg, { timeout }) : page.waitForFunction(fn, { timeout }, arg)),
     /**
      * The screen as it is now, in the light and the dark theme (tests/screenshots/<name>-<browser>-<theme>.png),
      * set as Settings → Appearance sets it (data-theme on <html>), then back to the system's.
