@@ -329,8 +329,10 @@ for (const name of TARGETS) {
     /**
      * The observations of a state beside those with no passkey for the site. With none, Keyport steps aside to the
      * browser's own autofill, so the request may end as the browser itself ends it (measured in a browser without
-     * Keyport: Chromium waits; Firefox refuses at once here, as it refuses WebAuthn on a site whose certificate is
-     * only accepted by an override); anything else must be the same.
+     * Keyport: Chromium, with no extension holding its proxy, waits; Firefox refuses at once here, as it refuses
+     * WebAuthn on a site whose certificate is only accepted by an override); anything else must be the same. While an
+     * extension holds Chromium's proxy, the browser's own conditional get() fails at once: a page must not tell the
+     * states apart by that either, whichever extension holds it.
      */
     async function sameAsNone(r, what) {
       const { settled, ...rest } = r.seen;

@@ -116,8 +116,8 @@ export const HARNESS = `(() => {
 
 /**
  * The autofill probe, in a page with `<input id=field autocomplete="username webauthn">`: window.observe(opts)
- * focuses the field from script (unless opts.noFocus), starts a conditional get() for opts.rpId and records for
- * opts.ms (default 1500) everything a page can see: mutations of the document (the documentElement's children
+ * focuses the field from script (unless opts.noFocus), starts a conditional get() for opts.rpId, presses, clicks and
+ * types on the field by script (untrusted events) and records for opts.ms (default 1500) everything a page can see: mutations of the document (the documentElement's children
  * included), element counts, every element's box, the focus and window blur/focus events, what is under the
  * field, and whether the request settled. window.hostBox() gives the box of an element Keyport added to the
  * documentElement (or null); window.abortProbe() ends the request.
@@ -154,7 +154,12 @@ const OBSERVE = `
     navigator.credentials.get({ mediation: 'conditional', signal: ctl.signal,
       publicKey: { challenge: crypto.getRandomValues(new Uint8Array(32)), rpId, userVerification: 'preferred' } })
       .then((c) => { settled = 'credential ' + c?.type; }, (e) => { if (settled === 'pending') settled = e.name; });
-    await new Promise((r) => setTimeout(r, ms));
+    // The page's own presses, clicks and keys on the field: events it makes are untrusted, and must open nothing.
+    await new Promise((r) => setTimeout(r, 200));
+    for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup']) field.dispatchEvent(new PointerEvent(type, { bubbles: true, composed: true }));
+    field.click();
+    for (const key of ['a', 'ArrowDown', 'Enter']) field.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, composed: true }));
+    await new Promise((r) => setTimeout(r, ms - 200));
     mo.disconnect();
     const r = field.getBoundingClientRect();
     const under = document.elementFromPoint(r.left + 10, r.bottom + 12);
