@@ -27,7 +27,9 @@ export const PP_SELF = 'publickey-credentials-get=(self), publickey-credentials-
 /**
  * The in-page harness, installed as window.rt in every page and frame:
  *   rt.call(path, msg)  run msg in the window at `path` (frame indexes from this window: [] = here, [0, 0] = the
- *                       first frame's first frame), relayed by postMessage; resolves with the answer
+ *                       first frame's first frame; 'popup' = the window it opened), relayed by postMessage; resolves
+ *                       with the answer
+ *   msg {cmd: 'open', url}, {cmd: 'close'}              opens (window.open) or closes the window of the step 'popup'
  *   msg {cmd: 'ping'}                                   -> {origin: window.origin, href}
  *   msg {cmd: 'start', slot, kind, rpId?, mediation?}   starts a create()/get() (ES256, discoverable, a random
  *                                                       challenge; rpId omitted when undefined)
@@ -74,6 +76,15 @@ export const HARNESS = `(() => {
       document.body.prepend(b);
       return { button: b.id };
     },
+    // A window this one opens (it inherits a sandbox's flags): reached as the path step 'popup'.
+    open({ url }) {
+      window.__popup = window.open(url, '_blank');
+      return { opened: !!window.__popup };
+    },
+    close() {
+      window.__popup?.close();
+      return { closed: true };
+    },
     async result({ slot, waitMs }) {
       const s = pending[slot];
       if (!s) return { ok: false, name: 'no such request' };
@@ -88,7 +99,7 @@ export const HARNESS = `(() => {
   const call = (path, msg) => {
     if (!path.length) return Promise.resolve(local[msg.cmd](msg));
     const id = 'rt' + (next++) + Math.random();
-    const target = window.frames[path[0]];
+    const target = path[0] === 'popup' ? window.__popup : window.frames[path[0]];
     if (!target) return Promise.resolve({ ok: false, name: 'no frame ' + path[0] });
     return new Promise((resolve) => {
       waiting[id] = resolve;
