@@ -4,15 +4,17 @@
 // accounts.probe.test), its pages in tests/support/hostile.mjs. Where the browser has an answer of its own, it is
 // measured in the same run on Chromium's virtual authenticator (a browser without Keyport, as differential.test.mjs
 // does) and Keyport must give the same one:
-//   - an opaque origin (CSP sandbox, a sandboxed frame, a frame inside one, a data: document) is refused
-//     (NotAllowedError) on every path, modal and conditional; a sandbox with allow-same-origin is a normal document;
+//   - an opaque origin (CSP sandbox, a sandboxed frame, with or without `allow`, a frame or a window inside one,
+//     srcdoc and data: documents) is refused (NotAllowedError) on every path, modal and conditional; a sandbox with
+//     allow-same-origin is a normal document;
 //   - a document's own Permissions-Policy denying publickey-credentials-* is honoured (NotAllowedError), also when only
-//     a same-origin frame's document carries it;
+//     a same-origin frame's document carries it, or inherits it; a page allowing itself only is the ceiling for its
+//     frames' `allow`; a cross-origin create() needs the person's activation;
 //   - a foreign rpId is a SecurityError, and nothing of Keyport opens for it, locked or not; a cross-origin frame
-//     without `allow` cannot raise the unlock window;
-//   - a page that focuses its own webauthn field and starts a conditional get() observes the same thing whether
-//     Keyport is locked, holds no passkey for it, or seven; after the person's click the list has the same size
-//     locked or with seven passkeys;
+//     without `allow` can neither raise the unlock window nor take over the top page's;
+//   - a page that focuses its own webauthn field, starts a conditional get() and presses and types on it by script
+//     observes the same thing whether Keyport is locked, holds no passkey for it, or seven; after the person's click
+//     the list has the same size locked or with seven passkeys;
 //   - Chromium: autofill.html cannot be reached by its static URL (use_dynamic_url);
 //   - and a control: a sign-in on a normal page of the same server works, verified by @simplewebauthn/server.
 // Auto-approve is on, so that a request Keyport wrongly accepts comes back signed instead of waiting for a window;
