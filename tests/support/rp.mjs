@@ -18,6 +18,7 @@
 //   GET /blank        empty HTML page
 //   GET /frame?src=URL&allow=...   page embedding <iframe id=frame src=URL allow=...>; see frameUrl()
 //   GET /state        {users: [{userName, credentials: [{id, counter}]}]} (for assertions)
+//   GET anything else: the `pages` option, if given (e.g. pages served with hostile headers)
 // Errors answer HTTP 400 {verified: false, error}.
 
 import http from 'node:http';
@@ -63,6 +64,9 @@ import {
  * @param {string[]} [opts.topOrigins]  top origins accepted for sign-ins from cross-origin
  *                                      iframes; default: any
  * @param {string} [opts.rpName='Keyport Test RP']
+ * @param {(url: URL, req: import('node:http').IncomingMessage) =>
+ *          ({headers?: Record<string, string>, body: string} | undefined)} [opts.pages]
+ *        further GET pages on the same origins: an HTML body with its own response headers, or undefined (404)
  * @returns {Promise<RelyingParty>}
  */
 export async function startRelyingParty({
@@ -74,6 +78,7 @@ export async function startRelyingParty({
   extraOrigins = [],
   topOrigins,
   rpName = 'Keyport Test RP',
+  pages,
 } = {}) {
   /** @type {Map<string, User>} */
   const users = new Map();
@@ -222,6 +227,11 @@ export async function startRelyingParty({
             credentials: u.credentials.map((c) => ({ id: c.id, counter: c.counter })),
           }));
           return send(200, 'application/json', JSON.stringify({ users: state }));
+        }
+        const page = pages?.(url, req);
+        if (page) {
+          for (const [name, value] of Object.entries(page.headers ?? {})) res.setHeader(name, value);
+          return send(200, 'text/html; charset=utf-8', page.body);
         }
       }
       send(404, 'text/plain', 'not found');
