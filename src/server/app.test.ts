@@ -29,6 +29,9 @@ describeEachStore('sync server', (kind) => {
   let clock: { now: number };
   let logs: string[];
   let injected: number;
+  // Rate-limit counters live in the store, shared by the suite's tests: each test starts two days after the
+  // last, past every window and every kept push answer.
+  let days = 0;
 
   beforeAll(async () => {
     db = await kind.open();
@@ -37,7 +40,7 @@ describeEachStore('sync server', (kind) => {
     await db?.dispose();
   });
   beforeEach(async () => {
-    clock = { now: 1_800_000_000_000 };
+    clock = { now: 1_800_000_000_000 + (days += 2) * 86_400_000 };
     logs = [];
     injected = 0;
     app = buildApp({
@@ -362,9 +365,10 @@ describeEachStore('sync server', (kind) => {
   });
 
   describe('quotas, write limits and bounded push answers', () => {
-    /** The app again, with these options (a fresh limiter, the same store). */
+    /** The app again, with these options, an hour later (past every rate-limit window; the same store). */
     async function rebuilt(options: Pick<Parameters<typeof buildApp>[0], 'quota' | 'limits'>) {
       await app.close();
+      clock.now += 60 * 60_000;
       app = buildApp({ store: db.store, now: () => clock.now, log: false, ...options, limits: { creations: { max: 10_000, windowMs: 60_000 }, ...options.limits } });
       await app.ready();
     }
@@ -680,7 +684,7 @@ describe('sync server when the store fails', () => {
     const failure = () => Promise.reject(new Error(`connection lost while reading vault ${vaultId}`));
     const logs: string[] = [];
     const app = buildApp({
-      store: { kind: 'postgresql', transaction: failure, sweep: failure, ping: failure, close: async () => undefined },
+      store: { kind: 'postgresql', transaction: failure, counters: failure, hit: failure, sweep: failure, ping: failure, close: async () => undefined },
       log: { stream: { write: (line) => void logs.push(line) } },
     });
     const key = await app.inject({ method: 'GET', url: `/v1/vaults/${vaultId}/key`, headers: { authorization: `Bearer ${b64u(32)}` } });

@@ -143,14 +143,14 @@ class RequestLog extends LogController {
   }
 }
 
-export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
+export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(store), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
   const budget = { ...DEFAULT_LIMITS, ...limits };
   const vaultQuota: vaults.Quota = { ...vaults.DEFAULT_QUOTA, ...quota };
-  const writes = createLimiter(budget.writes);
-  const authFailures = createLimiter(budget.authFailures);
-  const pairingFailures = createLimiter(budget.pairingFailures);
-  const creations = createLimiter(budget.creations);
-  const pairingStarts = createLimiter(budget.pairingStarts);
+  const writes = createLimiter(store, 'writes', budget.writes);
+  const authFailures = createLimiter(store, 'auth', budget.authFailures);
+  const pairingFailures = createLimiter(store, 'pairing', budget.pairingFailures);
+  const creations = createLimiter(store, 'create', budget.creations);
+  const pairingStarts = createLimiter(store, 'pairstart', budget.pairingStarts);
 
   const app = Fastify({
     bodyLimit: LIMITS.bodyBytes,
@@ -190,8 +190,8 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(notFound('no such endpoint').body()));
 
-  const refuseWhileLimited = (limiter: Limiter, keys: string[], what: string) => {
-    const wait = Math.max(...keys.map((key) => limiter.retryAfter(key, now())));
+  const refuseWhileLimited = async (limiter: Limiter, keys: string[], what: string) => {
+    const wait = await limiter.retryAfter(keys, now());
     if (wait > 0) throw rateLimited(`too many ${what}; try again later`, Math.ceil(wait / 1000));
   };
 
@@ -199,11 +199,11 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   async function vaultRoute<T>(request: FastifyRequest, run: (vaultId: string) => Promise<T>): Promise<T> {
     const { vaultId } = parse(VaultParams, request.params, 'path');
     const keys = [byAddress(request), `vault:${vaultId}`];
-    refuseWhileLimited(authFailures, keys, 'failed authentications');
+    await refuseWhileLimited(authFailures, keys, 'failed authentications');
     try {
       return await run(vaultId);
     } catch (error) {
-      if (error instanceof HttpError && error.authFailure) for (const key of keys) authFailures.hit(key, now());
+      if (error instanceof HttpError && error.authFailure) await authFailures.hit(keys, now());
       throw error;
     }
   }
@@ -215,21 +215,21 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
    */
   async function write<T>(request: FastifyRequest, vaultId: string, run: () => Promise<T>): Promise<T> {
     const keys = [byAddress(request), `vault:${vaultId}`];
-    refuseWhileLimited(writes, keys, 'writes to this vault; wait a minute');
+    await refuseWhileLimited(writes, keys, 'writes to this vault; wait a minute');
     const result = await run();
-    for (const key of keys) writes.hit(key, now());
+    await writes.hit(keys, now());
     return result;
   }
 
   /** A pairing route: the code checked, refused while rate limited, unknown codes and wrong secrets counted. */
-  async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => T): Promise<T> {
+  async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => Promise<T>): Promise<T> {
     const { code } = parse(PairingParams, request.params, 'path');
     const key = byAddress(request);
-    refuseWhileLimited(pairingFailures, [key], 'wrong pairing codes');
+    await refuseWhileLimited(pairingFailures, [key], 'wrong pairing codes');
     try {
-      return run(code);
+      return await run(code);
     } catch (error) {
-      if (error instanceof HttpError && error.authFailure) pairingFailures.hit(key, now());
+      if (error instanceof HttpError && error.authFailure) await pairingFailures.hit([key], now());
       throw error;
     }
   }
@@ -246,9 +246,9 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   app.put('/v1/vaults/:vaultId', (request, reply) =>
     vaultRoute(request, async (vaultId) => {
       const { token, key } = parse(CreateVault, request.body, 'body');
-      refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
+      await refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
       const result = await vaults.createVault(store, vaultId, token, key);
-      if (result.created) creations.hit(byAddress(request), now());
+      if (result.created) await creations.hit([byAddress(request)], now());
       return reply.code(result.created ? 201 : 200).send(result);
     }),
   );
@@ -283,9 +283,9 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
     vaultRoute(request, async (vaultId) => {
       const token = bearer(request);
       const next = parse(RotateRequest, request.body, 'body');
-      refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
+      await refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
       const result = await write(request, vaultId, () => vaults.rotate(store, { vaultId, token }, next, now()));
-      creations.hit(byAddress(request), now());
+      await creations.hit([byAddress(request)], now());
       return result;
     }),
   );
@@ -300,9 +300,9 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   app.post('/v1/pairings', async (request) => {
     const { commitment } = parse(PairingStart, request.body, 'body');
     const key = byAddress(request);
-    refuseWhileLimited(pairingStarts, [key], 'pairings started from this address');
-    const started = pairings.start(commitment, now());
-    pairingStarts.hit(key, now());
+    await refuseWhileLimited(pairingStarts, [key], 'pairings started from this address');
+    const started = await pairings.start(commitment, now());
+    await pairingStarts.hit([key], now());
     return started;
   });
 

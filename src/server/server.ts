@@ -1,5 +1,6 @@
 // Starts the sync server: opens the store the options name, serves the app on a port, sweeps expired push
-// answers every hour, and closes both on request. main.ts (the command line) and the bench call this.
+// answers, rate-limit windows and pairings every ten minutes, and closes both on request. main.ts (the
+// command line) and the bench call this.
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from './app.ts';
 import type { Store } from './store.ts';
@@ -34,7 +35,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SWEEP_EVERY_MS = 60 * 60 * 1000;
+/** Ended rate-limit windows and expired pairings go within this; old push answers too. */
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 export async function openStore({ data, databaseUrl, databaseSchema }: StoreOptions, onError?: (error: Error) => void): Promise<Store> {
   if (databaseUrl !== undefined && data !== undefined) throw new TypeError('give either a data directory or a database URL, not both');
@@ -55,7 +57,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const log = app.log;
   const sweep = () =>
-    store.sweep(Date.now() - PUSH_RETENTION_MS).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));
+    store.sweep(Date.now() - PUSH_RETENTION_MS, Date.now()).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));
   const timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
   try {
     await sweep();

@@ -4,7 +4,7 @@
 // READ READ ONLY transaction, one snapshot. The tables live in their own schema ("keyport" unless told).
 import pg from 'pg';
 import type { ServerRecord } from '../sync/protocol.ts';
-import type { Store, Tx } from './store.ts';
+import type { PairingRow, Store, Tx } from './store.ts';
 
 /** Schema versions, applied in order under an advisory lock; schema_version says how many ran. Append, never edit. */
 const MIGRATIONS = [
@@ -39,6 +39,22 @@ const MIGRATIONS = [
      records = (SELECT count(*) FROM records WHERE records.vault = vaults.pk),
      bytes = (SELECT coalesce(sum(length(blob)), 0) FROM records WHERE records.vault = vaults.pk);
    CREATE INDEX pushes_by_vault_time ON pushes (vault, at);`,
+  // Stateless processes (issue 14): rate-limit counters and pairings in the store, not in memory. Counters
+  // are UNLOGGED (not crash-safe, not replicated): a crash may forget the last minute's hits, never data.
+  `CREATE UNLOGGED TABLE counters (key text PRIMARY KEY, count integer NOT NULL, ends_at bigint NOT NULL);
+   CREATE INDEX counters_by_end ON counters (ends_at);
+   CREATE TABLE pairings (
+     code text PRIMARY KEY,
+     commitment text NOT NULL,
+     initiator_hash bytea NOT NULL,
+     joiner_hash bytea,
+     joiner_key text,
+     initiator_key text,
+     payload text,
+     expires_at bigint NOT NULL,
+     done boolean NOT NULL DEFAULT false
+   );
+   CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
 ];
 
 /** pg_advisory_xact_lock key for migrations: "keyport" in ASCII. */
@@ -56,6 +72,32 @@ export interface PostgresOptions {
 
 const bytea = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const toRecord = (row: { id: string; seq: string; blob: string }): ServerRecord => ({ id: row.id, seq: Number(row.seq), blob: row.blob });
+
+interface PairingDbRow {
+  code: string;
+  commitment: string;
+  initiator_hash: Buffer;
+  joiner_hash: Buffer | null;
+  joiner_key: string | null;
+  initiator_key: string | null;
+  payload: string | null;
+  expires_at: string;
+  done: boolean;
+}
+
+function toPairing(row: PairingDbRow): PairingRow {
+  return {
+    code: row.code,
+    commitment: row.commitment,
+    initiatorHash: row.initiator_hash,
+    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
+    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
+    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
+    ...(row.payload !== null ? { payload: row.payload } : {}),
+    expiresAt: Number(row.expires_at),
+    done: row.done,
+  };
+}
 
 function transactionSteps(client: pg.PoolClient): Tx {
   const rows = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows;
@@ -142,6 +184,31 @@ function transactionSteps(client: pg.PoolClient): Tx {
         [pk, keep],
       );
     },
+    async findPairing(code, { lock }) {
+      const [row] = await rows<PairingDbRow>(`SELECT * FROM pairings WHERE code = $1${lock ? ' FOR UPDATE' : ''}`, [code]);
+      return row && toPairing(row);
+    },
+    async insertPairing(p) {
+      const result = await client.query(
+        'INSERT INTO pairings (code, commitment, initiator_hash, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING',
+        [p.code, p.commitment, bytea(p.initiatorHash), p.expiresAt],
+      );
+      return result.rowCount === 1;
+    },
+    async updatePairing(p) {
+      await client.query('UPDATE pairings SET joiner_hash = $1, joiner_key = $2, initiator_key = $3, payload = $4, done = $5 WHERE code = $6', [
+        p.joinerHash ? bytea(p.joinerHash) : null,
+        p.joinerKey ?? null,
+        p.initiatorKey ?? null,
+        p.payload ?? null,
+        p.done,
+        p.code,
+      ]);
+    },
+    async livePairings(now) {
+      const [row] = await rows<{ n: string }>('SELECT count(*) AS n FROM pairings WHERE expires_at > $1', [now]);
+      return Number(row!.n);
+    },
   };
 }
 
@@ -198,8 +265,31 @@ export async function openPostgresStore({ url, schema = 'keyport', poolSize = 10
         client.release(broken);
       }
     },
-    async sweep(before) {
-      return (await pool.query('DELETE FROM pushes WHERE at < $1', [before])).rowCount ?? 0;
+    async counters(keys, now) {
+      const found = await pool.query<{ key: string; count: number; ends_at: string }>('SELECT key, count, ends_at FROM counters WHERE key = ANY($1::text[]) AND ends_at > $2', [
+        keys,
+        now,
+      ]);
+      return found.rows.map((r) => ({ key: r.key, count: r.count, endsAt: Number(r.ends_at) }));
+    },
+    async hit(keys, windowMs, now) {
+      // One statement, atomic per row: processes hitting the same key together each add one. A window that
+      // ended starts again at 1 (SET's right-hand sides read the row as it was). Keys in order, so two
+      // statements over the same keys lock them in the same order.
+      await pool.query(
+        `INSERT INTO counters (key, count, ends_at) SELECT k, 1, $2::bigint FROM unnest($1::text[]) AS k ORDER BY k
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN counters.ends_at > $3 THEN counters.count + 1 ELSE 1 END,
+           ends_at = CASE WHEN counters.ends_at > $3 THEN counters.ends_at ELSE EXCLUDED.ends_at END`,
+        [[...new Set(keys)], now + windowMs, now],
+      );
+    },
+    async sweep(pushesBefore, now) {
+      let n = 0;
+      n += (await pool.query('DELETE FROM pushes WHERE at < $1', [pushesBefore])).rowCount ?? 0;
+      n += (await pool.query('DELETE FROM counters WHERE ends_at <= $1', [now])).rowCount ?? 0;
+      n += (await pool.query('DELETE FROM pairings WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      return n;
     },
     async ping() {
       await pool.query('SELECT 1');

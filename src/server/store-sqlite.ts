@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerRecord } from '../sync/protocol.ts';
-import type { Store, StoredPush, Tx, Vault } from './store.ts';
+import type { Counter, PairingRow, Store, StoredPush, Tx, Vault } from './store.ts';
 
 export const SQLITE_FILE = 'keyport.sqlite';
 
@@ -44,7 +44,48 @@ export const MIGRATIONS = [
      records = (SELECT count(*) FROM records WHERE records.vault = vaults.pk),
      bytes = (SELECT coalesce(sum(length(blob)), 0) FROM records WHERE records.vault = vaults.pk);
    CREATE INDEX pushes_by_vault_time ON pushes (vault, at);`,
+  // Stateless processes (issue 14): rate-limit counters and pairings in the store, not in memory.
+  `CREATE TABLE counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, ends_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+   CREATE INDEX counters_by_end ON counters (ends_at);
+   CREATE TABLE pairings (
+     code TEXT PRIMARY KEY,
+     commitment TEXT NOT NULL,
+     initiator_hash BLOB NOT NULL,
+     joiner_hash BLOB,
+     joiner_key TEXT,
+     initiator_key TEXT,
+     payload TEXT,
+     expires_at INTEGER NOT NULL,
+     done INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
 ];
+
+interface PairingDbRow {
+  code: string;
+  commitment: string;
+  initiator_hash: Buffer;
+  joiner_hash: Buffer | null;
+  joiner_key: string | null;
+  initiator_key: string | null;
+  payload: string | null;
+  expires_at: number;
+  done: number;
+}
+
+function toPairing(row: PairingDbRow): PairingRow {
+  return {
+    code: row.code,
+    commitment: row.commitment,
+    initiatorHash: row.initiator_hash,
+    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
+    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
+    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
+    ...(row.payload !== null ? { payload: row.payload } : {}),
+    expiresAt: row.expires_at,
+    done: row.done === 1,
+  };
+}
 
 interface VaultRow {
   pk: number;
@@ -109,6 +150,26 @@ export function openSqliteStore(dir: string): Store {
       `DELETE FROM pushes WHERE vault = ? AND rowid NOT IN (SELECT rowid FROM pushes WHERE vault = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
     ),
     sweep: db.prepare<[number]>('DELETE FROM pushes WHERE at < ?'),
+    sweepCounters: db.prepare<[number]>('DELETE FROM counters WHERE ends_at <= ?'),
+    sweepPairings: db.prepare<[number]>('DELETE FROM pairings WHERE expires_at <= ?'),
+    findPairing: db.prepare<[string], PairingDbRow>('SELECT * FROM pairings WHERE code = ?'),
+    insertPairing: db.prepare<[string, string, Uint8Array, number]>(
+      'INSERT INTO pairings (code, commitment, initiator_hash, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING',
+    ),
+    updatePairing: db.prepare<[Uint8Array | null, string | null, string | null, string | null, number, string]>(
+      'UPDATE pairings SET joiner_hash = ?, joiner_key = ?, initiator_key = ?, payload = ?, done = ? WHERE code = ?',
+    ),
+    livePairings: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM pairings WHERE expires_at > ?'),
+    counters: db.prepare<[string, number], { key: string; count: number; ends_at: number }>(
+      'SELECT key, count, ends_at FROM counters WHERE key IN (SELECT value FROM json_each(?)) AND ends_at > ?',
+    ),
+    // A window that ended starts again at 1; SET's right-hand sides all read the row as it was.
+    hit: db.prepare<[string, number, number, number]>(
+      `INSERT INTO counters (key, count, ends_at) VALUES (?, 1, ?)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN counters.ends_at > ? THEN counters.count + 1 ELSE 1 END,
+         ends_at = CASE WHEN counters.ends_at > ? THEN counters.ends_at ELSE excluded.ends_at END`,
+    ),
   };
 
   const tx: Tx = {
@@ -162,6 +223,19 @@ export function openSqliteStore(dir: string): Store {
     async trimPushes(pk, keep) {
       q.trimPushes.run(pk, pk, keep);
     },
+    async findPairing(code) {
+      const row = q.findPairing.get(code);
+      return row && toPairing(row);
+    },
+    async insertPairing(p) {
+      return q.insertPairing.run(p.code, p.commitment, p.initiatorHash, p.expiresAt).changes === 1;
+    },
+    async updatePairing(p) {
+      q.updatePairing.run(p.joinerHash ?? null, p.joinerKey ?? null, p.initiatorKey ?? null, p.payload ?? null, p.done ? 1 : 0, p.code);
+    },
+    async livePairings(now) {
+      return q.livePairings.get(now)!.n;
+    },
   };
 
   let queue: Promise<unknown> = Promise.resolve();
@@ -187,8 +261,27 @@ export function openSqliteStore(dir: string): Store {
         }
       });
     },
-    sweep(before) {
-      return serially(async () => q.sweep.run(before).changes);
+    counters(keys, now) {
+      return serially(async () => q.counters.all(JSON.stringify(keys), now).map((r): Counter => ({ key: r.key, count: r.count, endsAt: r.ends_at })));
+    },
+    hit(keys, windowMs, now) {
+      return serially(async () => {
+        // A counter is not worth an fsync: NORMAL commits to the WAL without one (a later FULL commit, or the
+        // checkpoint, syncs it). A crash may forget the last hits, never a vault's data.
+        db.pragma('synchronous = NORMAL');
+        try {
+          db.transaction(() => {
+            for (const key of keys) q.hit.run(key, now + windowMs, now, now);
+          }).immediate();
+        } finally {
+          db.pragma('synchronous = FULL');
+        }
+      });
+    },
+    sweep(pushesBefore, now) {
+      return serially(async () =>
+        db.transaction(() => q.sweep.run(pushesBefore).changes + q.sweepCounters.run(now).changes + q.sweepPairings.run(now).changes).immediate(),
+      );
     },
     ping() {
       return serially(async () => {

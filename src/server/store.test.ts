@@ -82,7 +82,7 @@ describeEachStore('store', (kind) => {
       await tx.putPush(vault.pk, 'new', push, 5_000);
       return vault.pk;
     });
-    expect(await db.store.sweep(2_000)).toBeGreaterThanOrEqual(1);
+    expect(await db.store.sweep(2_000, 0)).toBeGreaterThanOrEqual(1);
     expect(await db.store.transaction((tx) => tx.findPush(pk, 'old', 0))).toBeUndefined();
     expect(await db.store.transaction((tx) => tx.findPush(pk, 'new', 0))).toEqual({ requestHash: expect.anything(), response: '{}' });
     // findPush also ignores answers older than notBefore, swept or not.

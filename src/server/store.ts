@@ -33,6 +33,32 @@ export interface StoredPush {
   response: string;
 }
 
+/**
+ * A pairing in progress (pairings.ts): what the two browsers have exchanged under its code. It lives in the
+ * store, not a process's memory, so each step may reach any server process.
+ */
+export interface PairingRow {
+  /** 8 Crockford base32 characters. */
+  code: string;
+  /** SHA-256(PAIRING_COMMIT_LABEL || A), as sent. */
+  commitment: string;
+  /** SHA-256 of each role's secret; the joiner's from its join. */
+  initiatorHash: Uint8Array;
+  joinerHash?: Uint8Array;
+  joinerKey?: string;
+  initiatorKey?: string;
+  payload?: string;
+  expiresAt: number;
+  done: boolean;
+}
+
+/** A rate-limit counter (limiter.ts): how many hits its window holds, and when the window ends (ms). */
+export interface Counter {
+  key: string;
+  count: number;
+  endsAt: number;
+}
+
 /** One transaction. Every method is one statement; `lock` holds the vault row until the transaction ends. */
 export interface Tx {
   findVault(id: string, opts: { lock: boolean }): Promise<Vault | undefined>;
@@ -59,6 +85,14 @@ export interface Tx {
   putPush(pk: number, requestId: string, push: StoredPush, at: number): Promise<void>;
   /** Deletes the vault's push answers but the newest `keep` (by time stored). */
   trimPushes(pk: number, keep: number): Promise<void>;
+  /** The pairing with this code, expired or not; `lock` holds it until the transaction ends. */
+  findPairing(code: string, opts: { lock: boolean }): Promise<PairingRow | undefined>;
+  /** False when the code is taken (by a pairing not yet swept). */
+  insertPairing(pairing: PairingRow): Promise<boolean>;
+  /** Writes the pairing's keys, secret hashes, payload and state. */
+  updatePairing(pairing: PairingRow): Promise<void>;
+  /** Pairings that expire after `now`. */
+  livePairings(now: number): Promise<number>;
 }
 
 export interface Store {
@@ -69,8 +103,18 @@ export interface Store {
    * vault are serialized by `findVault(id, { lock: true })`; a read-only transaction sees one snapshot.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { readOnly?: boolean }): Promise<T>;
-  /** Deletes push answers stored before `before` (ms); returns how many. */
-  sweep(before: number): Promise<number>;
+  /**
+   * Rate-limit counters' open windows (endsAt > now) for these keys; keys with none are left out. Counters
+   * live in the store, so every server process on one database counts together.
+   */
+  counters(keys: readonly string[], now: number): Promise<Counter[]>;
+  /** One hit on each key: added to its open window, or the first of a new window that ends at now + windowMs. */
+  hit(keys: readonly string[], windowMs: number, now: number): Promise<void>;
+  /**
+   * Deletes push answers stored before `pushesBefore`, and counters and pairings that ended by `now` (ms);
+   * returns how many rows went.
+   */
+  sweep(pushesBefore: number, now: number): Promise<number>;
   /** Throws when the database cannot be reached (GET /v1/health). */
   ping(): Promise<void>;
   close(): Promise<void>;
