@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorBody, LIMITS, PAIRING_COMMIT_LABEL, PairingCode, PairingSecret, PullResponse, PushResponse } from '../sync/protocol.ts';
 import { buildApp } from './app.ts';
+import { createInvite } from './invites.ts';
 import { PAIRING_TTL_MS } from './pairings.ts';
 import { type TestStore, describeEachStore } from './testStores.ts';
 import { PUSH_RETENTION_MS } from './vaults.ts';
@@ -445,6 +446,59 @@ describeEachStore('sync server', (kind) => {
       // The first answer is gone: the same request is a new push (it conflicts again, and is kept anew).
       const again = await pushChanges(vault, [{ id: big, baseSeq: 0, blob: 'stale' }], first);
       expect(again).toEqual({ applied: [], conflicts: [{ id: big, seq: 1, blob: sealed }], latest: 201 });
+    });
+  });
+
+  describe('registration: who may create a vault', () => {
+    async function withPolicy(registration: 'open' | 'invite' | 'closed') {
+      await app.close();
+      app = buildApp({ store: db.store, now: () => clock.now, log: false, registration, limits: { creations: { max: 10_000, windowMs: 60_000 } } });
+      await app.ready();
+    }
+    const put = (vault: { id: string; token: string; key: string }, invite?: string) =>
+      call('PUT', `/v1/vaults/${vault.id}`, { body: { token: vault.token, key: vault.key, ...(invite !== undefined ? { invite } : {}) } });
+
+    it('invite: a new vault needs an invite, used once, typed loosely; an expired one is refused', async () => {
+      const existing = await created(); // made while open
+      await withPolicy('invite');
+      const vault = newVault();
+      expect(expectError(await put(vault), 403, 'InviteRequired')).toMatch(/needs an invite/);
+      expect(expectError(await put(vault, 'not-an-invite'), 403, 'InviteInvalid')).toMatch(/not an invite/);
+      expect(expectError(await put(vault, 'ABCDE-FGHJK-MNPQR-STVWX'), 403, 'InviteInvalid')).toMatch(/unknown, used already or expired/);
+      const { invite } = await createInvite(db.store, { now: clock.now });
+      expect(invite).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
+      expect(await db.dump()).not.toContain(invite.replaceAll('-', '')); // only its hash is kept
+      const before = await db.dump();
+      // A refused create writes nothing and leaves the invite unused.
+      expectError(await put({ ...vault, key: '' }, invite), 400, 'BadRequest');
+      expect(await db.dump()).toBe(before);
+      const typed = ` ${invite.toLowerCase().replaceAll('-', ' ').replaceAll('1', 'l').replaceAll('0', 'o')} `;
+      expect((await put(vault, typed)).status).toBe(201);
+      expectError(await put(newVault(), invite), 403, 'InviteInvalid'); // once
+      // The vault that exists keeps working, invite or not: the same token's PUT, a pull, a push.
+      expect((await put(vault)).status).toBe(200);
+      expect((await put(existing)).status).toBe(200);
+      await pushChanges(vault, [{ id: recordId(), baseSeq: 0, blob: blob() }]);
+      expect((await pullAll(vault)).records).toHaveLength(1);
+      // An invite past its expiry opens nothing.
+      const short = await createInvite(db.store, { now: clock.now, expiresInMs: 60_000 });
+      clock.now += 60_001;
+      expectError(await put(newVault(), short.invite), 403, 'InviteInvalid');
+    });
+
+    it('closed: no new vaults; existing ones push, pull, rotate and pair as before', async () => {
+      const existing = await created();
+      await withPolicy('closed');
+      expect(expectError(await put(newVault()), 403, 'RegistrationClosed')).toMatch(/does not accept new vaults/);
+      const { invite } = await createInvite(db.store, { now: clock.now });
+      expectError(await put(newVault(), invite), 403, 'RegistrationClosed');
+      expect((await put(existing)).status).toBe(200);
+      await pushChanges(existing, [{ id: recordId(), baseSeq: 0, blob: blob() }]);
+      const next = newVault();
+      const rotated = await call('POST', `/v1/vaults/${existing.id}/rotate`, { token: existing.token, body: { newVaultId: next.id, newToken: next.token, key: next.key } });
+      expect(rotated.status).toBe(200);
+      expect((await pullAll(next)).records).toHaveLength(1);
+      expect((await call('POST', '/v1/pairings', { body: { commitment: b64u(32) } })).status).toBe(200);
     });
   });
 

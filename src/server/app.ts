@@ -2,7 +2,8 @@
 // app.inject() and no port. Every input goes through the protocol's valibot schemas (400 with the path and
 // the rule), bodies are bounded (LIMITS.bodyBytes, 413), errors are ErrorBody JSON, failed authentication
 // and wrong pairing codes are rate limited per address (and per vault id), writes to a vault per vault and per
-// address, a vault holds at most its quota of records and bytes (507), and each request leaves one
+// address, a vault holds at most its quota of records and bytes (507), new vaults follow the registration
+// policy (403: open, invite or closed; invites.ts), and each request leaves one
 // JSON log line: method, route pattern, status, duration, and for a vault a short hash of its id. No token,
 // body, blob or whole vault id is ever logged.
 import { createHash } from 'node:crypto';
@@ -29,6 +30,7 @@ import { HttpError, badRequest, notFound, rateLimited, tooLarge, unauthorized } 
 import { type Budget, type Limiter, addressKey, createLimiter } from './limiter.ts';
 import { type Pairings, createPairings } from './pairings.ts';
 import type { Store } from './store.ts';
+import type { Registration } from './invites.ts';
 import * as vaults from './vaults.ts';
 
 export interface Limits {
@@ -64,6 +66,8 @@ export interface AppOptions {
   log?: false | { level?: string; stream?: { write(line: string): void } };
   /** Fastify's trustProxy: take the client address from X-Forwarded-For behind a reverse proxy. */
   trustProxy?: boolean;
+  /** Who may create a vault (invites.ts); default open. */
+  registration?: Registration;
 }
 
 /** Pull query: since (default 0) and limit (default and at most LIMITS.pullRecords). */
@@ -143,7 +147,7 @@ class RequestLog extends LogController {
   }
 }
 
-export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(store), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
+export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(store), log = {}, trustProxy = false, registration = 'open' }: AppOptions): FastifyInstance {
   const budget = { ...DEFAULT_LIMITS, ...limits };
   const vaultQuota: vaults.Quota = { ...vaults.DEFAULT_QUOTA, ...quota };
   const writes = createLimiter(store, 'writes', budget.writes);
@@ -245,9 +249,9 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
 
   app.put('/v1/vaults/:vaultId', (request, reply) =>
     vaultRoute(request, async (vaultId) => {
-      const { token, key } = parse(CreateVault, request.body, 'body');
+      const { token, key, invite } = parse(CreateVault, request.body, 'body');
       await refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
-      const result = await vaults.createVault(store, vaultId, token, key);
+      const result = await vaults.createVault(store, vaultId, token, key, { registration, now: now(), ...(invite !== undefined ? { invite } : {}) });
       if (result.created) await creations.hit([byAddress(request)], now());
       return reply.code(result.created ? 201 : 200).send(result);
     }),

@@ -6,6 +6,7 @@ import { buildApp, type AppOptions } from './app.ts';
 import type { Store } from './store.ts';
 import { openPostgresStore } from './store-postgres.ts';
 import { openSqliteStore } from './store-sqlite.ts';
+import { type Registration, isLoopbackHost } from './invites.ts';
 import { PUSH_RETENTION_MS, type Quota } from './vaults.ts';
 
 export interface StoreOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions extends StoreOptions {
   quota?: Partial<Quota>;
   /** Writes to a vault a minute, per vault and per address (default 120). */
   writesPerMinute?: number;
+  /** Who may create a vault (invites.ts); default open on a loopback host, else invite. */
+  registration?: Registration;
   log?: AppOptions['log'];
 }
 
@@ -53,6 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.log !== undefined ? { log: options.log } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.quota !== undefined ? { quota: options.quota } : {}),
+    registration: options.registration ?? (isLoopbackHost(options.host) ? 'open' : 'invite'),
     ...(options.writesPerMinute !== undefined ? { limits: { writes: { max: options.writesPerMinute, windowMs: 60_000 } } } : {}),
   });
   const log = app.log;
@@ -70,7 +74,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  log.info({ url, store: store.kind, ...(options.data !== undefined ? { data: options.data } : {}) }, 'keyport sync server ready');
+  log.info({ url, store: store.kind, registration: options.registration ?? (isLoopbackHost(options.host) ? 'open' : 'invite'), ...(options.data !== undefined ? { data: options.data } : {}) }, 'keyport sync server ready');
   const running = app;
   return {
     url,

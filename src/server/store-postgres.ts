@@ -55,6 +55,8 @@ const MIGRATIONS = [
      done boolean NOT NULL DEFAULT false
    );
    CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
+  // Registration (--registration invite): SHA-256 of each invite, single use.
+  `CREATE TABLE invites (hash bytea PRIMARY KEY, created_at bigint NOT NULL, expires_at bigint, used_at bigint);`,
 ];
 
 /** pg_advisory_xact_lock key for migrations: "keyport" in ASCII. */
@@ -204,6 +206,16 @@ function transactionSteps(client: pg.PoolClient): Tx {
         p.done,
         p.code,
       ]);
+    },
+    async insertInvite(hash, createdAt, expiresAt) {
+      await client.query('INSERT INTO invites (hash, created_at, expires_at) VALUES ($1, $2, $3)', [bytea(hash), createdAt, expiresAt ?? null]);
+    },
+    async useInvite(hash, now) {
+      const result = await client.query('UPDATE invites SET used_at = $1 WHERE hash = $2 AND used_at IS NULL AND (expires_at IS NULL OR expires_at > $1)', [
+        now,
+        bytea(hash),
+      ]);
+      return result.rowCount === 1;
     },
     async livePairings(now) {
       const [row] = await rows<{ n: string }>('SELECT count(*) AS n FROM pairings WHERE expires_at > $1', [now]);

@@ -59,6 +59,8 @@ export const MIGRATIONS = [
      done INTEGER NOT NULL DEFAULT 0
    ) STRICT;
    CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
+  // Registration (--registration invite): SHA-256 of each invite, single use.
+  `CREATE TABLE invites (hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER, used_at INTEGER) STRICT;`,
 ];
 
 interface PairingDbRow {
@@ -159,6 +161,10 @@ export function openSqliteStore(dir: string): Store {
     updatePairing: db.prepare<[Uint8Array | null, string | null, string | null, string | null, number, string]>(
       'UPDATE pairings SET joiner_hash = ?, joiner_key = ?, initiator_key = ?, payload = ?, done = ? WHERE code = ?',
     ),
+    insertInvite: db.prepare<[Uint8Array, number, number | null]>('INSERT INTO invites (hash, created_at, expires_at) VALUES (?, ?, ?)'),
+    useInvite: db.prepare<[number, Uint8Array, number]>(
+      'UPDATE invites SET used_at = ? WHERE hash = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+    ),
     livePairings: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM pairings WHERE expires_at > ?'),
     counters: db.prepare<[string, number], { key: string; count: number; ends_at: number }>(
       'SELECT key, count, ends_at FROM counters WHERE key IN (SELECT value FROM json_each(?)) AND ends_at > ?',
@@ -235,6 +241,12 @@ export function openSqliteStore(dir: string): Store {
     },
     async livePairings(now) {
       return q.livePairings.get(now)!.n;
+    },
+    async insertInvite(hash, createdAt, expiresAt) {
+      q.insertInvite.run(hash, createdAt, expiresAt ?? null);
+    },
+    async useInvite(hash, now) {
+      return q.useInvite.run(now, hash, now).changes === 1;
     },
   };
 

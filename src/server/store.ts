@@ -93,6 +93,10 @@ export interface Tx {
   updatePairing(pairing: PairingRow): Promise<void>;
   /** Pairings that expire after `now`. */
   livePairings(now: number): Promise<number>;
+  /** Stores an invite (its SHA-256 only); `expiresAt` undefined: it never expires. */
+  insertInvite(hash: Uint8Array, createdAt: number, expiresAt: number | undefined): Promise<void>;
+  /** Marks the invite used at `now`: true when it existed, was unused and had not expired. */
+  useInvite(hash: Uint8Array, now: number): Promise<boolean>;
 }
 
 export interface Store {

@@ -3,7 +3,8 @@
 // the protocol's schemas (app.ts); the store sees only opaque ids, sealed blobs and SHA-256 of the token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PullResponse, PushRequest, PushResponse, ServerRecord } from '../sync/protocol.ts';
-import { badRequest, conflict, gone, notFound, unauthorized, vaultFull } from './errors.ts';
+import { badRequest, conflict, gone, inviteInvalid, inviteRequired, notFound, registrationClosed, unauthorized, vaultFull } from './errors.ts';
+import { type Registration, inviteHashOf } from './invites.ts';
 import type { Store, Tx, Vault } from './store.ts';
 
 /** How long a push answer is kept for a retry with the same requestId. */
@@ -46,8 +47,19 @@ async function openVault(tx: Tx, { vaultId, token }: Credentials, lock: boolean)
   return vault;
 }
 
-/** PUT /v1/vaults/:vaultId: the first writer creates; the same token again changes nothing. */
-export function createVault(store: Store, vaultId: string, token: string, key: string): Promise<{ created: boolean }> {
+/** Who may create a vault, and the invite the request carries (invites.ts). */
+export interface Admission {
+  registration: Registration;
+  invite?: string;
+  now: number;
+}
+
+/**
+ * PUT /v1/vaults/:vaultId: the first writer creates; the same token again changes nothing, whatever the
+ * registration policy. A new vault under the invite policy uses its invite in the same transaction, so a
+ * refused or failed create leaves the invite unused.
+ */
+export function createVault(store: Store, vaultId: string, token: string, key: string, admission: Admission = { registration: 'open', now: 0 }): Promise<{ created: boolean }> {
   const tokenHash = hashToken(token);
   return store.transaction(async (tx) => {
     if (await tx.isGone(vaultId)) throw gone('this vault id was rotated away and cannot be used again');
@@ -58,10 +70,24 @@ export function createVault(store: Store, vaultId: string, token: string, key: s
         if (sameHash(existing.tokenHash, tokenHash)) return { created: false };
         throw conflict('a vault with this id exists with another token', true);
       }
-      if (await tx.insertVault(vaultId, tokenHash, key)) return { created: true };
+      admit(admission);
+      if (await tx.insertVault(vaultId, tokenHash, key)) {
+        if (admission.registration === 'invite' && !(await tx.useInvite(inviteHashOf(admission.invite!)!, admission.now))) {
+          throw inviteInvalid('this invite is unknown, used already or expired; ask whoever runs the sync server for a new one');
+        }
+        return { created: true };
+      }
     }
     throw conflict('a vault with this id is being created');
   });
+}
+
+/** The policy's answer before a new vault is written: closed refuses, invite needs a well-formed invite. */
+function admit({ registration, invite }: Admission) {
+  if (registration === 'closed') throw registrationClosed('this sync server does not accept new vaults; existing vaults keep working');
+  if (registration !== 'invite') return;
+  if (invite === undefined || invite.trim() === '') throw inviteRequired('this sync server needs an invite to create a vault; ask whoever runs it for one');
+  if (inviteHashOf(invite) === undefined) throw inviteInvalid('this is not an invite: it has 20 letters and digits, like ABCDE-12345-FGHJK-67890');
 }
 
 export function getKey(store: Store, credentials: Credentials): Promise<{ key: string }> {

@@ -3,7 +3,7 @@
 // the vault id and token come from the recovery code by HKDF, and the server keeps only a hash of the token.
 //
 //   GET    /v1/health                                     -> Health
-//   PUT    /v1/vaults/:vaultId            CreateVault      -> 201 {created: true} | 200 {created: false} (same token) | 409
+//   PUT    /v1/vaults/:vaultId            CreateVault      -> 201 {created: true} | 200 {created: false} (same token) | 409 | 403
 //   GET    /v1/vaults/:vaultId/key        (auth)           -> KeyBlobResponse
 //   PUT    /v1/vaults/:vaultId/key        (auth) KeyBlobRequest -> {ok: true}
 //   GET    /v1/vaults/:vaultId/records?since=&limit= (auth) -> PullResponse
@@ -17,7 +17,10 @@
 //   GET    /v1/pairings/:code?as=joiner   (joiner's secret) -> PairingJoinerState
 //   POST   /v1/pairings/:code/payload     (joiner's secret) PairingPayload -> {ok: true}
 // auth: "Authorization: Bearer <token>" (for a pairing, that role's secret). Errors: ErrorBody with an HTTP
-// status (400, 401, 404, 409, 410, 413, 429, 507; 503 from health when the store does not answer). 404: no vault
+// status (400, 401, 403, 404, 409, 410, 413, 429, 507; 503 from health when the store does not answer). 403: the
+// server's registration policy refuses to create a new vault (InviteRequired: send an invite from whoever runs
+// the server; InviteInvalid: the invite is unknown, used or expired; RegistrationClosed); a vault that exists is
+// never refused for its policy, so pairing, restore and the same token's PUT keep working. 404: no vault
 // with this id (never created, or deleted: the id may be created again); 410: the id was rotated away (for
 // good). 429 carries Retry-After in seconds: the server counts failed authentications (10 a minute per address
 // and per vault id), unknown pairing codes and wrong pairing secrets (10 a minute per address), and writes to a
@@ -55,7 +58,23 @@ export const Blob = b64u(1, LIMITS.blobChars);
 /** The vault key wrapped under the recovery code (never under the password: the server must not be able to guess at it). */
 export const KeyBlob = b64u(1, LIMITS.keyBlobChars);
 
-export const CreateVault = v.object({ token: Token, key: KeyBlob });
+/**
+ * An invite an operator made (`npm run server -- invite`): 20 Crockford base32 characters (100 bits), shown as
+ * XXXXX-XXXXX-XXXXX-XXXXX. Sent as typed; the server ignores case, spaces and dashes (normalizeInvite).
+ */
+export const Invite = v.pipe(v.string(), v.maxLength(64));
+/** An invite as the person may type it, in its canonical form (20 characters), or undefined when it cannot be one. */
+export function normalizeInvite(typed: string): string | undefined {
+  const canonical = typed
+    .toUpperCase()
+    .replace(/[\s-]+/g, '')
+    .replace(/[IL]/g, '1')
+    .replace(/O/g, '0');
+  return /^[0-9A-HJKMNP-TV-Z]{20}$/.test(canonical) ? canonical : undefined;
+}
+
+/** A new vault; `invite` when the server's registration policy asks for one (403 InviteRequired). */
+export const CreateVault = v.object({ token: Token, key: KeyBlob, invite: v.optional(Invite) });
 export const KeyBlobRequest = v.object({ key: KeyBlob });
 export const KeyBlobResponse = v.object({ key: KeyBlob });
 
@@ -150,6 +169,19 @@ export const PairingJoinerState = v.object({
 
 export const Health = v.object({ ok: v.literal(true), protocol: v.number(), store: v.string() });
 
-export const ErrorCode = v.picklist(['BadRequest', 'Unauthorized', 'NotFound', 'Conflict', 'Gone', 'TooLarge', 'RateLimited', 'VaultFull', 'Internal']);
+export const ErrorCode = v.picklist([
+  'BadRequest',
+  'Unauthorized',
+  'InviteRequired',
+  'InviteInvalid',
+  'RegistrationClosed',
+  'NotFound',
+  'Conflict',
+  'Gone',
+  'TooLarge',
+  'RateLimited',
+  'VaultFull',
+  'Internal',
+]);
 export const ErrorBody = v.object({ error: v.object({ code: ErrorCode, message: v.string() }) });
 export type ErrorBody = v.InferOutput<typeof ErrorBody>;
