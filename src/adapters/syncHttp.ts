@@ -35,8 +35,11 @@ export function checkServerUrl(input: string): string {
 
 export interface SyncServer extends Transport {
   health(): Promise<v.InferOutput<typeof Health>>;
-  /** Registers the vault (idempotent with the same token); `key` is the recovery wrapping of the vault key. */
-  create(key: string): Promise<void>;
+  /**
+   * Registers the vault (idempotent with the same token); `key` is the recovery wrapping of the vault key,
+   * `invite` one from whoever runs the server when its registration policy asks for one (kind 'invite').
+   */
+  create(key: string, invite?: string): Promise<void>;
   key(): Promise<string>;
   rotate(next: SyncIdentity, key: string): Promise<void>;
 }
@@ -68,6 +71,13 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
       const err = v.safeParse(ErrorBody, body);
       const said = err.success ? err.output.error.message : `HTTP ${res.status}`;
       if (res.status === 401) throw new SyncTransportError('unauthorized', `The sync server refused this vault's credentials (${said}). If the recovery code was replaced on another browser, sign in there or restore with the new code.`);
+      // 403: the server's registration policy refuses a new vault (protocol.ts); an existing one is never refused.
+      if (res.status === 403) {
+        const code = err.success ? err.output.error.code : undefined;
+        if (code === 'InviteRequired') throw new SyncTransportError('invite', 'This sync server needs an invite to create a vault. Ask whoever runs it for one, and type it here.');
+        if (code === 'InviteInvalid') throw new SyncTransportError('invite', `The sync server did not take this invite (${said}).`);
+        if (code === 'RegistrationClosed') throw new SyncTransportError('server', `This sync server does not accept new vaults (${said}). Ask whoever runs it, or use another server.`);
+      }
       if (res.status === 404 || res.status === 410) throw new SyncTransportError('gone', `The sync server has no vault for this recovery code (${said}).`);
       if (res.status === 429) throw new SyncTransportError('server', `The sync server asks to wait before trying again (${said}).`);
       // 507: the vault's quota on the server (protocol.ts); its sentence starts "the sync server is full for this vault: ".
@@ -86,8 +96,8 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
 
   return {
     health: () => call(`${base}/v1/health`, { method: 'GET' }, Health, false),
-    async create(key) {
-      await call(vault, { method: 'PUT', body: JSON.stringify({ token: identity.token, key }) }, undefined, false);
+    async create(key, invite) {
+      await call(vault, { method: 'PUT', body: JSON.stringify({ token: identity.token, key, ...(invite ? { invite } : {}) }) }, undefined, false);
     },
     async key() {
       return (await call(`${vault}/key`, { method: 'GET' }, KeyBlobResponse)).key;

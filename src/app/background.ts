@@ -12,7 +12,7 @@ import { createConsentWindows, siteOf } from './consent.ts';
 import { createAutofill } from './autofill.ts';
 import { type ExportRequest, createTransferService } from './transfer.ts';
 import { type CeremonyFilter, createDeveloperMode } from './developer.ts';
-import { createSyncService } from './sync.ts';
+import { SyncError, createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { createPasswordGuard, type GuardState } from './passwordGuard.ts';
 import { alsoReport, progressReporter } from './progress.ts';
@@ -317,7 +317,7 @@ export function startBackground(): void {
         case 'sync:status':
           return sync.status();
         case 'sync:configure':
-          return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '' }));
+          return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '', ...(m.invite ? { invite: m.invite } : {}) }));
         case 'sync:now':
           return attempt(() => automation.syncNow());
         case 'recovery:confirmed':
@@ -371,7 +371,7 @@ export function startBackground(): void {
     try {
       return { ok: true, value: await f() };
     } catch (e) {
-      return { ok: false, error: (e as Error).message || String(e) };
+      return { ok: false, error: (e as Error).message || String(e), ...(e instanceof SyncError && e.needsInvite ? { needsInvite: true as const } : {}) };
     }
   }
 
@@ -548,8 +548,8 @@ export function startBackground(): void {
       return vault.clear();
     },
     status,
-    /** Turns sync on: `{ serverUrl }` (a Keyport sync server; https unless on localhost), `{ browserSync: true }`, or null for off. Syncs once. */
-    async configureSync(config: { serverUrl: string } | { browserSync: true } | null) {
+    /** Turns sync on: `{ serverUrl, invite? }` (a Keyport sync server; https unless on localhost; an invite when it asks for one), `{ browserSync: true }`, or null for off. Syncs once. */
+    async configureSync(config: { serverUrl: string; invite?: string } | { browserSync: true } | null) {
       await ready;
       return sync.configure(config);
     },

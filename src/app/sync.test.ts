@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/server.ts';
+import { createInvite } from '../server/invites.ts';
+import { SyncError } from './sync.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
 import { ALG } from '../webauthn/cose.ts';
@@ -159,6 +161,33 @@ describe('sync service with the real server', () => {
       expect(b.vault.all().map((c) => c.userName)).toEqual(['one']);
     } finally {
       await small.close();
+    }
+  }, 60_000);
+
+  it('a server that creates vaults by invite: the person is asked for one; the vault it made restores without one', async () => {
+    const invited = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'invited'), registration: 'invite', log: { level: 'silent' } as never });
+    try {
+      const a = browser();
+      const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+      await addPasskey(a.vault, 'invited-user');
+      const asked = await a.sync.configure({ serverUrl: invited.url }).catch((e: unknown) => e);
+      expect(asked).toBeInstanceOf(SyncError);
+      expect((asked as SyncError).needsInvite).toBe(true);
+      expect((asked as Error).message).toBe('This sync server needs an invite to create a vault. Ask whoever runs it for one, and type it here.');
+      expect((await a.sync.status()).transport).toBe('off');
+      const wrong = await a.sync.configure({ serverUrl: invited.url, invite: 'ABCDE-FGHJK-MNPQR-STVWX' }).catch((e: unknown) => e);
+      expect(wrong).toMatchObject({ needsInvite: true, message: expect.stringMatching(/^The sync server did not take this invite \(this invite is unknown, used already or expired/) });
+      const { invite } = await createInvite(invited.store, { now: Date.now() });
+      expect(await a.sync.configure({ serverUrl: invited.url, invite: invite.toLowerCase() })).toMatchObject({ pushed: 1 });
+      // The invite is spent; the vault it made keeps working without one: a fresh browser restores.
+      const b = browser();
+      await b.sync.restore({ serverUrl: invited.url, recoveryCode, newPassword: 'password b' });
+      expect(b.vault.all().map((c) => c.userName)).toEqual(['invited-user']);
+      const other = browser();
+      await other.vault.setup('password o', { kdf: FAST_KDF });
+      await expect(other.sync.configure({ serverUrl: invited.url, invite })).rejects.toThrow(/did not take this invite/);
+    } finally {
+      await invited.close();
     }
   }, 60_000);
 

@@ -60,6 +60,8 @@ const BackupFile = v.object({
 
 export class SyncError extends Error {
   override name = 'SyncError';
+  /** The server wants an invite to create this vault (or did not take the one given): ask the person for one. */
+  needsInvite = false;
 }
 
 export function createSyncService(deps: {
@@ -135,7 +137,7 @@ export function createSyncService(deps: {
   return {
     ready,
     /** Turns sync on (a server, or the browser's own sync storage) or off (null), then syncs once. */
-    async configure(next: { serverUrl: string } | { browserSync: true } | null): Promise<SyncSummary | undefined> {
+    async configure(next: { serverUrl: string; invite?: string } | { browserSync: true } | null): Promise<SyncSummary | undefined> {
       await ready;
       if (next === null) {
         await save(undefined);
@@ -151,7 +153,14 @@ export function createSyncService(deps: {
         if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
         const server = syncServer(serverUrl, identity, deps.fetch);
         await server.health();
-        await server.create(recoveryKeyBlob((await deps.vault.header())!));
+        try {
+          await server.create(recoveryKeyBlob((await deps.vault.header())!), next.invite?.trim() || undefined);
+        } catch (e) {
+          if (!(e instanceof SyncTransportError && e.kind === 'invite')) throw e;
+          const asked = new SyncError(e.message, { cause: e });
+          asked.needsInvite = true;
+          throw asked;
+        }
         await save({ transport: 'server', serverUrl });
       }
       const summary = await scheduler.syncNow();

@@ -20,7 +20,7 @@ import { DEFAULT_POLICIES, type MergePolicies, mergeItems, sameItem } from './me
 
 // ---- ports ----
 
-export type SyncTransportErrorKind = 'offline' | 'unauthorized' | 'gone' | 'garbage' | 'server' | 'quota';
+export type SyncTransportErrorKind = 'offline' | 'unauthorized' | 'gone' | 'garbage' | 'server' | 'quota' | 'invite';
 
 const TRANSPORT_MESSAGES: Record<SyncTransportErrorKind, string> = {
   offline: 'The sync server cannot be reached. Your passkeys are safe in this browser; Keyport syncs again when the connection is back.',
@@ -29,6 +29,7 @@ const TRANSPORT_MESSAGES: Record<SyncTransportErrorKind, string> = {
   garbage: 'The sync server answered something that is not a valid Keyport response. Nothing was changed in this browser.',
   server: 'The sync server had a problem. Nothing was lost; Keyport tries again later.',
   quota: 'There is no room left for the vault in sync storage. Nothing was written.',
+  invite: 'This sync server needs an invite to create a vault. Ask whoever runs it for one.',
 };
 
 /** What a Transport throws. The message is a sentence for the person; `kind` is for the program. */
