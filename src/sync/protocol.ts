@@ -137,7 +137,8 @@ export const RotateRequest = v.object({ newVaultId: VaultId, newToken: Token, ke
 //      409 before); the initiator's poll then returns it, which completes the pairing (410 from then on).
 // Each role's requests after its first carry "Authorization: Bearer <its secret>": 32 random bytes the server
 // returned to that role alone and keeps only as SHA-256; a missing or wrong secret is 401 and counts as a wrong
-// code. A code lives 5 minutes; an unknown or expired code is 404. Pairings live in the server's memory.
+// code. A code lives 5 minutes; an unknown or expired code is 404. Pairings live in the server's store, so any
+// of its processes answers any step.
 /** The prefix of the initiator's commitment: SHA-256 of these ASCII bytes followed by the 32-byte public key. */
 export const PAIRING_COMMIT_LABEL = 'keyport/pairing/commit/v1';
 /** X25519 public key, 32 bytes as base64url. */
