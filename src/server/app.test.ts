@@ -449,6 +449,58 @@ describeEachStore('sync server', (kind) => {
     });
   });
 
+  describe('tombstone collection', () => {
+    const DAY = 86_400_000;
+    const pullAs = (vault: { id: string; token: string }, replica: string, since: number) => pullAll(vault, `?since=${since}&replica=${replica}`);
+    const collect = (vault: { id: string; token: string }, ids: string[]) => call('POST', `/v1/vaults/${vault.id}/collect`, { token: vault.token, body: { ids } });
+
+    it('drops a tombstone every active replica has seen, 90 days after it was written; an away replica is told', async () => {
+      const vault = await created();
+      const [r1, r2] = [recordId(), recordId()];
+      const [t, kept] = [recordId(), recordId()];
+      expect(await pullAs(vault, r1, 0)).toEqual({ records: [], latest: 0, more: false });
+      await pullAs(vault, r2, 0);
+      await pushChanges(vault, [{ id: t, baseSeq: 0, blob: 'tomb' }, { id: kept, baseSeq: 0, blob: 'K'.repeat(100) }]);
+      // No replica has seen seq 1 yet: the horizon is 0, nothing goes.
+      expect((await pullAs(vault, r1, 2)).horizon).toBe(0);
+      expect((await collect(vault, [t])).json).toEqual({ collected: [] });
+      await pullAs(vault, r2, 2);
+      expect((await pullAs(vault, r1, 2)).horizon).toBe(2);
+      // Seen by both, but written less than 90 days ago.
+      clock.now += 89 * DAY;
+      expect((await collect(vault, [t])).json).toEqual({ collected: [] });
+      // Old enough, and at or below the horizon: dropped (an id the vault does not hold is ignored), usage
+      // down, and every pull says up to which seq records were collected.
+      clock.now += 2 * DAY;
+      await pullAs(vault, r1, 2);
+      expect((await collect(vault, [t, recordId()])).json).toEqual({ collected: [t] });
+      expect(await pullAs(vault, r1, 0)).toEqual({ records: [{ id: kept, seq: 2, blob: 'K'.repeat(100) }], latest: 2, more: false, collected: 1, horizon: 0 });
+      expect(await db.store.transaction((tx) => tx.findVault(vault.id, { lock: false }))).toMatchObject({ records: 1, bytes: 100, collected: 1 });
+    });
+
+    it('an active replica behind holds collection back until it has been away 90 days; then it learns to restore', async () => {
+      const vault = await created();
+      const [fast, slow] = [recordId(), recordId()];
+      await pullAs(vault, slow, 0);
+      const t = recordId();
+      await pushChanges(vault, [{ id: t, baseSeq: 0, blob: 'tomb' }]);
+      await pullAs(vault, fast, 1);
+      clock.now += 91 * DAY;
+      await pullAs(vault, fast, 1);
+      // slow was seen 91 days ago: no longer active, so it holds nothing back.
+      expect((await collect(vault, [t])).json).toEqual({ collected: [t] });
+      // slow comes back from cursor 0, below collected: it must pull everything and drop what is gone.
+      expect(await pullAs(vault, slow, 0)).toMatchObject({ records: [], collected: 1 });
+      // Without any replica known, nothing is ever collected.
+      const other = await created();
+      await pushChanges(other, [{ id: t, baseSeq: 0, blob: 'tomb' }]);
+      clock.now += 100 * DAY;
+      expect((await collect(other, [t])).json).toEqual({ collected: [] });
+      expectError(await collect(other, []), 400, 'BadRequest');
+      expectError(await call('POST', `/v1/vaults/${other.id}/collect`, { token: b64u(32), body: { ids: [t] } }), 401, 'Unauthorized');
+    });
+  });
+
   describe('registration: who may create a vault', () => {
     async function withPolicy(registration: 'open' | 'invite' | 'closed') {
       await app.close();
@@ -738,7 +790,7 @@ describe('sync server when the store fails', () => {
     const failure = () => Promise.reject(new Error(`connection lost while reading vault ${vaultId}`));
     const logs: string[] = [];
     const app = buildApp({
-      store: { kind: 'postgresql', transaction: failure, counters: failure, hit: failure, sweep: failure, ping: failure, close: async () => undefined },
+      store: { kind: 'postgresql', transaction: failure, counters: failure, hit: failure, seen: failure, sweep: failure, ping: failure, close: async () => undefined },
       log: { stream: { write: (line) => void logs.push(line) } },
     });
     const key = await app.inject({ method: 'GET', url: `/v1/vaults/${vaultId}/key`, headers: { authorization: `Bearer ${b64u(32)}` } });

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import * as v from 'valibot';
 import {
+  CollectRequest,
   CreateVault,
   type Health,
   KeyBlobRequest,
@@ -21,6 +22,7 @@ import {
   PairingStart,
   PROTOCOL_VERSION,
   PushRequest,
+  ReplicaId,
   RotateRequest,
   Seq,
   Token,
@@ -75,6 +77,7 @@ const Integer = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a 
 const PullQuery = v.object({
   since: v.optional(Integer, '0'),
   limit: v.optional(v.pipe(Integer, v.minValue(1), v.maxValue(LIMITS.pullRecords)), String(LIMITS.pullRecords)),
+  replica: v.optional(ReplicaId),
 });
 const StateQuery = v.object({ as: v.picklist(['initiator', 'joiner'], 'must be "initiator" or "joiner"') });
 const VaultParams = v.object({ vaultId: VaultId });
@@ -270,8 +273,8 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   app.get('/v1/vaults/:vaultId/records', (request) =>
     vaultRoute(request, (vaultId) => {
       const token = bearer(request);
-      const { since, limit } = parse(PullQuery, request.query, 'query');
-      return vaults.pull(store, { vaultId, token }, since, limit);
+      const { since, limit, replica } = parse(PullQuery, request.query, 'query');
+      return vaults.pull(store, { vaultId, token }, since, limit, replica !== undefined ? { replica, now: now() } : undefined);
     }),
   );
 
@@ -280,6 +283,14 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
       const token = bearer(request);
       const push = parse(PushRequest, request.body, 'body');
       return write(request, vaultId, () => vaults.push(store, { vaultId, token }, push, now(), vaultQuota));
+    }),
+  );
+
+  app.post('/v1/vaults/:vaultId/collect', (request) =>
+    vaultRoute(request, (vaultId) => {
+      const token = bearer(request);
+      const { ids } = parse(CollectRequest, request.body, 'body');
+      return write(request, vaultId, () => vaults.collect(store, { vaultId, token }, ids, now()));
     }),
   );
 

@@ -57,6 +57,18 @@ const MIGRATIONS = [
    CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
   // Registration (--registration invite): SHA-256 of each invite, single use.
   `CREATE TABLE invites (hash bytea PRIMARY KEY, created_at bigint NOT NULL, expires_at bigint, used_at bigint);`,
+  // Tombstone collection (tombstones.ts): when each version was written, each replica's cursor, the highest
+  // seq collected. Replicas' cursors are UNLOGGED, as counters: a lost one makes collection wait, or the
+  // replica restore.
+  `ALTER TABLE records ADD COLUMN at bigint NOT NULL DEFAULT 0;
+   ALTER TABLE vaults ADD COLUMN collected bigint NOT NULL DEFAULT 0;
+   CREATE UNLOGGED TABLE replicas (
+     vault bigint NOT NULL,
+     id text NOT NULL,
+     cursor bigint NOT NULL,
+     seen_at bigint NOT NULL,
+     PRIMARY KEY (vault, id)
+   );`,
 ];
 
 /** pg_advisory_xact_lock key for migrations: "keyport" in ASCII. */
@@ -105,11 +117,21 @@ function transactionSteps(client: pg.PoolClient): Tx {
   const rows = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows;
   return {
     async findVault(id, { lock }) {
-      const [row] = await rows<{ pk: string; token_hash: Buffer; key: string; seq: string; records: string; bytes: string }>(
-        `SELECT pk, token_hash, key, seq, records, bytes FROM vaults WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      const [row] = await rows<{ pk: string; token_hash: Buffer; key: string; seq: string; records: string; bytes: string; collected: string }>(
+        `SELECT pk, token_hash, key, seq, records, bytes, collected FROM vaults WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
         [id],
       );
-      return row && { pk: Number(row.pk), tokenHash: row.token_hash, key: row.key, seq: Number(row.seq), records: Number(row.records), bytes: Number(row.bytes) };
+      return (
+        row && {
+          pk: Number(row.pk),
+          tokenHash: row.token_hash,
+          key: row.key,
+          seq: Number(row.seq),
+          records: Number(row.records),
+          bytes: Number(row.bytes),
+          collected: Number(row.collected),
+        }
+      );
     },
     async isGone(id) {
       return (await rows('SELECT 1 FROM gone_vaults WHERE id = $1', [id])).length > 0;
@@ -136,6 +158,7 @@ function transactionSteps(client: pg.PoolClient): Tx {
       await client.query('INSERT INTO gone_vaults (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, at]);
     },
     async deleteVault(pk) {
+      await client.query('DELETE FROM replicas WHERE vault = $1', [pk]);
       await client.query('DELETE FROM vaults WHERE pk = $1', [pk]);
     },
     async setKey(pk, key) {
@@ -158,13 +181,30 @@ function transactionSteps(client: pg.PoolClient): Tx {
       ]);
       return found.map(toRecord);
     },
-    async putRecords(pk, records) {
+    async putRecords(pk, records, at) {
       await client.query(
-        `INSERT INTO records (vault, id, seq, blob)
-         SELECT $1, r.id, r.seq, r.blob FROM unnest($2::text[], $3::bigint[], $4::text[]) AS r (id, seq, blob)
-         ON CONFLICT (vault, id) DO UPDATE SET seq = EXCLUDED.seq, blob = EXCLUDED.blob`,
-        [pk, records.map((r) => r.id), records.map((r) => r.seq), records.map((r) => r.blob)],
+        `INSERT INTO records (vault, id, seq, blob, at)
+         SELECT $1, r.id, r.seq, r.blob, $5 FROM unnest($2::text[], $3::bigint[], $4::text[]) AS r (id, seq, blob)
+         ON CONFLICT (vault, id) DO UPDATE SET seq = EXCLUDED.seq, blob = EXCLUDED.blob, at = EXCLUDED.at`,
+        [pk, records.map((r) => r.id), records.map((r) => r.seq), records.map((r) => r.blob), at],
       );
+    },
+    async recordTimes(pk, ids) {
+      const found = await rows<{ id: string; seq: string; bytes: number; at: string }>(
+        'SELECT id, seq, length(blob) AS bytes, at FROM records WHERE vault = $1 AND id = ANY($2::text[])',
+        [pk, ids],
+      );
+      return found.map((r) => ({ id: r.id, seq: Number(r.seq), bytes: r.bytes, at: Number(r.at) }));
+    },
+    async deleteRecords(pk, ids) {
+      await client.query('DELETE FROM records WHERE vault = $1 AND id = ANY($2::text[])', [pk, ids]);
+    },
+    async setCollected(pk, collected) {
+      await client.query('UPDATE vaults SET collected = $1 WHERE pk = $2', [collected, pk]);
+    },
+    async horizon(pk, activeSince) {
+      const [row] = await rows<{ h: string | null }>('SELECT min(cursor) AS h FROM replicas WHERE vault = $1 AND seen_at >= $2', [pk, activeSince]);
+      return row?.h == null ? undefined : Number(row.h);
     },
     async findPush(pk, requestId, notBefore) {
       const [row] = await rows<{ request_hash: Buffer; response: string }>(
@@ -294,6 +334,15 @@ export async function openPostgresStore({ url, schema = 'keyport', poolSize = 10
            count = CASE WHEN counters.ends_at > $3 THEN counters.count + 1 ELSE 1 END,
            ends_at = CASE WHEN counters.ends_at > $3 THEN counters.ends_at ELSE EXCLUDED.ends_at END`,
         [[...new Set(keys)], now + windowMs, now],
+      );
+    },
+    async seen(pk, replica, cursor, now) {
+      // Written when the cursor moves, or at most hourly to keep the replica active.
+      await pool.query(
+        `INSERT INTO replicas (vault, id, cursor, seen_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (vault, id) DO UPDATE SET cursor = EXCLUDED.cursor, seen_at = EXCLUDED.seen_at
+         WHERE replicas.cursor <> EXCLUDED.cursor OR replicas.seen_at < EXCLUDED.seen_at - 3600000`,
+        [pk, replica, cursor, now],
       );
     },
     async sweep(pushesBefore, now) {

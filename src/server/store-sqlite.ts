@@ -61,6 +61,17 @@ export const MIGRATIONS = [
    CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
   // Registration (--registration invite): SHA-256 of each invite, single use.
   `CREATE TABLE invites (hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER, used_at INTEGER) STRICT;`,
+  // Tombstone collection (tombstones.ts): when each version was written, each replica's cursor, the highest
+  // seq collected.
+  `ALTER TABLE records ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE vaults ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE replicas (
+     vault INTEGER NOT NULL REFERENCES vaults (pk) ON DELETE CASCADE,
+     id TEXT NOT NULL,
+     cursor INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     PRIMARY KEY (vault, id)
+   ) STRICT;`,
 ];
 
 interface PairingDbRow {
@@ -96,6 +107,7 @@ interface VaultRow {
   seq: number;
   records: number;
   bytes: number;
+  collected: number;
 }
 
 function migrate(db: Database.Database) {
@@ -126,7 +138,7 @@ export function openSqliteStore(dir: string): Store {
   migrate(db);
 
   const q = {
-    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq, records, bytes FROM vaults WHERE id = ?'),
+    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq, records, bytes, collected FROM vaults WHERE id = ?'),
     isGone: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM gone_vaults WHERE id = ?'),
     insertVault: db.prepare<[string, Uint8Array, string]>('INSERT INTO vaults (id, token_hash, key) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
     renameVault: db.prepare<[string, Uint8Array, string, number]>('UPDATE vaults SET id = ?, token_hash = ?, key = ? WHERE pk = ?'),
@@ -138,8 +150,20 @@ export function openSqliteStore(dir: string): Store {
     recordsById: db.prepare<[number, string], ServerRecord>(
       'SELECT id, seq, blob FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
     ),
-    putRecord: db.prepare<[number, string, number, string]>(
-      'INSERT INTO records (vault, id, seq, blob) VALUES (?, ?, ?, ?) ON CONFLICT (vault, id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob',
+    putRecord: db.prepare<[number, string, number, string, number]>(
+      'INSERT INTO records (vault, id, seq, blob, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault, id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob, at = excluded.at',
+    ),
+    recordTimes: db.prepare<[number, string], { id: string; seq: number; bytes: number; at: number }>(
+      'SELECT id, seq, length(blob) AS bytes, at FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
+    ),
+    deleteRecords: db.prepare<[number, string]>('DELETE FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))'),
+    setCollected: db.prepare<[number, number]>('UPDATE vaults SET collected = ? WHERE pk = ?'),
+    horizon: db.prepare<[number, number], { h: number | null }>('SELECT min(cursor) AS h FROM replicas WHERE vault = ? AND seen_at >= ?'),
+    // Written when the cursor moves, or at most hourly to keep the replica active.
+    seen: db.prepare<[number, string, number, number]>(
+      `INSERT INTO replicas (vault, id, cursor, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (vault, id) DO UPDATE SET cursor = excluded.cursor, seen_at = excluded.seen_at
+       WHERE replicas.cursor != excluded.cursor OR replicas.seen_at < excluded.seen_at - 3600000`,
     ),
     findPush: db.prepare<[number, string, number], { request_hash: Buffer; response: string }>(
       'SELECT request_hash, response FROM pushes WHERE vault = ? AND request_id = ? AND at >= ?',
@@ -182,7 +206,7 @@ export function openSqliteStore(dir: string): Store {
     async findVault(id) {
       // One connection and one transaction at a time: every read already holds the vault.
       const row = q.findVault.get(id);
-      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq, records: row.records, bytes: row.bytes } satisfies Vault);
+      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq, records: row.records, bytes: row.bytes, collected: row.collected } satisfies Vault);
     },
     async isGone(id) {
       return q.isGone.get(id) !== undefined;
@@ -216,8 +240,20 @@ export function openSqliteStore(dir: string): Store {
     async recordsById(pk, ids) {
       return q.recordsById.all(pk, JSON.stringify(ids));
     },
-    async putRecords(pk, records) {
-      for (const r of records) q.putRecord.run(pk, r.id, r.seq, r.blob);
+    async putRecords(pk, records, at) {
+      for (const r of records) q.putRecord.run(pk, r.id, r.seq, r.blob, at);
+    },
+    async recordTimes(pk, ids) {
+      return q.recordTimes.all(pk, JSON.stringify(ids));
+    },
+    async deleteRecords(pk, ids) {
+      q.deleteRecords.run(pk, JSON.stringify(ids));
+    },
+    async setCollected(pk, collected) {
+      q.setCollected.run(collected, pk);
+    },
+    async horizon(pk, activeSince) {
+      return q.horizon.get(pk, activeSince)?.h ?? undefined;
     },
     async findPush(pk, requestId, notBefore) {
       const row = q.findPush.get(pk, requestId, notBefore);
@@ -285,6 +321,20 @@ export function openSqliteStore(dir: string): Store {
           db.transaction(() => {
             for (const key of keys) q.hit.run(key, now + windowMs, now, now);
           }).immediate();
+        } finally {
+          db.pragma('synchronous = FULL');
+        }
+      });
+    },
+    seen(pk, replica, cursor, now) {
+      return serially(async () => {
+        // As a counter: not worth an fsync (see hit).
+        db.pragma('synchronous = NORMAL');
+        try {
+          q.seen.run(pk, replica, cursor, now);
+        } catch (error) {
+          // The vault was deleted meanwhile (foreign key): nothing to remember.
+          if (!(error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw error;
         } finally {
           db.pragma('synchronous = FULL');
         }

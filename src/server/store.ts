@@ -17,6 +17,8 @@ export interface Vault {
   records: number;
   /** The characters of their sealed blobs, for its quota. */
   bytes: number;
+  /** The highest seq of a record collected (tombstones.ts); a replica whose cursor is below it restores. */
+  collected: number;
 }
 
 /** What a push changes in a vault's row. */
@@ -78,8 +80,15 @@ export interface Tx {
   records(pk: number, since: number, limit: number): Promise<ServerRecord[]>;
   /** The current versions of these record ids (absent ids are left out). */
   recordsById(pk: number, ids: readonly string[]): Promise<ServerRecord[]>;
-  /** Inserts or replaces records (by id). */
-  putRecords(pk: number, records: readonly ServerRecord[]): Promise<void>;
+  /** Inserts or replaces records (by id), written at `at` (ms). */
+  putRecords(pk: number, records: readonly ServerRecord[], at: number): Promise<void>;
+  /** The current versions of these record ids with the time each was written (ms; 0: before that was kept). */
+  recordTimes(pk: number, ids: readonly string[]): Promise<{ id: string; seq: number; bytes: number; at: number }[]>;
+  /** Removes these records (tombstones.ts collects). */
+  deleteRecords(pk: number, ids: readonly string[]): Promise<void>;
+  setCollected(pk: number, collected: number): Promise<void>;
+  /** The lowest cursor of the vault's replicas seen at or after `activeSince`; undefined when none was. */
+  horizon(pk: number, activeSince: number): Promise<number | undefined>;
   /** A push answer stored at or after `notBefore` (ms), if any. */
   findPush(pk: number, requestId: string, notBefore: number): Promise<StoredPush | undefined>;
   putPush(pk: number, requestId: string, push: StoredPush, at: number): Promise<void>;
@@ -114,6 +123,11 @@ export interface Store {
   counters(keys: readonly string[], now: number): Promise<Counter[]>;
   /** One hit on each key: added to its open window, or the first of a new window that ends at now + windowMs. */
   hit(keys: readonly string[], windowMs: number, now: number): Promise<void>;
+  /**
+   * A replica of the vault pulled from `cursor` at `now`: it holds every record up to there (tombstones.ts).
+   * Not written durably (a lost update leaves an older cursor or none: collection waits, or the replica restores).
+   */
+  seen(pk: number, replica: string, cursor: number, now: number): Promise<void>;
   /**
    * Deletes push answers stored before `pushesBefore`, and counters and pairings that ended by `now` (ms);
    * returns how many rows went.

@@ -6,8 +6,9 @@
 //   PUT    /v1/vaults/:vaultId            CreateVault      -> 201 {created: true} | 200 {created: false} (same token) | 409 | 403
 //   GET    /v1/vaults/:vaultId/key        (auth)           -> KeyBlobResponse
 //   PUT    /v1/vaults/:vaultId/key        (auth) KeyBlobRequest -> {ok: true}
-//   GET    /v1/vaults/:vaultId/records?since=&limit= (auth) -> PullResponse
+//   GET    /v1/vaults/:vaultId/records?since=&limit=&replica= (auth) -> PullResponse
 //   POST   /v1/vaults/:vaultId/records    (auth) PushRequest -> PushResponse
+//   POST   /v1/vaults/:vaultId/collect    (auth) CollectRequest -> CollectResponse
 //   POST   /v1/vaults/:vaultId/rotate     (auth) RotateRequest -> {ok: true}; the old id and token stop working
 //   DELETE /v1/vaults/:vaultId            (auth)           -> {ok: true}
 //   POST   /v1/pairings                   PairingStart     -> PairingStarted
@@ -81,11 +82,31 @@ export const KeyBlobResponse = v.object({ key: KeyBlob });
 export const ServerRecord = v.object({ id: RecordId, seq: Seq, blob: Blob });
 export type ServerRecord = v.InferOutput<typeof ServerRecord>;
 
+// ---- tombstone collection ----
+// A pull that names its replica (?replica=, a random id per browser, RecordId's form) tells the server that
+// this browser holds every record up to `since`. The server keeps each replica's cursor; the lowest cursor of
+// the replicas seen in the last 90 days is the vault's `horizon`. A browser holding a tombstone (a deleted
+// passkey's marker) that is at least 90 days old and at or below the horizon asks the server to collect it
+// (POST .../collect, a write); the server drops each named record whose version is at or below the horizon and
+// was written at least 90 days ago, and raises the vault's `collected` to its seq. A browser whose cursor is
+// below `collected` (away longer than that) may have missed a dropped tombstone: it pulls everything from 0 and
+// deletes the records it got from the server (seq > 0) that the server no longer has, so that no deleted
+// passkey comes back. The server never learns which records are tombstones but from the ids it is asked to drop.
+
+/** A replica's id: 16 random bytes as base64url, kept by the browser. */
+export const ReplicaId = RecordId;
+/** How old a tombstone must be, and how recently a replica must have pulled to hold collection back. */
+export const TOMBSTONE_MIN_AGE_MS = 90 * 24 * 60 * 60 * 1000;
+
 export const PullResponse = v.object({
   records: v.pipe(v.array(ServerRecord), v.maxLength(LIMITS.pullRecords)),
   /** The highest seq the records reach; pull again from here while `more`. When !more, the vault's own seq. */
   latest: Seq,
   more: v.boolean(),
+  /** The highest seq of a collected record: a replica whose cursor is below it pulls all and drops what is gone. */
+  collected: v.optional(Seq),
+  /** The lowest cursor of the vault's active replicas (absent: none known): tombstones at or below may be collected. */
+  horizon: v.optional(Seq),
 });
 export type PullResponse = v.InferOutput<typeof PullResponse>;
 
@@ -119,6 +140,10 @@ export const PushResponse = v.object({
 export type PushResponse = v.InferOutput<typeof PushResponse>;
 
 export const RotateRequest = v.object({ newVaultId: VaultId, newToken: Token, key: KeyBlob });
+
+/** Tombstones to drop; the server drops those it may (see above) and names them. */
+export const CollectRequest = v.object({ ids: v.pipe(v.array(RecordId), v.minLength(1), v.maxLength(LIMITS.pushChanges)) });
+export const CollectResponse = v.object({ collected: v.array(RecordId) });
 
 // ---- pairing a new browser (key agreement through the server, a short authentication string on both sides) ----
 // Commit, then reveal (as ZRTP's Commit and DHPart2, RFC 6189 §4.4.1.1, or Bluetooth's numeric comparison): the
