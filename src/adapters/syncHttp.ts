@@ -3,6 +3,7 @@
 // Uses fetch only, so it runs in the background and in Node tests against the real server.
 import * as v from 'valibot';
 import {
+  CollectResponse,
   ErrorBody,
   Health,
   KeyBlobResponse,
@@ -44,7 +45,11 @@ export interface SyncServer extends Transport {
   rotate(next: SyncIdentity, key: string): Promise<void>;
 }
 
-export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): SyncServer {
+/**
+ * `replica`: this browser's id (protocol.ts ReplicaId), sent with every pull so that the server knows how far
+ * this browser has pulled and collects no tombstone it has not seen.
+ */
+export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis), { replica }: { replica?: string } = {}): SyncServer {
   const base = checkServerUrl(baseUrl);
   const vault = `${base}/v1/vaults/${identity.vaultId}`;
 
@@ -105,7 +110,8 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
     async rotate(next, key) {
       await call(`${vault}/rotate`, { method: 'POST', body: JSON.stringify({ newVaultId: next.vaultId, newToken: next.token, key }) }, undefined);
     },
-    pull: (since: number): Promise<PullResponse> => call(`${vault}/records?since=${since}`, { method: 'GET' }, PullSchema),
+    pull: (since: number): Promise<PullResponse> => call(`${vault}/records?since=${since}${replica ? `&replica=${replica}` : ''}`, { method: 'GET' }, PullSchema),
+    collect: (ids: readonly string[]) => call(`${vault}/collect`, { method: 'POST', body: JSON.stringify({ ids }) }, CollectResponse),
     push: (req: PushRequest): Promise<PushResponse> => call(`${vault}/records`, { method: 'POST', body: JSON.stringify(req) }, PushSchema),
   };
 }

@@ -12,6 +12,7 @@ import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
 import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
 import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
 import type { Vault } from '../vault/vault.ts';
+import { newRecordId } from '../vault/record.ts';
 
 export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
 
@@ -46,6 +47,8 @@ const CONFIG_KEY = 'keyport:sync';
 const BACKUP_KEY = 'keyport:lastBackupAt';
 const CONFIRMED_KEY = 'keyport:recoveryConfirmedAt';
 const PAIRED_KEY = 'keyport:pairedAt';
+/** This browser's replica id for the sync server (protocol.ts ReplicaId): random, made once. */
+const REPLICA_KEY = 'keyport:syncReplica';
 export const BACKUP_FORMAT = 'keyport-backup';
 const MAX_BACKUP_ITEMS = 100_000;
 
@@ -98,7 +101,12 @@ export function createSyncService(deps: {
     }
     const identity = await deps.vault.syncIdentity();
     if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
-    return syncServer(config.serverUrl, identity, deps.fetch);
+    let replica = await deps.store.get<string>(REPLICA_KEY);
+    if (!v.is(RecordId, replica)) {
+      replica = newRecordId();
+      await deps.store.set(REPLICA_KEY, replica);
+    }
+    return syncServer(config.serverUrl, identity, deps.fetch, { replica });
   }
 
   async function run(): Promise<SyncSummary> {
