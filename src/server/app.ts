@@ -44,7 +44,7 @@ export interface Limits {
   creations: Budget;
   /** Pairings started, per address. */
   pairingStarts: Budget;
-  /** Writes to a vault that succeeded (push, key, rotate, delete), per vault id and per address. */
+  /** Writes to a vault that succeeded (push, key, rotate, delete, collect), per vault id and per address. */
   writes: Budget;
 }
 

@@ -25,7 +25,7 @@
 // with this id (never created, or deleted: the id may be created again); 410: the id was rotated away (for
 // good). 429 carries Retry-After in seconds: the server counts failed authentications (10 a minute per address
 // and per vault id), unknown pairing codes and wrong pairing secrets (10 a minute per address), and writes to a
-// vault (push, key, rotate, delete: by default 120 a minute per vault and per address). 507 (VaultFull): a push
+// vault (push, key, rotate, delete, collect: by default 120 a minute per vault and per address). 507 (VaultFull): a push
 // that would take the vault past its quota (by default 10,000 records and 50 MB of sealed blobs), refused whole;
 // its message is a sentence that starts "the sync server is full for this vault: ". Times (expiresAt) are
 // milliseconds since the epoch.
