@@ -3,6 +3,7 @@
 // Uses fetch only, so it runs in the background and in Node tests against the real server.
 import * as v from 'valibot';
 import {
+  CollectResponse,
   ErrorBody,
   Health,
   KeyBlobResponse,
@@ -35,13 +36,20 @@ export function checkServerUrl(input: string): string {
 
 export interface SyncServer extends Transport {
   health(): Promise<v.InferOutput<typeof Health>>;
-  /** Registers the vault (idempotent with the same token); `key` is the recovery wrapping of the vault key. */
-  create(key: string): Promise<void>;
+  /**
+   * Registers the vault (idempotent with the same token); `key` is the recovery wrapping of the vault key,
+   * `invite` one from whoever runs the server when its registration policy asks for one (kind 'invite').
+   */
+  create(key: string, invite?: string): Promise<void>;
   key(): Promise<string>;
   rotate(next: SyncIdentity, key: string): Promise<void>;
 }
 
-export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): SyncServer {
+/**
+ * `replica`: this browser's id (protocol.ts ReplicaId), sent with every pull so that the server knows how far
+ * this browser has pulled and collects no tombstone it has not seen.
+ */
+export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis), { replica }: { replica?: string } = {}): SyncServer {
   const base = checkServerUrl(baseUrl);
   const vault = `${base}/v1/vaults/${identity.vaultId}`;
 
@@ -68,6 +76,13 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
       const err = v.safeParse(ErrorBody, body);
       const said = err.success ? err.output.error.message : `HTTP ${res.status}`;
       if (res.status === 401) throw new SyncTransportError('unauthorized', `The sync server refused this vault's credentials (${said}). If the recovery code was replaced on another browser, sign in there or restore with the new code.`);
+      // 403: the server's registration policy refuses a new vault (protocol.ts); an existing one is never refused.
+      if (res.status === 403) {
+        const code = err.success ? err.output.error.code : undefined;
+        if (code === 'InviteRequired') throw new SyncTransportError('invite', 'This sync server needs an invite to create a vault. Ask whoever runs it for one, and type it here.');
+        if (code === 'InviteInvalid') throw new SyncTransportError('invite', `The sync server did not take this invite (${said}).`);
+        if (code === 'RegistrationClosed') throw new SyncTransportError('server', `This sync server does not accept new vaults (${said}). Ask whoever runs it, or use another server.`);
+      }
       if (res.status === 404 || res.status === 410) throw new SyncTransportError('gone', `The sync server has no vault for this recovery code (${said}).`);
       if (res.status === 429) throw new SyncTransportError('server', `The sync server asks to wait before trying again (${said}).`);
       // 507: the vault's quota on the server (protocol.ts); its sentence starts "the sync server is full for this vault: ".
@@ -86,8 +101,8 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
 
   return {
     health: () => call(`${base}/v1/health`, { method: 'GET' }, Health, false),
-    async create(key) {
-      await call(vault, { method: 'PUT', body: JSON.stringify({ token: identity.token, key }) }, undefined, false);
+    async create(key, invite) {
+      await call(vault, { method: 'PUT', body: JSON.stringify({ token: identity.token, key, ...(invite ? { invite } : {}) }) }, undefined, false);
     },
     async key() {
       return (await call(`${vault}/key`, { method: 'GET' }, KeyBlobResponse)).key;
@@ -95,7 +110,8 @@ export function syncServer(baseUrl: string, identity: SyncIdentity, fetchImpl: t
     async rotate(next, key) {
       await call(`${vault}/rotate`, { method: 'POST', body: JSON.stringify({ newVaultId: next.vaultId, newToken: next.token, key }) }, undefined);
     },
-    pull: (since: number): Promise<PullResponse> => call(`${vault}/records?since=${since}`, { method: 'GET' }, PullSchema),
+    pull: (since: number): Promise<PullResponse> => call(`${vault}/records?since=${since}${replica ? `&replica=${replica}` : ''}`, { method: 'GET' }, PullSchema),
+    collect: (ids: readonly string[]) => call(`${vault}/collect`, { method: 'POST', body: JSON.stringify({ ids }) }, CollectResponse),
     push: (req: PushRequest): Promise<PushResponse> => call(`${vault}/records`, { method: 'POST', body: JSON.stringify(req) }, PushSchema),
   };
 }

@@ -190,8 +190,8 @@ export function createAutomationApi(deps: AutomationDeps) {
       return vault.clear();
     },
     status: deps.status,
-    /** Turns sync on: `{ serverUrl }` (a Keyport sync server; https unless on localhost), `{ browserSync: true }`, or null for off. Syncs once. */
-    async configureSync(config: { serverUrl: string } | { browserSync: true } | null) {
+    /** Turns sync on: `{ serverUrl, invite? }` (a Keyport sync server; https unless on localhost; an invite when it asks for one), `{ browserSync: true }`, or null for off. Syncs once. */
+    async configureSync(config: { serverUrl: string; invite?: string } | { browserSync: true } | null) {
       await deps.ready();
       return sync.configure(config);
     },

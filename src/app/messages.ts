@@ -8,7 +8,7 @@ export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
 const Format = v.picklist(['cxf', 'bitwarden', 'keepassxc']);
 
 /** The answer to any UI request that can fail: the value, or a sentence for the person. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string; needsInvite?: true };
 
 /** Settings → Security: the auto-lock choices (minutes) and the three Argon2id strengths (m in KiB), at or above MIN_KDF. */
 export const AUTOLOCK_CHOICES = [1, 5, 15, 30, 60, 240] as const;
@@ -101,6 +101,8 @@ export const RuntimeMessage = v.variant('type', [
   v.object({
     type: v.literal('sync:configure'),
     serverUrl: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+    /** An invite from whoever runs the server, when it asked for one (Result.needsInvite). */
+    invite: v.optional(v.pipe(v.string(), v.maxLength(64))),
     browserSync: v.optional(v.boolean()),
     off: v.optional(v.boolean()),
   }),

@@ -13,7 +13,7 @@ import type { createAutofill } from './autofill.ts';
 import type { createTransferService } from './transfer.ts';
 import type { CeremonyFilter, DeveloperMode } from './developer.ts';
 import type { createPairingService } from './pairing.ts';
-import type { SyncService } from './sync.ts';
+import { SyncError, type SyncService } from './sync.ts';
 import { AUTOLOCK_KEY, type Session, autoLockMinutes } from './session.ts';
 import type { ProxyDoor } from './doors/proxy.ts';
 import type { AutomationApi } from './automation.ts';
@@ -137,7 +137,7 @@ export function createRouter(deps: {
         case 'sync:status':
           return sync.status();
         case 'sync:configure':
-          return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '' }));
+          return attempt(() => automation.configureSync(m.off ? null : m.browserSync ? { browserSync: true } : { serverUrl: m.serverUrl ?? '', ...(m.invite ? { invite: m.invite } : {}) }));
         case 'sync:now':
           return attempt(() => automation.syncNow());
         case 'recovery:confirmed':
@@ -196,7 +196,7 @@ export function createRouter(deps: {
     try {
       return { ok: true, value: await f() };
     } catch (e) {
-      return { ok: false, error: (e as Error).message || String(e) };
+      return { ok: false, error: (e as Error).message || String(e), ...(e instanceof SyncError && e.needsInvite ? { needsInvite: true as const } : {}) };
     }
   }
 

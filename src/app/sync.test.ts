@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/server.ts';
+import { createInvite } from '../server/invites.ts';
+import { buildApp } from '../server/app.ts';
+import { openSqliteStore } from '../server/store-sqlite.ts';
+import { SyncError } from './sync.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
 import { ALG } from '../webauthn/cose.ts';
@@ -27,9 +31,9 @@ function memoryStore() {
 }
 
 /** One browser: a vault in its own IndexedDB, and its sync service. */
-function browser() {
-  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now: Date.now, touchDelayMs: 0 });
-  const sync = createSyncService({ vault, store: memoryStore(), timer: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now: Date.now });
+function browser(now: () => number = Date.now) {
+  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+  const sync = createSyncService({ vault, store: memoryStore(), timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
   return { vault, sync };
 }
 
@@ -184,6 +188,33 @@ describe('sync service with the real server', () => {
     }
   }, 60_000);
 
+  it('a server that creates vaults by invite: the person is asked for one; the vault it made restores without one', async () => {
+    const invited = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'invited'), registration: 'invite', log: { level: 'silent' } as never });
+    try {
+      const a = browser();
+      const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+      await addPasskey(a.vault, 'invited-user');
+      const asked = await a.sync.configure({ serverUrl: invited.url }).catch((e: unknown) => e);
+      expect(asked).toBeInstanceOf(SyncError);
+      expect((asked as SyncError).needsInvite).toBe(true);
+      expect((asked as Error).message).toBe('This sync server needs an invite to create a vault. Ask whoever runs it for one, and type it here.');
+      expect((await a.sync.status()).transport).toBe('off');
+      const wrong = await a.sync.configure({ serverUrl: invited.url, invite: 'ABCDE-FGHJK-MNPQR-STVWX' }).catch((e: unknown) => e);
+      expect(wrong).toMatchObject({ needsInvite: true, message: expect.stringMatching(/^The sync server did not take this invite \(this invite is unknown, used already or expired/) });
+      const { invite } = await createInvite(invited.store, { now: Date.now() });
+      expect(await a.sync.configure({ serverUrl: invited.url, invite: invite.toLowerCase() })).toMatchObject({ pushed: 1 });
+      // The invite is spent; the vault it made keeps working without one: a fresh browser restores.
+      const b = browser();
+      await b.sync.restore({ serverUrl: invited.url, recoveryCode, newPassword: 'password b' });
+      expect(b.vault.all().map((c) => c.userName)).toEqual(['invited-user']);
+      const other = browser();
+      await other.vault.setup('password o', { kdf: FAST_KDF });
+      await expect(other.sync.configure({ serverUrl: invited.url, invite })).rejects.toThrow(/did not take this invite/);
+    } finally {
+      await invited.close();
+    }
+  }, 60_000);
+
   it('an unreachable server and a plain-http remote server are clear errors that change nothing', async () => {
     const a = browser();
     await a.vault.setup('password a', { kdf: FAST_KDF });
@@ -222,5 +253,53 @@ describe('sync service with the real server', () => {
     await b.vault.unlock('password b');
     await b.vault.lock();
     await b.vault.unlockWithRecoveryCode(recoveryCode);
+  }, 120_000);
+});
+
+describe('tombstone collection with the real server, 90 days on', () => {
+  it('drops a deleted passkey\'s marker every active browser has seen; a browser away longer restores without bringing it back', async () => {
+    const DAY = 86_400_000;
+    const clock = { now: Date.now() };
+    const now = () => clock.now;
+    const store = openSqliteStore(':memory:');
+    const app = buildApp({ store, now, log: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const names = (b: ReturnType<typeof browser>) => b.vault.all().map((c) => c.userName).sort();
+    try {
+      const a = browser(now);
+      const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+      const gone = await addPasskey(a.vault, 'deleted-later');
+      await addPasskey(a.vault, 'kept');
+      await a.sync.configure({ serverUrl: url });
+      const [b, away] = [browser(now), browser(now)];
+      await b.sync.restore({ serverUrl: url, recoveryCode, newPassword: 'password b' });
+      await away.sync.restore({ serverUrl: url, recoveryCode, newPassword: 'password c' });
+      expect(names(away)).toEqual(['deleted-later', 'kept']);
+
+      // A deletes; B syncs it. `away` does not sync for 91 days, A and B do.
+      await a.vault.remove(gone);
+      await a.sync.syncNow();
+      await b.sync.syncNow();
+      clock.now += 91 * DAY;
+      for (const x of [a, b, a, b, a]) await x.sync.syncNow();
+      const pull = async (since: number) => (await app.inject({ url: `/v1/vaults/${(await a.vault.syncIdentity())!.vaultId}/records?since=${since}`, headers: { authorization: `Bearer ${(await a.vault.syncIdentity())!.token}` } })).json() as { records: unknown[]; collected?: number };
+      const after = await pull(0);
+      expect(after.records).toHaveLength(1); // the kept passkey; the marker of the deleted one is gone
+      expect(after.collected).toBeGreaterThan(0);
+      expect(names(a)).toEqual(['kept']);
+      expect(names(b)).toEqual(['kept']);
+
+      // `away` comes back: the server collected beyond its cursor, so it pulls everything and drops what is gone.
+      expect(names(away)).toEqual(['deleted-later', 'kept']);
+      await away.sync.syncNow();
+      expect(names(away)).toEqual(['kept']);
+      for (const x of [away, a, b]) await x.sync.syncNow();
+      for (const x of [a, b, away]) expect(names(x)).toEqual(['kept']);
+      expect((await pull(0)).records).toHaveLength(1);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   }, 120_000);
 });

@@ -13,6 +13,7 @@ import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob,
 import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
 import { kdfParamsProblem } from '../crypto/kdf.ts';
 import type { Vault } from '../vault/vault.ts';
+import { newRecordId } from '../vault/record.ts';
 
 export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
 
@@ -47,6 +48,8 @@ const CONFIG_KEY = 'keyport:sync';
 const BACKUP_KEY = 'keyport:lastBackupAt';
 const CONFIRMED_KEY = 'keyport:recoveryConfirmedAt';
 const PAIRED_KEY = 'keyport:pairedAt';
+/** This browser's replica id for the sync server (protocol.ts ReplicaId): random, made once. */
+const REPLICA_KEY = 'keyport:syncReplica';
 export const BACKUP_FORMAT = 'keyport-backup';
 const MAX_BACKUP_ITEMS = 100_000;
 
@@ -61,6 +64,8 @@ const BackupFile = v.object({
 
 export class SyncError extends Error {
   override name = 'SyncError';
+  /** The server wants an invite to create this vault (or did not take the one given): ask the person for one. */
+  needsInvite = false;
 }
 
 export function createSyncService(deps: {
@@ -97,7 +102,12 @@ export function createSyncService(deps: {
     }
     const identity = await deps.vault.syncIdentity();
     if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
-    return syncServer(config.serverUrl, identity, deps.fetch);
+    let replica = await deps.store.get<string>(REPLICA_KEY);
+    if (!v.is(RecordId, replica)) {
+      replica = newRecordId();
+      await deps.store.set(REPLICA_KEY, replica);
+    }
+    return syncServer(config.serverUrl, identity, deps.fetch, { replica });
   }
 
   async function run(): Promise<SyncSummary> {
@@ -136,7 +146,7 @@ export function createSyncService(deps: {
   return {
     ready,
     /** Turns sync on (a server, or the browser's own sync storage) or off (null), then syncs once. */
-    async configure(next: { serverUrl: string } | { browserSync: true } | null): Promise<SyncSummary | undefined> {
+    async configure(next: { serverUrl: string; invite?: string } | { browserSync: true } | null): Promise<SyncSummary | undefined> {
       await ready;
       if (next === null) {
         await save(undefined);
@@ -152,7 +162,14 @@ export function createSyncService(deps: {
         if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
         const server = syncServer(serverUrl, identity, deps.fetch);
         await server.health();
-        await server.create(recoveryKeyBlob((await deps.vault.header())!));
+        try {
+          await server.create(recoveryKeyBlob((await deps.vault.header())!), next.invite?.trim() || undefined);
+        } catch (e) {
+          if (!(e instanceof SyncTransportError && e.kind === 'invite')) throw e;
+          const asked = new SyncError(e.message, { cause: e });
+          asked.needsInvite = true;
+          throw asked;
+        }
         await save({ transport: 'server', serverUrl });
       }
       const summary = await scheduler.syncNow();

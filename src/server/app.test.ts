@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorBody, LIMITS, PAIRING_COMMIT_LABEL, PairingCode, PairingSecret, PullResponse, PushResponse } from '../sync/protocol.ts';
 import { buildApp } from './app.ts';
+import { createInvite } from './invites.ts';
 import { PAIRING_TTL_MS } from './pairings.ts';
 import { type TestStore, describeEachStore } from './testStores.ts';
 import { PUSH_RETENTION_MS } from './vaults.ts';
@@ -29,6 +30,9 @@ describeEachStore('sync server', (kind) => {
   let clock: { now: number };
   let logs: string[];
   let injected: number;
+  // Rate-limit counters live in the store, shared by the suite's tests: each test starts two days after the
+  // last, past every window and every kept push answer.
+  let days = 0;
 
   beforeAll(async () => {
     db = await kind.open();
@@ -37,7 +41,7 @@ describeEachStore('sync server', (kind) => {
     await db?.dispose();
   });
   beforeEach(async () => {
-    clock = { now: 1_800_000_000_000 };
+    clock = { now: 1_800_000_000_000 + (days += 2) * 86_400_000 };
     logs = [];
     injected = 0;
     app = buildApp({
@@ -362,9 +366,10 @@ describeEachStore('sync server', (kind) => {
   });
 
   describe('quotas, write limits and bounded push answers', () => {
-    /** The app again, with these options (a fresh limiter, the same store). */
+    /** The app again, with these options, an hour later (past every rate-limit window; the same store). */
     async function rebuilt(options: Pick<Parameters<typeof buildApp>[0], 'quota' | 'limits'>) {
       await app.close();
+      clock.now += 60 * 60_000;
       app = buildApp({ store: db.store, now: () => clock.now, log: false, ...options, limits: { creations: { max: 10_000, windowMs: 60_000 }, ...options.limits } });
       await app.ready();
     }
@@ -441,6 +446,111 @@ describeEachStore('sync server', (kind) => {
       // The first answer is gone: the same request is a new push (it conflicts again, and is kept anew).
       const again = await pushChanges(vault, [{ id: big, baseSeq: 0, blob: 'stale' }], first);
       expect(again).toEqual({ applied: [], conflicts: [{ id: big, seq: 1, blob: sealed }], latest: 201 });
+    });
+  });
+
+  describe('tombstone collection', () => {
+    const DAY = 86_400_000;
+    const pullAs = (vault: { id: string; token: string }, replica: string, since: number) => pullAll(vault, `?since=${since}&replica=${replica}`);
+    const collect = (vault: { id: string; token: string }, ids: string[]) => call('POST', `/v1/vaults/${vault.id}/collect`, { token: vault.token, body: { ids } });
+
+    it('drops a tombstone every active replica has seen, 90 days after it was written; an away replica is told', async () => {
+      const vault = await created();
+      const [r1, r2] = [recordId(), recordId()];
+      const [t, kept] = [recordId(), recordId()];
+      expect(await pullAs(vault, r1, 0)).toEqual({ records: [], latest: 0, more: false });
+      await pullAs(vault, r2, 0);
+      await pushChanges(vault, [{ id: t, baseSeq: 0, blob: 'tomb' }, { id: kept, baseSeq: 0, blob: 'K'.repeat(100) }]);
+      // No replica has seen seq 1 yet: the horizon is 0, nothing goes.
+      expect((await pullAs(vault, r1, 2)).horizon).toBe(0);
+      expect((await collect(vault, [t])).json).toEqual({ collected: [] });
+      await pullAs(vault, r2, 2);
+      expect((await pullAs(vault, r1, 2)).horizon).toBe(2);
+      // Seen by both, but written less than 90 days ago.
+      clock.now += 89 * DAY;
+      expect((await collect(vault, [t])).json).toEqual({ collected: [] });
+      // Old enough, and at or below the horizon: dropped (an id the vault does not hold is ignored), usage
+      // down, and every pull says up to which seq records were collected.
+      clock.now += 2 * DAY;
+      await pullAs(vault, r1, 2);
+      expect((await collect(vault, [t, recordId()])).json).toEqual({ collected: [t] });
+      expect(await pullAs(vault, r1, 0)).toEqual({ records: [{ id: kept, seq: 2, blob: 'K'.repeat(100) }], latest: 2, more: false, collected: 1, horizon: 0 });
+      expect(await db.store.transaction((tx) => tx.findVault(vault.id, { lock: false }))).toMatchObject({ records: 1, bytes: 100, collected: 1 });
+    });
+
+    it('an active replica behind holds collection back until it has been away 90 days; then it learns to restore', async () => {
+      const vault = await created();
+      const [fast, slow] = [recordId(), recordId()];
+      await pullAs(vault, slow, 0);
+      const t = recordId();
+      await pushChanges(vault, [{ id: t, baseSeq: 0, blob: 'tomb' }]);
+      await pullAs(vault, fast, 1);
+      clock.now += 91 * DAY;
+      await pullAs(vault, fast, 1);
+      // slow was seen 91 days ago: no longer active, so it holds nothing back.
+      expect((await collect(vault, [t])).json).toEqual({ collected: [t] });
+      // slow comes back from cursor 0, below collected: it must pull everything and drop what is gone.
+      expect(await pullAs(vault, slow, 0)).toMatchObject({ records: [], collected: 1 });
+      // Without any replica known, nothing is ever collected.
+      const other = await created();
+      await pushChanges(other, [{ id: t, baseSeq: 0, blob: 'tomb' }]);
+      clock.now += 100 * DAY;
+      expect((await collect(other, [t])).json).toEqual({ collected: [] });
+      expectError(await collect(other, []), 400, 'BadRequest');
+      expectError(await call('POST', `/v1/vaults/${other.id}/collect`, { token: b64u(32), body: { ids: [t] } }), 401, 'Unauthorized');
+    });
+  });
+
+  describe('registration: who may create a vault', () => {
+    async function withPolicy(registration: 'open' | 'invite' | 'closed') {
+      await app.close();
+      app = buildApp({ store: db.store, now: () => clock.now, log: false, registration, limits: { creations: { max: 10_000, windowMs: 60_000 } } });
+      await app.ready();
+    }
+    const put = (vault: { id: string; token: string; key: string }, invite?: string) =>
+      call('PUT', `/v1/vaults/${vault.id}`, { body: { token: vault.token, key: vault.key, ...(invite !== undefined ? { invite } : {}) } });
+
+    it('invite: a new vault needs an invite, used once, typed loosely; an expired one is refused', async () => {
+      const existing = await created(); // made while open
+      await withPolicy('invite');
+      const vault = newVault();
+      expect(expectError(await put(vault), 403, 'InviteRequired')).toMatch(/needs an invite/);
+      expect(expectError(await put(vault, 'not-an-invite'), 403, 'InviteInvalid')).toMatch(/not an invite/);
+      expect(expectError(await put(vault, 'ABCDE-FGHJK-MNPQR-STVWX'), 403, 'InviteInvalid')).toMatch(/unknown, used already or expired/);
+      const { invite } = await createInvite(db.store, { now: clock.now });
+      expect(invite).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
+      expect(await db.dump()).not.toContain(invite.replaceAll('-', '')); // only its hash is kept
+      const before = await db.dump();
+      // A refused create writes nothing and leaves the invite unused.
+      expectError(await put({ ...vault, key: '' }, invite), 400, 'BadRequest');
+      expect(await db.dump()).toBe(before);
+      const typed = ` ${invite.toLowerCase().replaceAll('-', ' ').replaceAll('1', 'l').replaceAll('0', 'o')} `;
+      expect((await put(vault, typed)).status).toBe(201);
+      expectError(await put(newVault(), invite), 403, 'InviteInvalid'); // once
+      // The vault that exists keeps working, invite or not: the same token's PUT, a pull, a push.
+      expect((await put(vault)).status).toBe(200);
+      expect((await put(existing)).status).toBe(200);
+      await pushChanges(vault, [{ id: recordId(), baseSeq: 0, blob: blob() }]);
+      expect((await pullAll(vault)).records).toHaveLength(1);
+      // An invite past its expiry opens nothing.
+      const short = await createInvite(db.store, { now: clock.now, expiresInMs: 60_000 });
+      clock.now += 60_001;
+      expectError(await put(newVault(), short.invite), 403, 'InviteInvalid');
+    });
+
+    it('closed: no new vaults; existing ones push, pull, rotate and pair as before', async () => {
+      const existing = await created();
+      await withPolicy('closed');
+      expect(expectError(await put(newVault()), 403, 'RegistrationClosed')).toMatch(/does not accept new vaults/);
+      const { invite } = await createInvite(db.store, { now: clock.now });
+      expectError(await put(newVault(), invite), 403, 'RegistrationClosed');
+      expect((await put(existing)).status).toBe(200);
+      await pushChanges(existing, [{ id: recordId(), baseSeq: 0, blob: blob() }]);
+      const next = newVault();
+      const rotated = await call('POST', `/v1/vaults/${existing.id}/rotate`, { token: existing.token, body: { newVaultId: next.id, newToken: next.token, key: next.key } });
+      expect(rotated.status).toBe(200);
+      expect((await pullAll(next)).records).toHaveLength(1);
+      expect((await call('POST', '/v1/pairings', { body: { commitment: b64u(32) } })).status).toBe(200);
     });
   });
 
@@ -680,7 +790,7 @@ describe('sync server when the store fails', () => {
     const failure = () => Promise.reject(new Error(`connection lost while reading vault ${vaultId}`));
     const logs: string[] = [];
     const app = buildApp({
-      store: { kind: 'postgresql', transaction: failure, sweep: failure, ping: failure, close: async () => undefined },
+      store: { kind: 'postgresql', transaction: failure, counters: failure, hit: failure, seen: failure, sweep: failure, ping: failure, close: async () => undefined },
       log: { stream: { write: (line) => void logs.push(line) } },
     });
     const key = await app.inject({ method: 'GET', url: `/v1/vaults/${vaultId}/key`, headers: { authorization: `Bearer ${b64u(32)}` } });

@@ -2,13 +2,15 @@
 // app.inject() and no port. Every input goes through the protocol's valibot schemas (400 with the path and
 // the rule), bodies are bounded (LIMITS.bodyBytes, 413), errors are ErrorBody JSON, failed authentication
 // and wrong pairing codes are rate limited per address (and per vault id), writes to a vault per vault and per
-// address, a vault holds at most its quota of records and bytes (507), and each request leaves one
+// address, a vault holds at most its quota of records and bytes (507), new vaults follow the registration
+// policy (403: open, invite or closed; invites.ts), and each request leaves one
 // JSON log line: method, route pattern, status, duration, and for a vault a short hash of its id. No token,
 // body, blob or whole vault id is ever logged.
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import * as v from 'valibot';
 import {
+  CollectRequest,
   CreateVault,
   type Health,
   KeyBlobRequest,
@@ -20,6 +22,7 @@ import {
   PairingStart,
   PROTOCOL_VERSION,
   PushRequest,
+  ReplicaId,
   RotateRequest,
   Seq,
   Token,
@@ -29,6 +32,7 @@ import { HttpError, badRequest, notFound, rateLimited, tooLarge, unauthorized } 
 import { type Budget, type Limiter, addressKey, createLimiter } from './limiter.ts';
 import { type Pairings, createPairings } from './pairings.ts';
 import type { Store } from './store.ts';
+import type { Registration } from './invites.ts';
 import * as vaults from './vaults.ts';
 
 export interface Limits {
@@ -40,7 +44,7 @@ export interface Limits {
   creations: Budget;
   /** Pairings started, per address. */
   pairingStarts: Budget;
-  /** Writes to a vault that succeeded (push, key, rotate, delete), per vault id and per address. */
+  /** Writes to a vault that succeeded (push, key, rotate, delete, collect), per vault id and per address. */
   writes: Budget;
 }
 
@@ -64,6 +68,8 @@ export interface AppOptions {
   log?: false | { level?: string; stream?: { write(line: string): void } };
   /** Fastify's trustProxy: take the client address from X-Forwarded-For behind a reverse proxy. */
   trustProxy?: boolean;
+  /** Who may create a vault (invites.ts); default open. */
+  registration?: Registration;
 }
 
 /** Pull query: since (default 0) and limit (default and at most LIMITS.pullRecords). */
@@ -71,6 +77,7 @@ const Integer = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a 
 const PullQuery = v.object({
   since: v.optional(Integer, '0'),
   limit: v.optional(v.pipe(Integer, v.minValue(1), v.maxValue(LIMITS.pullRecords)), String(LIMITS.pullRecords)),
+  replica: v.optional(ReplicaId),
 });
 const StateQuery = v.object({ as: v.picklist(['initiator', 'joiner'], 'must be "initiator" or "joiner"') });
 const VaultParams = v.object({ vaultId: VaultId });
@@ -143,14 +150,14 @@ class RequestLog extends LogController {
   }
 }
 
-export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(), log = {}, trustProxy = false }: AppOptions): FastifyInstance {
+export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairings = createPairings(store), log = {}, trustProxy = false, registration = 'open' }: AppOptions): FastifyInstance {
   const budget = { ...DEFAULT_LIMITS, ...limits };
   const vaultQuota: vaults.Quota = { ...vaults.DEFAULT_QUOTA, ...quota };
-  const writes = createLimiter(budget.writes);
-  const authFailures = createLimiter(budget.authFailures);
-  const pairingFailures = createLimiter(budget.pairingFailures);
-  const creations = createLimiter(budget.creations);
-  const pairingStarts = createLimiter(budget.pairingStarts);
+  const writes = createLimiter(store, 'writes', budget.writes);
+  const authFailures = createLimiter(store, 'auth', budget.authFailures);
+  const pairingFailures = createLimiter(store, 'pairing', budget.pairingFailures);
+  const creations = createLimiter(store, 'create', budget.creations);
+  const pairingStarts = createLimiter(store, 'pairstart', budget.pairingStarts);
 
   const app = Fastify({
     bodyLimit: LIMITS.bodyBytes,
@@ -190,8 +197,8 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(notFound('no such endpoint').body()));
 
-  const refuseWhileLimited = (limiter: Limiter, keys: string[], what: string) => {
-    const wait = Math.max(...keys.map((key) => limiter.retryAfter(key, now())));
+  const refuseWhileLimited = async (limiter: Limiter, keys: string[], what: string) => {
+    const wait = await limiter.retryAfter(keys, now());
     if (wait > 0) throw rateLimited(`too many ${what}; try again later`, Math.ceil(wait / 1000));
   };
 
@@ -199,11 +206,11 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   async function vaultRoute<T>(request: FastifyRequest, run: (vaultId: string) => Promise<T>): Promise<T> {
     const { vaultId } = parse(VaultParams, request.params, 'path');
     const keys = [byAddress(request), `vault:${vaultId}`];
-    refuseWhileLimited(authFailures, keys, 'failed authentications');
+    await refuseWhileLimited(authFailures, keys, 'failed authentications');
     try {
       return await run(vaultId);
     } catch (error) {
-      if (error instanceof HttpError && error.authFailure) for (const key of keys) authFailures.hit(key, now());
+      if (error instanceof HttpError && error.authFailure) await authFailures.hit(keys, now());
       throw error;
     }
   }
@@ -215,21 +222,21 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
    */
   async function write<T>(request: FastifyRequest, vaultId: string, run: () => Promise<T>): Promise<T> {
     const keys = [byAddress(request), `vault:${vaultId}`];
-    refuseWhileLimited(writes, keys, 'writes to this vault; wait a minute');
+    await refuseWhileLimited(writes, keys, 'writes to this vault; wait a minute');
     const result = await run();
-    for (const key of keys) writes.hit(key, now());
+    await writes.hit(keys, now());
     return result;
   }
 
   /** A pairing route: the code checked, refused while rate limited, unknown codes and wrong secrets counted. */
-  async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => T): Promise<T> {
+  async function pairingRoute<T>(request: FastifyRequest, run: (code: string) => Promise<T>): Promise<T> {
     const { code } = parse(PairingParams, request.params, 'path');
     const key = byAddress(request);
-    refuseWhileLimited(pairingFailures, [key], 'wrong pairing codes');
+    await refuseWhileLimited(pairingFailures, [key], 'wrong pairing codes');
     try {
-      return run(code);
+      return await run(code);
     } catch (error) {
-      if (error instanceof HttpError && error.authFailure) pairingFailures.hit(key, now());
+      if (error instanceof HttpError && error.authFailure) await pairingFailures.hit([key], now());
       throw error;
     }
   }
@@ -245,10 +252,10 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
 
   app.put('/v1/vaults/:vaultId', (request, reply) =>
     vaultRoute(request, async (vaultId) => {
-      const { token, key } = parse(CreateVault, request.body, 'body');
-      refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
-      const result = await vaults.createVault(store, vaultId, token, key);
-      if (result.created) creations.hit(byAddress(request), now());
+      const { token, key, invite } = parse(CreateVault, request.body, 'body');
+      await refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
+      const result = await vaults.createVault(store, vaultId, token, key, { registration, now: now(), ...(invite !== undefined ? { invite } : {}) });
+      if (result.created) await creations.hit([byAddress(request)], now());
       return reply.code(result.created ? 201 : 200).send(result);
     }),
   );
@@ -266,8 +273,8 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   app.get('/v1/vaults/:vaultId/records', (request) =>
     vaultRoute(request, (vaultId) => {
       const token = bearer(request);
-      const { since, limit } = parse(PullQuery, request.query, 'query');
-      return vaults.pull(store, { vaultId, token }, since, limit);
+      const { since, limit, replica } = parse(PullQuery, request.query, 'query');
+      return vaults.pull(store, { vaultId, token }, since, limit, replica !== undefined ? { replica, now: now() } : undefined);
     }),
   );
 
@@ -279,13 +286,21 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
     }),
   );
 
+  app.post('/v1/vaults/:vaultId/collect', (request) =>
+    vaultRoute(request, (vaultId) => {
+      const token = bearer(request);
+      const { ids } = parse(CollectRequest, request.body, 'body');
+      return write(request, vaultId, () => vaults.collect(store, { vaultId, token }, ids, now()));
+    }),
+  );
+
   app.post('/v1/vaults/:vaultId/rotate', (request) =>
     vaultRoute(request, async (vaultId) => {
       const token = bearer(request);
       const next = parse(RotateRequest, request.body, 'body');
-      refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
+      await refuseWhileLimited(creations, [byAddress(request)], 'vaults created from this address');
       const result = await write(request, vaultId, () => vaults.rotate(store, { vaultId, token }, next, now()));
-      creations.hit(byAddress(request), now());
+      await creations.hit([byAddress(request)], now());
       return result;
     }),
   );
@@ -300,9 +315,9 @@ export function buildApp({ store, now = Date.now, limits = {}, quota = {}, pairi
   app.post('/v1/pairings', async (request) => {
     const { commitment } = parse(PairingStart, request.body, 'body');
     const key = byAddress(request);
-    refuseWhileLimited(pairingStarts, [key], 'pairings started from this address');
-    const started = pairings.start(commitment, now());
-    pairingStarts.hit(key, now());
+    await refuseWhileLimited(pairingStarts, [key], 'pairings started from this address');
+    const started = await pairings.start(commitment, now());
+    await pairingStarts.hit([key], now());
     return started;
   });
 

@@ -32,4 +32,12 @@ export const gone = (message: string) => new HttpError(410, 'Gone', message);
 export const tooLarge = (message: string) => new HttpError(413, 'TooLarge', message);
 export const rateLimited = (message: string, retryAfter: number) => new HttpError(429, 'RateLimited', message, false, retryAfter);
 /** 507 Insufficient Storage (RFC 4918 §11.5): the vault's quota, not the request's size (that is 413). */
+/**
+ * 403: the server's registration policy (--registration) refuses to create this vault: it wants an invite
+ * (InviteRequired), the invite given is unknown, used or expired (InviteInvalid, counted as a failed
+ * authentication), or the server creates no vaults (RegistrationClosed). Existing vaults are not affected.
+ */
+export const inviteRequired = (message: string) => new HttpError(403, 'InviteRequired', message);
+export const inviteInvalid = (message: string) => new HttpError(403, 'InviteInvalid', message, true);
+export const registrationClosed = (message: string) => new HttpError(403, 'RegistrationClosed', message);
 export const vaultFull = (message: string) => new HttpError(507, 'VaultFull', message);

@@ -1,38 +1,62 @@
 // @vitest-environment node
-import { describe, expect, it } from 'vitest';
+// Rate limits counted in the store, on both stores: a key that reached max is refused until its window ends,
+// budgets never share a counter, and two limiters over one store (two server processes) count together.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey, createLimiter } from './limiter.ts';
+import { type TestStore, describeEachStore } from './testStores.ts';
 
-describe('limiter', () => {
-  it('refuses a key that reached max in its window, until the window ends', () => {
-    const limiter = createLimiter({ max: 3, windowMs: 1000 });
+describeEachStore('limiter', (kind) => {
+  let db: TestStore;
+  beforeAll(async () => {
+    db = await kind.open();
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+  const fresh = () => randomBytes(6).toString('hex');
+
+  it('refuses a key that reached max in its window, until the window ends', async () => {
+    const limiter = createLimiter(db.store, fresh(), { max: 3, windowMs: 1000 });
     for (let i = 0; i < 3; i++) {
-      expect(limiter.retryAfter('a', 100)).toBe(0);
-      limiter.hit('a', 100 + i);
+      expect(await limiter.retryAfter(['a'], 100)).toBe(0);
+      await limiter.hit(['a'], 100 + i);
     }
-    expect(limiter.retryAfter('a', 200)).toBe(900);
-    expect(limiter.retryAfter('b', 200)).toBe(0);
-    expect(limiter.retryAfter('a', 1100)).toBe(0);
-    limiter.hit('a', 1100);
-    expect(limiter.retryAfter('a', 1100)).toBe(0);
+    expect(await limiter.retryAfter(['a'], 200)).toBe(900);
+    expect(await limiter.retryAfter(['b'], 200)).toBe(0);
+    expect(await limiter.retryAfter(['b', 'a'], 200)).toBe(900);
+    expect(await limiter.retryAfter(['a'], 1100)).toBe(0);
+    await limiter.hit(['a'], 1100);
+    expect(await limiter.retryAfter(['a'], 1100)).toBe(0);
   });
 
-  it('holds at most maxKeys keys, dropping ended windows first, then the oldest', () => {
-    const limiter = createLimiter({ max: 1, windowMs: 1000 }, 3);
-    limiter.hit('old', 0);
-    limiter.hit('b', 500);
-    limiter.hit('c', 600);
-    limiter.hit('d', 1200); // 'old' ended: dropped
-    expect(limiter.size).toBe(3);
-    expect(limiter.retryAfter('b', 1200)).toBe(300);
-    limiter.hit('e', 1300); // nothing ended: the oldest, 'b', goes
-    expect(limiter.size).toBe(3);
-    expect(limiter.retryAfter('b', 1300)).toBe(0);
-    expect(limiter.retryAfter('e', 1300)).toBe(1000);
+  it('keeps budgets apart, and counts together across limiters on one store', async () => {
+    const name = fresh();
+    const one = createLimiter(db.store, name, { max: 2, windowMs: 1000 });
+    const two = createLimiter(db.store, name, { max: 2, windowMs: 1000 });
+    const other = createLimiter(db.store, fresh(), { max: 2, windowMs: 1000 });
+    await one.hit(['k'], 0);
+    await two.hit(['k'], 1);
+    expect(await one.retryAfter(['k'], 2)).toBe(998);
+    expect(await other.retryAfter(['k'], 2)).toBe(0);
+    // Concurrent hits each count.
+    const many = createLimiter(db.store, fresh(), { max: 20, windowMs: 1000 });
+    await Promise.all(Array.from({ length: 20 }, () => many.hit(['x', 'y'], 5)));
+    expect(await many.retryAfter(['x'], 6)).toBe(999);
+    expect(await many.retryAfter(['y'], 6)).toBe(999);
+  });
+
+  it('the sweep drops ended windows', async () => {
+    const limiter = createLimiter(db.store, fresh(), { max: 1, windowMs: 1000 });
+    await limiter.hit(['gone'], 10_000);
+    expect(await limiter.retryAfter(['gone'], 10_500)).toBe(500);
+    expect(await db.store.sweep(0, 11_000)).toBeGreaterThanOrEqual(1);
+    expect(await db.store.counters(['gone'], 0)).toEqual([]);
   });
 
   it('checks its budget', () => {
-    expect(() => createLimiter({ max: 0, windowMs: 1 })).toThrow(RangeError);
-    expect(() => createLimiter({ max: 1, windowMs: 0 })).toThrow(RangeError);
+    expect(() => createLimiter(db.store, 'x', { max: 0, windowMs: 1 })).toThrow(RangeError);
+    expect(() => createLimiter(db.store, 'x', { max: 1, windowMs: 0 })).toThrow(RangeError);
   });
 });
 

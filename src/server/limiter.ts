@@ -1,7 +1,9 @@
-// A fixed-window counter per key, in memory: failed authentications per address and per vault id, wrong
-// pairing codes per address, creations per address. A key that reached `max` in its window is refused
-// until the window ends. Memory is bounded: past `maxKeys` the ended windows are dropped, then the oldest.
-// Each server process counts on its own (several processes behind one proxy each allow `max`).
+// Rate limits as fixed windows counted in the store (store.ts counters/hit): failed authentications per
+// address and per vault id, wrong pairing codes per address, creations per address, writes per vault and per
+// address. A key that reached `max` in its window is refused until the window ends. The counters live in the
+// store, so every server process on one database counts together, and a restart forgets nothing; the store's
+// sweep drops ended windows.
+import type { Store } from './store.ts';
 
 export interface Budget {
   max: number;
@@ -9,44 +11,24 @@ export interface Budget {
 }
 
 export interface Limiter {
-  /** Milliseconds until `key` may try again, 0 when it may now. */
-  retryAfter(key: string, now: number): number;
-  /** Counts one attempt (a failure, or a use of a budget) against `key`. */
-  hit(key: string, now: number): void;
-  readonly size: number;
+  /** Milliseconds until every one of `keys` may try again, 0 when they may now. */
+  retryAfter(keys: readonly string[], now: number): Promise<number>;
+  /** Counts one attempt (a failure, or a use of a budget) against each of `keys`. */
+  hit(keys: readonly string[], now: number): Promise<void>;
 }
 
-export function createLimiter({ max, windowMs }: Budget, maxKeys = 100_000): Limiter {
+/** A budget named `name` (its keys are stored as "name|key", so budgets never share a counter). */
+export function createLimiter(store: Pick<Store, 'counters' | 'hit'>, name: string, { max, windowMs }: Budget): Limiter {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`limiter: max must be a positive integer, got ${max}`);
   if (!(windowMs > 0)) throw new RangeError(`limiter: windowMs must be positive, got ${windowMs}`);
-  const windows = new Map<string, { count: number; endsAt: number }>();
-
-  function prune(now: number) {
-    for (const [key, w] of windows) if (w.endsAt <= now) windows.delete(key);
-    // Map order is insertion order: the first keys are the oldest windows.
-    for (const key of windows.keys()) {
-      if (windows.size < maxKeys) break;
-      windows.delete(key);
-    }
-  }
-
+  const named = (keys: readonly string[]) => keys.map((key) => `${name}|${key}`);
   return {
-    retryAfter(key, now) {
-      const w = windows.get(key);
-      return w && w.endsAt > now && w.count >= max ? w.endsAt - now : 0;
+    async retryAfter(keys, now) {
+      const open = await store.counters(named(keys), now);
+      return Math.max(0, ...open.filter((c) => c.count >= max).map((c) => c.endsAt - now));
     },
-    hit(key, now) {
-      const w = windows.get(key);
-      if (w && w.endsAt > now) {
-        w.count += 1;
-        return;
-      }
-      windows.delete(key);
-      if (windows.size >= maxKeys) prune(now);
-      windows.set(key, { count: 1, endsAt: now + windowMs });
-    },
-    get size() {
-      return windows.size;
+    hit(keys, now) {
+      return store.hit(named(keys), windowMs, now);
     },
   };
 }

@@ -1,6 +1,7 @@
 // `npm run server -- [options]`: the self-hostable sync server (options.ts lists the options). Wiring only.
 import { USAGE, parseOptions } from './options.ts';
-import { startServer } from './server.ts';
+import { createInvite } from './invites.ts';
+import { openStore, startServer } from './server.ts';
 
 let cli;
 try {
@@ -11,6 +12,20 @@ try {
 }
 if (cli.help) {
   process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+if (cli.command === 'invite') {
+  const store = await openStore(cli);
+  try {
+    const { invite, expiresAt } = await createInvite(store, { now: Date.now(), ...(cli.expiresInMs !== undefined ? { expiresInMs: cli.expiresInMs } : {}) });
+    process.stdout.write(
+      `${invite}\n\nOne new vault, once${expiresAt !== undefined ? `, until ${new Date(expiresAt).toISOString()}` : ''}. ` +
+        'It is shown only now (the server keeps its hash): pass it on privately.\n',
+    );
+  } finally {
+    await store.close();
+  }
   process.exit(0);
 }
 

@@ -6,6 +6,8 @@ describe('server command line', () => {
   it('defaults: port 8787 on 127.0.0.1, the embedded store under XDG_DATA_HOME', () => {
     expect(parseOptions([], { XDG_DATA_HOME: '/xdg' })).toEqual({
       help: false,
+      command: 'serve',
+      registration: 'open',
       port: 8787,
       host: '127.0.0.1',
       data: '/xdg/keyport-server',
@@ -20,6 +22,8 @@ describe('server command line', () => {
   it('--port, --host, --data, --trust-proxy, --log-level', () => {
     expect(parseOptions(['--port', '8799', '--host', '0.0.0.0', '--data', '/tmp/kp', '--trust-proxy', '--log-level', 'warn'], {})).toEqual({
       help: false,
+      command: 'serve',
+      registration: 'invite', // a public interface: new vaults need an invite unless told
       port: 8799,
       host: '0.0.0.0',
       data: '/tmp/kp',
@@ -46,6 +50,29 @@ describe('server command line', () => {
     expect(parseOptions([], { DATABASE_URL: url })).toMatchObject({ databaseUrl: url });
     expect(parseOptions([], { DATABASE_URL: url })).not.toHaveProperty('data');
     expect(() => parseOptions(['--data', '/tmp/kp'], { DATABASE_URL: url })).toThrow(/exclude each other/);
+  });
+
+  it('--registration: open on loopback, invite elsewhere, unless told', () => {
+    expect(parseOptions(['--host', '::1'], {})).toMatchObject({ registration: 'open' });
+    expect(parseOptions(['--host', 'localhost'], {})).toMatchObject({ registration: 'open' });
+    expect(parseOptions(['--host', '192.168.1.4'], {})).toMatchObject({ registration: 'invite' });
+    expect(parseOptions(['--host', '0.0.0.0', '--registration', 'open'], {})).toMatchObject({ registration: 'open' });
+    expect(parseOptions(['--registration', 'closed'], {})).toMatchObject({ registration: 'closed' });
+    expect(() => parseOptions(['--registration', 'friends'], {})).toThrow(/--registration/);
+  });
+
+  it('invite [--expires]: the store options only', () => {
+    expect(parseOptions(['invite', '--data', '/tmp/kp'], {})).toEqual({ help: false, command: 'invite', data: '/tmp/kp' });
+    expect(parseOptions(['invite', '--expires', '7d'], { DATABASE_URL: 'postgres://db/k' })).toEqual({
+      help: false,
+      command: 'invite',
+      expiresInMs: 7 * 86_400_000,
+      databaseUrl: 'postgres://db/k',
+    });
+    expect(parseOptions(['invite', '--expires', '30m', '--data', '/d'], {})).toMatchObject({ expiresInMs: 1_800_000 });
+    expect(() => parseOptions(['invite', '--expires', 'soon'], {})).toThrow(/--expires/);
+    expect(() => parseOptions(['--expires', '7d'], {})).toThrow(/invite command/);
+    expect(() => parseOptions(['invites'], {})).toThrow(/unknown command/);
   });
 
   it('refuses bad values and unknown options', () => {

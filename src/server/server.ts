@@ -1,10 +1,12 @@
 // Starts the sync server: opens the store the options name, serves the app on a port, sweeps expired push
-// answers every hour, and closes both on request. main.ts (the command line) and the bench call this.
+// answers, rate-limit windows and pairings every ten minutes, and closes both on request. main.ts (the
+// command line) and the bench call this.
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from './app.ts';
 import type { Store } from './store.ts';
 import { openPostgresStore } from './store-postgres.ts';
 import { openSqliteStore } from './store-sqlite.ts';
+import { type Registration, isLoopbackHost } from './invites.ts';
 import { PUSH_RETENTION_MS, type Quota } from './vaults.ts';
 
 export interface StoreOptions {
@@ -24,6 +26,8 @@ export interface ServerOptions extends StoreOptions {
   quota?: Partial<Quota>;
   /** Writes to a vault a minute, per vault and per address (default 120). */
   writesPerMinute?: number;
+  /** Who may create a vault (invites.ts); default open on a loopback host, else invite. */
+  registration?: Registration;
   log?: AppOptions['log'];
 }
 
@@ -34,7 +38,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SWEEP_EVERY_MS = 60 * 60 * 1000;
+/** Ended rate-limit windows and expired pairings go within this; old push answers too. */
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 export async function openStore({ data, databaseUrl, databaseSchema }: StoreOptions, onError?: (error: Error) => void): Promise<Store> {
   if (databaseUrl !== undefined && data !== undefined) throw new TypeError('give either a data directory or a database URL, not both');
@@ -51,11 +56,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.log !== undefined ? { log: options.log } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.quota !== undefined ? { quota: options.quota } : {}),
+    registration: options.registration ?? (isLoopbackHost(options.host) ? 'open' : 'invite'),
     ...(options.writesPerMinute !== undefined ? { limits: { writes: { max: options.writesPerMinute, windowMs: 60_000 } } } : {}),
   });
   const log = app.log;
   const sweep = () =>
-    store.sweep(Date.now() - PUSH_RETENTION_MS).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));
+    store.sweep(Date.now() - PUSH_RETENTION_MS, Date.now()).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));
   const timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
   try {
     await sweep();
@@ -68,7 +74,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  log.info({ url, store: store.kind, ...(options.data !== undefined ? { data: options.data } : {}) }, 'keyport sync server ready');
+  log.info({ url, store: store.kind, registration: options.registration ?? (isLoopbackHost(options.host) ? 'open' : 'invite'), ...(options.data !== undefined ? { data: options.data } : {}) }, 'keyport sync server ready');
   const running = app;
   return {
     url,

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerRecord } from '../sync/protocol.ts';
-import type { Store, StoredPush, Tx, Vault } from './store.ts';
+import type { Counter, PairingRow, Store, StoredPush, Tx, Vault } from './store.ts';
 
 export const SQLITE_FILE = 'keyport.sqlite';
 
@@ -44,7 +44,61 @@ export const MIGRATIONS = [
      records = (SELECT count(*) FROM records WHERE records.vault = vaults.pk),
      bytes = (SELECT coalesce(sum(length(blob)), 0) FROM records WHERE records.vault = vaults.pk);
    CREATE INDEX pushes_by_vault_time ON pushes (vault, at);`,
+  // Stateless processes (issue 14): rate-limit counters and pairings in the store, not in memory.
+  `CREATE TABLE counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, ends_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+   CREATE INDEX counters_by_end ON counters (ends_at);
+   CREATE TABLE pairings (
+     code TEXT PRIMARY KEY,
+     commitment TEXT NOT NULL,
+     initiator_hash BLOB NOT NULL,
+     joiner_hash BLOB,
+     joiner_key TEXT,
+     initiator_key TEXT,
+     payload TEXT,
+     expires_at INTEGER NOT NULL,
+     done INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE INDEX pairings_by_expiry ON pairings (expires_at);`,
+  // Registration (--registration invite): SHA-256 of each invite, single use.
+  `CREATE TABLE invites (hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER, used_at INTEGER) STRICT;`,
+  // Tombstone collection (tombstones.ts): when each version was written, each replica's cursor, the highest
+  // seq collected.
+  `ALTER TABLE records ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE vaults ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE replicas (
+     vault INTEGER NOT NULL REFERENCES vaults (pk) ON DELETE CASCADE,
+     id TEXT NOT NULL,
+     cursor INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     PRIMARY KEY (vault, id)
+   ) STRICT;`,
 ];
+
+interface PairingDbRow {
+  code: string;
+  commitment: string;
+  initiator_hash: Buffer;
+  joiner_hash: Buffer | null;
+  joiner_key: string | null;
+  initiator_key: string | null;
+  payload: string | null;
+  expires_at: number;
+  done: number;
+}
+
+function toPairing(row: PairingDbRow): PairingRow {
+  return {
+    code: row.code,
+    commitment: row.commitment,
+    initiatorHash: row.initiator_hash,
+    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
+    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
+    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
+    ...(row.payload !== null ? { payload: row.payload } : {}),
+    expiresAt: row.expires_at,
+    done: row.done === 1,
+  };
+}
 
 interface VaultRow {
   pk: number;
@@ -53,6 +107,7 @@ interface VaultRow {
   seq: number;
   records: number;
   bytes: number;
+  collected: number;
 }
 
 function migrate(db: Database.Database) {
@@ -83,7 +138,7 @@ export function openSqliteStore(dir: string): Store {
   migrate(db);
 
   const q = {
-    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq, records, bytes FROM vaults WHERE id = ?'),
+    findVault: db.prepare<[string], VaultRow>('SELECT pk, token_hash, key, seq, records, bytes, collected FROM vaults WHERE id = ?'),
     isGone: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM gone_vaults WHERE id = ?'),
     insertVault: db.prepare<[string, Uint8Array, string]>('INSERT INTO vaults (id, token_hash, key) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
     renameVault: db.prepare<[string, Uint8Array, string, number]>('UPDATE vaults SET id = ?, token_hash = ?, key = ? WHERE pk = ?'),
@@ -95,8 +150,20 @@ export function openSqliteStore(dir: string): Store {
     recordsById: db.prepare<[number, string], ServerRecord>(
       'SELECT id, seq, blob FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
     ),
-    putRecord: db.prepare<[number, string, number, string]>(
-      'INSERT INTO records (vault, id, seq, blob) VALUES (?, ?, ?, ?) ON CONFLICT (vault, id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob',
+    putRecord: db.prepare<[number, string, number, string, number]>(
+      'INSERT INTO records (vault, id, seq, blob, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault, id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob, at = excluded.at',
+    ),
+    recordTimes: db.prepare<[number, string], { id: string; seq: number; bytes: number; at: number }>(
+      'SELECT id, seq, length(blob) AS bytes, at FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))',
+    ),
+    deleteRecords: db.prepare<[number, string]>('DELETE FROM records WHERE vault = ? AND id IN (SELECT value FROM json_each(?))'),
+    setCollected: db.prepare<[number, number]>('UPDATE vaults SET collected = ? WHERE pk = ?'),
+    horizon: db.prepare<[number, number], { h: number | null }>('SELECT min(cursor) AS h FROM replicas WHERE vault = ? AND seen_at >= ?'),
+    // Written when the cursor moves, or at most hourly to keep the replica active.
+    seen: db.prepare<[number, string, number, number]>(
+      `INSERT INTO replicas (vault, id, cursor, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (vault, id) DO UPDATE SET cursor = excluded.cursor, seen_at = excluded.seen_at
+       WHERE replicas.cursor != excluded.cursor OR replicas.seen_at < excluded.seen_at - 3600000`,
     ),
     findPush: db.prepare<[number, string, number], { request_hash: Buffer; response: string }>(
       'SELECT request_hash, response FROM pushes WHERE vault = ? AND request_id = ? AND at >= ?',
@@ -109,13 +176,37 @@ export function openSqliteStore(dir: string): Store {
       `DELETE FROM pushes WHERE vault = ? AND rowid NOT IN (SELECT rowid FROM pushes WHERE vault = ? ORDER BY at DESC, rowid DESC LIMIT ?)`,
     ),
     sweep: db.prepare<[number]>('DELETE FROM pushes WHERE at < ?'),
+    sweepCounters: db.prepare<[number]>('DELETE FROM counters WHERE ends_at <= ?'),
+    sweepPairings: db.prepare<[number]>('DELETE FROM pairings WHERE expires_at <= ?'),
+    findPairing: db.prepare<[string], PairingDbRow>('SELECT * FROM pairings WHERE code = ?'),
+    insertPairing: db.prepare<[string, string, Uint8Array, number]>(
+      'INSERT INTO pairings (code, commitment, initiator_hash, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING',
+    ),
+    updatePairing: db.prepare<[Uint8Array | null, string | null, string | null, string | null, number, string]>(
+      'UPDATE pairings SET joiner_hash = ?, joiner_key = ?, initiator_key = ?, payload = ?, done = ? WHERE code = ?',
+    ),
+    insertInvite: db.prepare<[Uint8Array, number, number | null]>('INSERT INTO invites (hash, created_at, expires_at) VALUES (?, ?, ?)'),
+    useInvite: db.prepare<[number, Uint8Array, number]>(
+      'UPDATE invites SET used_at = ? WHERE hash = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    livePairings: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM pairings WHERE expires_at > ?'),
+    counters: db.prepare<[string, number], { key: string; count: number; ends_at: number }>(
+      'SELECT key, count, ends_at FROM counters WHERE key IN (SELECT value FROM json_each(?)) AND ends_at > ?',
+    ),
+    // A window that ended starts again at 1; SET's right-hand sides all read the row as it was.
+    hit: db.prepare<[string, number, number, number]>(
+      `INSERT INTO counters (key, count, ends_at) VALUES (?, 1, ?)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN counters.ends_at > ? THEN counters.count + 1 ELSE 1 END,
+         ends_at = CASE WHEN counters.ends_at > ? THEN counters.ends_at ELSE excluded.ends_at END`,
+    ),
   };
 
   const tx: Tx = {
     async findVault(id) {
       // One connection and one transaction at a time: every read already holds the vault.
       const row = q.findVault.get(id);
-      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq, records: row.records, bytes: row.bytes } satisfies Vault);
+      return row && ({ pk: row.pk, tokenHash: row.token_hash, key: row.key, seq: row.seq, records: row.records, bytes: row.bytes, collected: row.collected } satisfies Vault);
     },
     async isGone(id) {
       return q.isGone.get(id) !== undefined;
@@ -149,8 +240,20 @@ export function openSqliteStore(dir: string): Store {
     async recordsById(pk, ids) {
       return q.recordsById.all(pk, JSON.stringify(ids));
     },
-    async putRecords(pk, records) {
-      for (const r of records) q.putRecord.run(pk, r.id, r.seq, r.blob);
+    async putRecords(pk, records, at) {
+      for (const r of records) q.putRecord.run(pk, r.id, r.seq, r.blob, at);
+    },
+    async recordTimes(pk, ids) {
+      return q.recordTimes.all(pk, JSON.stringify(ids));
+    },
+    async deleteRecords(pk, ids) {
+      q.deleteRecords.run(pk, JSON.stringify(ids));
+    },
+    async setCollected(pk, collected) {
+      q.setCollected.run(collected, pk);
+    },
+    async horizon(pk, activeSince) {
+      return q.horizon.get(pk, activeSince)?.h ?? undefined;
     },
     async findPush(pk, requestId, notBefore) {
       const row = q.findPush.get(pk, requestId, notBefore);
@@ -161,6 +264,25 @@ export function openSqliteStore(dir: string): Store {
     },
     async trimPushes(pk, keep) {
       q.trimPushes.run(pk, pk, keep);
+    },
+    async findPairing(code) {
+      const row = q.findPairing.get(code);
+      return row && toPairing(row);
+    },
+    async insertPairing(p) {
+      return q.insertPairing.run(p.code, p.commitment, p.initiatorHash, p.expiresAt).changes === 1;
+    },
+    async updatePairing(p) {
+      q.updatePairing.run(p.joinerHash ?? null, p.joinerKey ?? null, p.initiatorKey ?? null, p.payload ?? null, p.done ? 1 : 0, p.code);
+    },
+    async livePairings(now) {
+      return q.livePairings.get(now)!.n;
+    },
+    async insertInvite(hash, createdAt, expiresAt) {
+      q.insertInvite.run(hash, createdAt, expiresAt ?? null);
+    },
+    async useInvite(hash, now) {
+      return q.useInvite.run(now, hash, now).changes === 1;
     },
   };
 
@@ -187,8 +309,41 @@ export function openSqliteStore(dir: string): Store {
         }
       });
     },
-    sweep(before) {
-      return serially(async () => q.sweep.run(before).changes);
+    counters(keys, now) {
+      return serially(async () => q.counters.all(JSON.stringify(keys), now).map((r): Counter => ({ key: r.key, count: r.count, endsAt: r.ends_at })));
+    },
+    hit(keys, windowMs, now) {
+      return serially(async () => {
+        // A counter is not worth an fsync: NORMAL commits to the WAL without one (a later FULL commit, or the
+        // checkpoint, syncs it). A crash may forget the last hits, never a vault's data.
+        db.pragma('synchronous = NORMAL');
+        try {
+          db.transaction(() => {
+            for (const key of keys) q.hit.run(key, now + windowMs, now, now);
+          }).immediate();
+        } finally {
+          db.pragma('synchronous = FULL');
+        }
+      });
+    },
+    seen(pk, replica, cursor, now) {
+      return serially(async () => {
+        // As a counter: not worth an fsync (see hit).
+        db.pragma('synchronous = NORMAL');
+        try {
+          q.seen.run(pk, replica, cursor, now);
+        } catch (error) {
+          // The vault was deleted meanwhile (foreign key): nothing to remember.
+          if (!(error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw error;
+        } finally {
+          db.pragma('synchronous = FULL');
+        }
+      });
+    },
+    sweep(pushesBefore, now) {
+      return serially(async () =>
+        db.transaction(() => q.sweep.run(pushesBefore).changes + q.sweepCounters.run(now).changes + q.sweepPairings.run(now).changes).immediate(),
+      );
     },
     ping() {
       return serially(async () => {

@@ -30,7 +30,7 @@ describeEachStore('store', (kind) => {
       db.store.transaction(async (tx) => {
         expect(await tx.insertVault(id, hashToken(b64u(32)), 'key')).toBe(true);
         const vault = (await tx.findVault(id, { lock: true }))!;
-        await tx.putRecords(vault.pk, [{ id: b64u(16), seq: 1, blob: 'sealed' }]);
+        await tx.putRecords(vault.pk, [{ id: b64u(16), seq: 1, blob: 'sealed' }], 0);
         await tx.setCounters(vault.pk, { seq: 1, records: 1, bytes: 6 });
         throw new Error('boom');
       }),
@@ -57,7 +57,7 @@ describeEachStore('store', (kind) => {
     await db.store.transaction(async (tx) => {
       await tx.insertVault(id, tokenHash, 'key');
       const vault = (await tx.findVault(id, { lock: true }))!;
-      await tx.putRecords(vault.pk, [{ id: 'r'.repeat(22), seq: 1, blob: 'sealed' }]);
+      await tx.putRecords(vault.pk, [{ id: 'r'.repeat(22), seq: 1, blob: 'sealed' }], 0);
       await tx.setCounters(vault.pk, { seq: 1, records: 1, bytes: 6 });
     });
     await db.reopen();
@@ -82,7 +82,7 @@ describeEachStore('store', (kind) => {
       await tx.putPush(vault.pk, 'new', push, 5_000);
       return vault.pk;
     });
-    expect(await db.store.sweep(2_000)).toBeGreaterThanOrEqual(1);
+    expect(await db.store.sweep(2_000, 0)).toBeGreaterThanOrEqual(1);
     expect(await db.store.transaction((tx) => tx.findPush(pk, 'old', 0))).toBeUndefined();
     expect(await db.store.transaction((tx) => tx.findPush(pk, 'new', 0))).toEqual({ requestHash: expect.anything(), response: '{}' });
     // findPush also ignores answers older than notBefore, swept or not.

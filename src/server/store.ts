@@ -17,6 +17,8 @@ export interface Vault {
   records: number;
   /** The characters of their sealed blobs, for its quota. */
   bytes: number;
+  /** The highest seq of a record collected (tombstones.ts); a replica whose cursor is below it restores. */
+  collected: number;
 }
 
 /** What a push changes in a vault's row. */
@@ -31,6 +33,32 @@ export interface StoredPush {
    * answer stays small whatever the size of the records it names.
    */
   response: string;
+}
+
+/**
+ * A pairing in progress (pairings.ts): what the two browsers have exchanged under its code. It lives in the
+ * store, not a process's memory, so each step may reach any server process.
+ */
+export interface PairingRow {
+  /** 8 Crockford base32 characters. */
+  code: string;
+  /** SHA-256(PAIRING_COMMIT_LABEL || A), as sent. */
+  commitment: string;
+  /** SHA-256 of each role's secret; the joiner's from its join. */
+  initiatorHash: Uint8Array;
+  joinerHash?: Uint8Array;
+  joinerKey?: string;
+  initiatorKey?: string;
+  payload?: string;
+  expiresAt: number;
+  done: boolean;
+}
+
+/** A rate-limit counter (limiter.ts): how many hits its window holds, and when the window ends (ms). */
+export interface Counter {
+  key: string;
+  count: number;
+  endsAt: number;
 }
 
 /** One transaction. Every method is one statement; `lock` holds the vault row until the transaction ends. */
@@ -52,13 +80,32 @@ export interface Tx {
   records(pk: number, since: number, limit: number): Promise<ServerRecord[]>;
   /** The current versions of these record ids (absent ids are left out). */
   recordsById(pk: number, ids: readonly string[]): Promise<ServerRecord[]>;
-  /** Inserts or replaces records (by id). */
-  putRecords(pk: number, records: readonly ServerRecord[]): Promise<void>;
+  /** Inserts or replaces records (by id), written at `at` (ms). */
+  putRecords(pk: number, records: readonly ServerRecord[], at: number): Promise<void>;
+  /** The current versions of these record ids with the time each was written (ms; 0: before that was kept). */
+  recordTimes(pk: number, ids: readonly string[]): Promise<{ id: string; seq: number; bytes: number; at: number }[]>;
+  /** Removes these records (tombstones.ts collects). */
+  deleteRecords(pk: number, ids: readonly string[]): Promise<void>;
+  setCollected(pk: number, collected: number): Promise<void>;
+  /** The lowest cursor of the vault's replicas seen at or after `activeSince`; undefined when none was. */
+  horizon(pk: number, activeSince: number): Promise<number | undefined>;
   /** A push answer stored at or after `notBefore` (ms), if any. */
   findPush(pk: number, requestId: string, notBefore: number): Promise<StoredPush | undefined>;
   putPush(pk: number, requestId: string, push: StoredPush, at: number): Promise<void>;
   /** Deletes the vault's push answers but the newest `keep` (by time stored). */
   trimPushes(pk: number, keep: number): Promise<void>;
+  /** The pairing with this code, expired or not; `lock` holds it until the transaction ends. */
+  findPairing(code: string, opts: { lock: boolean }): Promise<PairingRow | undefined>;
+  /** False when the code is taken (by a pairing not yet swept). */
+  insertPairing(pairing: PairingRow): Promise<boolean>;
+  /** Writes the pairing's keys, secret hashes, payload and state. */
+  updatePairing(pairing: PairingRow): Promise<void>;
+  /** Pairings that expire after `now`. */
+  livePairings(now: number): Promise<number>;
+  /** Stores an invite (its SHA-256 only); `expiresAt` undefined: it never expires. */
+  insertInvite(hash: Uint8Array, createdAt: number, expiresAt: number | undefined): Promise<void>;
+  /** Marks the invite used at `now`: true when it existed, was unused and had not expired. */
+  useInvite(hash: Uint8Array, now: number): Promise<boolean>;
 }
 
 export interface Store {
@@ -69,8 +116,23 @@ export interface Store {
    * vault are serialized by `findVault(id, { lock: true })`; a read-only transaction sees one snapshot.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { readOnly?: boolean }): Promise<T>;
-  /** Deletes push answers stored before `before` (ms); returns how many. */
-  sweep(before: number): Promise<number>;
+  /**
+   * Rate-limit counters' open windows (endsAt > now) for these keys; keys with none are left out. Counters
+   * live in the store, so every server process on one database counts together.
+   */
+  counters(keys: readonly string[], now: number): Promise<Counter[]>;
+  /** One hit on each key: added to its open window, or the first of a new window that ends at now + windowMs. */
+  hit(keys: readonly string[], windowMs: number, now: number): Promise<void>;
+  /**
+   * A replica of the vault pulled from `cursor` at `now`: it holds every record up to there (tombstones.ts).
+   * Not written durably (a lost update leaves an older cursor or none: collection waits, or the replica restores).
+   */
+  seen(pk: number, replica: string, cursor: number, now: number): Promise<void>;
+  /**
+   * Deletes push answers stored before `pushesBefore`, and counters and pairings that ended by `now` (ms);
+   * returns how many rows went.
+   */
+  sweep(pushesBefore: number, now: number): Promise<number>;
   /** Throws when the database cannot be reached (GET /v1/health). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -96,24 +96,28 @@ const postgres: TestStoreKind = {
 };
 
 export const STORE_KINDS: readonly TestStoreKind[] = [sqlite, postgres];
+export const POSTGRES: TestStoreKind = postgres;
 
 /**
  * `describe(title on <store>)` for each store. A store that cannot run here: in CI (CI=true) a failing
  * test says why; elsewhere the suite is skipped with a message.
  */
 export function describeEachStore(title: string, body: (kind: TestStoreKind) => void) {
-  for (const kind of STORE_KINDS) {
-    const name = `${title} on ${kind.name}`;
-    if (!kind.unavailable) describe(name, () => body(kind));
-    else if (process.env.CI === 'true') {
-      describe(name, () => {
-        it('runs in CI', () => {
-          throw new Error(`the ${kind.name} suite must run in CI, but ${kind.unavailable} (.ci/run starts PostgreSQL and sets it)`);
-        });
+  for (const kind of STORE_KINDS) describeOnStore(kind, title, body);
+}
+
+/** `describe(title on <store>)` for one store kind, with the same rule when it cannot run here. */
+export function describeOnStore(kind: TestStoreKind, title: string, body: (kind: TestStoreKind) => void) {
+  const name = `${title} on ${kind.name}`;
+  if (!kind.unavailable) describe(name, () => body(kind));
+  else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('runs in CI', () => {
+        throw new Error(`the ${kind.name} suite must run in CI, but ${kind.unavailable} (.ci/run starts PostgreSQL and sets it)`);
       });
-    } else {
-      console.warn(`[server tests] skipping "${name}": ${kind.unavailable}`);
-      describe.skip(`${name} (${kind.unavailable})`, () => it('needs the database', () => undefined));
-    }
+    });
+  } else {
+    console.warn(`[server tests] skipping "${name}": ${kind.unavailable}`);
+    describe.skip(`${name} (${kind.unavailable})`, () => it('needs the database', () => undefined));
   }
 }

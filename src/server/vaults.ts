@@ -2,8 +2,9 @@
 // sequence numbers, baseSeq conflicts, idempotent retries, rotation. Inputs are already validated against
 // the protocol's schemas (app.ts); the store sees only opaque ids, sealed blobs and SHA-256 of the token.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { PullResponse, PushRequest, PushResponse, ServerRecord } from '../sync/protocol.ts';
-import { badRequest, conflict, gone, notFound, unauthorized, vaultFull } from './errors.ts';
+import { type PullResponse, type PushRequest, type PushResponse, type ServerRecord, TOMBSTONE_MIN_AGE_MS } from '../sync/protocol.ts';
+import { badRequest, conflict, gone, inviteInvalid, inviteRequired, notFound, registrationClosed, unauthorized, vaultFull } from './errors.ts';
+import { type Registration, inviteHashOf } from './invites.ts';
 import type { Store, Tx, Vault } from './store.ts';
 
 /** How long a push answer is kept for a retry with the same requestId. */
@@ -46,8 +47,19 @@ async function openVault(tx: Tx, { vaultId, token }: Credentials, lock: boolean)
   return vault;
 }
 
-/** PUT /v1/vaults/:vaultId: the first writer creates; the same token again changes nothing. */
-export function createVault(store: Store, vaultId: string, token: string, key: string): Promise<{ created: boolean }> {
+/** Who may create a vault, and the invite the request carries (invites.ts). */
+export interface Admission {
+  registration: Registration;
+  invite?: string;
+  now: number;
+}
+
+/**
+ * PUT /v1/vaults/:vaultId: the first writer creates; the same token again changes nothing, whatever the
+ * registration policy. A new vault under the invite policy uses its invite in the same transaction, so a
+ * refused or failed create leaves the invite unused.
+ */
+export function createVault(store: Store, vaultId: string, token: string, key: string, admission: Admission = { registration: 'open', now: 0 }): Promise<{ created: boolean }> {
   const tokenHash = hashToken(token);
   return store.transaction(async (tx) => {
     if (await tx.isGone(vaultId)) throw gone('this vault id was rotated away and cannot be used again');
@@ -58,10 +70,24 @@ export function createVault(store: Store, vaultId: string, token: string, key: s
         if (sameHash(existing.tokenHash, tokenHash)) return { created: false };
         throw conflict('a vault with this id exists with another token', true);
       }
-      if (await tx.insertVault(vaultId, tokenHash, key)) return { created: true };
+      admit(admission);
+      if (await tx.insertVault(vaultId, tokenHash, key)) {
+        if (admission.registration === 'invite' && !(await tx.useInvite(inviteHashOf(admission.invite!)!, admission.now))) {
+          throw inviteInvalid('this invite is unknown, used already or expired; ask whoever runs the sync server for a new one');
+        }
+        return { created: true };
+      }
     }
     throw conflict('a vault with this id is being created');
   });
+}
+
+/** The policy's answer before a new vault is written: closed refuses, invite needs a well-formed invite. */
+function admit({ registration, invite }: Admission) {
+  if (registration === 'closed') throw registrationClosed('this sync server does not accept new vaults; existing vaults keep working');
+  if (registration !== 'invite') return;
+  if (invite === undefined || invite.trim() === '') throw inviteRequired('this sync server needs an invite to create a vault; ask whoever runs it for one');
+  if (inviteHashOf(invite) === undefined) throw inviteInvalid('this is not an invite: it has 20 letters and digits, like ABCDE-12345-FGHJK-67890');
 }
 
 export function getKey(store: Store, credentials: Credentials): Promise<{ key: string }> {
@@ -78,19 +104,47 @@ export function putKey(store: Store, credentials: Credentials, key: string): Pro
 
 /**
  * GET .../records: records with seq > since in seq order. `latest` is the last record's seq while `more`,
- * else the vault's own seq, so a client that pulls until !more has seen everything up to `latest`.
+ * else the vault's own seq, so a client that pulls until !more has seen everything up to `latest`. With a
+ * replica id, the server notes that this replica holds everything up to `since` (protocol.ts, tombstone
+ * collection); every answer says up to which seq records were collected, and the horizon of collection.
  */
-export function pull(store: Store, credentials: Credentials, since: number, limit: number): Promise<PullResponse> {
-  return store.transaction(
+export async function pull(store: Store, credentials: Credentials, since: number, limit: number, seen?: { replica: string; now: number }): Promise<PullResponse> {
+  const { pk, page } = await store.transaction(
     async (tx) => {
       const vault = await openVault(tx, credentials, false);
       const rows = await tx.records(vault.pk, since, limit + 1);
       const more = rows.length > limit;
       const records = more ? rows.slice(0, limit) : rows;
-      return { records, latest: more ? records[records.length - 1]!.seq : vault.seq, more };
+      const horizon = await tx.horizon(vault.pk, (seen?.now ?? Date.now()) - TOMBSTONE_MIN_AGE_MS);
+      const page: PullResponse = { records, latest: more ? records[records.length - 1]!.seq : vault.seq, more };
+      if (vault.collected > 0) page.collected = vault.collected;
+      if (horizon !== undefined) page.horizon = Math.min(horizon, seen ? since : horizon);
+      return { pk: vault.pk, page };
     },
     { readOnly: true },
   );
+  if (seen) await store.seen(pk, seen.replica, since, seen.now);
+  return page;
+}
+
+/**
+ * POST .../collect: drops the named records that are at or below every active replica's cursor (the
+ * horizon; none known: nothing is dropped) and were written at least TOMBSTONE_MIN_AGE_MS ago. The client
+ * names only tombstones (it alone can read them). The vault's usage goes down, and `collected` up to the
+ * highest seq dropped, so a replica that was away restores instead of pushing a deleted passkey back.
+ */
+export function collect(store: Store, credentials: Credentials, ids: readonly string[], now: number): Promise<{ collected: string[] }> {
+  return store.transaction(async (tx) => {
+    const vault = await openVault(tx, credentials, true);
+    const horizon = await tx.horizon(vault.pk, now - TOMBSTONE_MIN_AGE_MS);
+    if (horizon === undefined) return { collected: [] };
+    const gone = (await tx.recordTimes(vault.pk, [...new Set(ids)])).filter((r) => r.seq <= horizon && r.at <= now - TOMBSTONE_MIN_AGE_MS);
+    if (gone.length === 0) return { collected: [] };
+    await tx.deleteRecords(vault.pk, gone.map((r) => r.id));
+    await tx.setCounters(vault.pk, { seq: vault.seq, records: vault.records - gone.length, bytes: vault.bytes - gone.reduce((n, r) => n + r.bytes, 0) });
+    await tx.setCollected(vault.pk, Math.max(vault.collected, ...gone.map((r) => r.seq)));
+    return { collected: gone.map((r) => r.id) };
+  });
 }
 
 /**
@@ -98,7 +152,8 @@ export function pull(store: Store, credentials: Credentials, since: number, limi
  * vault's next seq; otherwise the server's version comes back in `conflicts`. The applied changes, the new
  * vault seq and the answer kept for retries are one transaction: a push with some conflicts still applies
  * the others. Deviation: a change to a record the server does not have applies whatever its baseSeq,
- * since there is no version to conflict with and nothing is lost (the server never deletes a record).
+ * since there is no version to conflict with and nothing is lost (the server deletes a record only when
+ * every active replica has seen it, collect()).
  */
 export function push(store: Store, credentials: Credentials, request: PushRequest, now: number, quota: Quota = DEFAULT_QUOTA): Promise<PushResponse> {
   const seen = new Set<string>();
@@ -137,7 +192,7 @@ export function push(store: Store, credentials: Credentials, request: PushReques
     const overBytes = bytes > quota.bytes && bytes > vault.bytes;
     if (overRecords || overBytes) throw vaultFull(fullSentence(quota, { records, bytes }));
     if (writes.length > 0) {
-      await tx.putRecords(vault.pk, writes);
+      await tx.putRecords(vault.pk, writes, now);
       await tx.setCounters(vault.pk, { seq, records, bytes });
     }
     response.latest = seq;

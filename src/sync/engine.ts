@@ -14,13 +14,14 @@
 //   asked for again on every later sync until it opens or a newer version replaces it: the cursor never moves
 //   past it (see "the pull" below for why the cursor, not a list of failed ids).
 import * as v from 'valibot';
-import { type Change, LIMITS, PullResponse, type PushRequest, PushResponse, type ServerRecord } from './protocol.ts';
+import { type Change, LIMITS, PullResponse, type PushRequest, PushResponse, type ServerRecord, TOMBSTONE_MIN_AGE_MS } from './protocol.ts';
+import { decode as decodeHlc } from './hlc.ts';
 import { type SyncItem, TamperedRecordError, itemFingerprint, openItem, sealItem } from './item.ts';
-import { DEFAULT_POLICIES, type MergePolicies, mergeItems, sameItem } from './merge.ts';
+import { DEFAULT_POLICIES, type MergePolicies, mergeItems, sameItem, tombstoneFor } from './merge.ts';
 
 // ---- ports ----
 
-export type SyncTransportErrorKind = 'offline' | 'unauthorized' | 'gone' | 'garbage' | 'server' | 'quota';
+export type SyncTransportErrorKind = 'offline' | 'unauthorized' | 'gone' | 'garbage' | 'server' | 'quota' | 'invite';
 
 const TRANSPORT_MESSAGES: Record<SyncTransportErrorKind, string> = {
   offline: 'The sync server cannot be reached. Your passkeys are safe in this browser; Keyport syncs again when the connection is back.',
@@ -29,6 +30,7 @@ const TRANSPORT_MESSAGES: Record<SyncTransportErrorKind, string> = {
   garbage: 'The sync server answered something that is not a valid Keyport response. Nothing was changed in this browser.',
   server: 'The sync server had a problem. Nothing was lost; Keyport tries again later.',
   quota: 'There is no room left for the vault in sync storage. Nothing was written.',
+  invite: 'This sync server needs an invite to create a vault. Ask whoever runs it for one.',
 };
 
 /** What a Transport throws. The message is a sentence for the person; `kind` is for the program. */
@@ -57,6 +59,11 @@ export interface Transport {
   pull(since: number): Promise<PullResponse>;
   /** Throws SyncTransportError. A retry with the same requestId must not apply anything twice. */
   push(req: PushRequest): Promise<PushResponse>;
+  /**
+   * Asks the server to drop these tombstones (protocol.ts, tombstone collection); resolves to those it
+   * dropped. Absent where the server keeps no replica cursors (storage.sync).
+   */
+  collect?(ids: readonly string[]): Promise<{ collected: string[] }>;
 }
 
 /** A local item with its sync state. */
@@ -110,6 +117,8 @@ export interface Replica {
   get(ids: readonly string[]): Promise<LocalEntry[]>;
   /** Every entry with dirty = true. */
   dirty(): Promise<LocalEntry[]>;
+  /** Every entry, tombstones included. */
+  all(): Promise<LocalEntry[]>;
   /**
    * One transaction. If an upsert's `expect` does not match the current item (null: no item), writes
    * nothing and resolves false; otherwise writes every upsert and synced mark and the cursor, and resolves
@@ -290,6 +299,14 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       return { item: merged, seq, dirty, expect: itemFingerprint(cur.item) };
     }
 
+    /** Records the server collected: deleted here, clean (nothing to push), with the seq they had. */
+    async function commitDeletions(gone: LocalEntry[]): Promise<void> {
+      if (gone.length === 0) return;
+      const upserts: Upsert[] = gone.map((e) => ({ item: tombstoneFor(e.item, e.item.hlc, policies), seq: e.seq, dirty: false, expect: itemFingerprint(e.item) }));
+      // False when a record changed here meanwhile: it keeps its change, and the next sync looks again.
+      await local('save to', () => deps.replica.commit({ upserts, synced: [] }));
+    }
+
     /** Merges server versions into the vault with `synced` and `cursor` in one commit, re-reading if the vault changed meanwhile. */
     async function commitMerged(versions: { item: SyncItem; seq: number }[], synced: Synced[], cursor?: number): Promise<void> {
       for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
@@ -318,14 +335,36 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     // instead and the hold goes by itself. The cost: while a record stays damaged, each sync pulls again the
     // records after it, which merge to no change. The rest of the pull goes on, page by page, so one damaged
     // record never holds back the others.
+    //
+    // Tombstone collection (protocol.ts): when the server says it collected records beyond this browser's
+    // cursor, this browser was away longer than a tombstone is kept and may have missed one. It pulls the
+    // whole vault from 0 (`full`) and, after the pull, deletes here every record it once had from the server
+    // (seq > 0, up to `collected`) that the server no longer holds: a collected record was a tombstone, so no
+    // deleted passkey comes back (a change made here to it meanwhile goes too: the deletion is older than 90
+    // days and every other replica applied it).
     let saved = await local('read', () => deps.replica.cursor());
     let cursor = saved; // how far this run has pulled
     let hold: number | undefined;
+    let full = false;
+    let collected = 0;
+    let horizon: number | undefined;
+    const onServer = new Set<string>();
     for (let more = true; more; ) {
       const since = cursor;
       const raw = await remote(() => deps.transport.pull(since));
       s.bytesDown += jsonChars(raw);
       const page = checkPull(raw, since);
+      collected = Math.max(collected, page.collected ?? 0);
+      horizon = page.horizon;
+      if (!full && collected > since) {
+        full = true;
+        // From 0 (this page already is, when the cursor was 0).
+        if (since > 0) {
+          cursor = 0;
+          continue;
+        }
+      }
+      if (full) for (const r of page.records) onServer.add(r.id);
       s.pulled += page.records.length;
       const next = Math.max(since, page.latest); // the cursor never moves back
       const { opened, failed } = await openAll(page.records);
@@ -344,6 +383,11 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       saved = reach;
       cursor = next;
       more = page.more;
+    }
+
+    if (full) {
+      const gone = (await local('read', () => deps.replica.all())).filter((e) => e.seq > 0 && e.seq <= collected && !e.item.deleted && !onServer.has(e.item.id));
+      await commitDeletions(gone);
     }
 
     // ---- push: dirty items in batches; conflicts merged and pushed again, for a bounded number of rounds ----
@@ -433,6 +477,30 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       let all = true;
       for (let q = cursor + 1; q <= latest && all; q++) all = seen.has(q);
       if (all) await commitMerged([], [], latest);
+    }
+
+    // ---- collect: tombstones every active replica has seen (the horizon), old enough, asked to be dropped ----
+    // Once dropped on the server, a tombstone is kept here with seq 0: clean and "not on the server", so it is
+    // neither pushed nor named again. A failure here is left for the next sync.
+    const collectFrom = deps.transport.collect?.bind(deps.transport);
+    if (collectFrom && horizon !== undefined && horizon > 0) {
+      const oldest = deps.now() - TOMBSTONE_MIN_AGE_MS;
+      const due = (await local('read', () => deps.replica.all())).filter(
+        (e) => e.item.deleted && !e.dirty && e.seq > 0 && e.seq <= horizon! && decodeHlc(e.item.hlc).wall <= oldest,
+      );
+      for (let i = 0; i < due.length; i += LIMITS.pushChanges) {
+        const batch = due.slice(i, i + LIMITS.pushChanges);
+        let answer: { collected: string[] };
+        try {
+          answer = await remote(() => collectFrom(batch.map((e) => e.item.id)));
+        } catch (e) {
+          if (e instanceof SyncTransportError) break;
+          throw e;
+        }
+        const dropped = new Set(answer.collected);
+        const synced = batch.filter((e) => dropped.has(e.item.id)).map((e) => ({ id: e.item.id, seq: 0, fingerprint: itemFingerprint(e.item) }));
+        if (synced.length > 0) await commitMerged([], synced);
+      }
     }
 
     s.unread = [...unread];

@@ -197,6 +197,9 @@ export function createMemoryReplica(): MemoryReplica {
     async dirty() {
       return [...entries.values()].filter((e) => e.dirty).map(clone);
     },
+    async all() {
+      return [...entries.values()].map(clone);
+    },
     async commit(c) {
       if (failing > 0) {
         failing--;

@@ -615,6 +615,9 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       async dirty() {
         return [...unlocked().held.values()].filter((h) => h.dirty).map((h) => ({ ...h }));
       },
+      async all() {
+        return [...unlocked().held.values()].map((h) => ({ ...h }));
+      },
       async commit(c: Commit) {
         const s = unlocked();
         for (const u of c.upserts) {

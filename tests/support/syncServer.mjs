@@ -2,6 +2,7 @@
 // self-hoster runs it, on a free loopback port with a throwaway data directory.
 //
 //   const server = await startSyncServer();   // { url, data, close() }
+//   await startSyncServer({ args: ['--registration', 'invite'] });   // more command-line options
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,11 +12,11 @@ import { freePort } from '../bench/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function startSyncServer() {
+export async function startSyncServer({ args = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'keyport-sync-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn('npm', ['run', '--silent', 'server', '--', '--port', String(port), '--data', data, '--log-level', 'warn'], { cwd: resolve('.'), stdio: 'inherit', detached: true });
+  const child = spawn('npm', ['run', '--silent', 'server', '--', '--port', String(port), '--data', data, '--log-level', 'warn', ...args], { cwd: resolve('.'), stdio: 'inherit', detached: true });
   const close = async () => {
     process.kill(-child.pid, 'SIGTERM');
     await sleep(200);
