@@ -20,6 +20,7 @@ import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
+import { createMemoryArea } from '../sync/fakes.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;
@@ -43,6 +44,23 @@ async function addPasskey(vault: ReturnType<typeof browser>['vault'], userName: 
   await vault.store.add({ credentialId, rpId: 'sync.example', userHandle: 'dXNlcg', userName, userDisplayName: userName, alg: ALG.ES256, discoverable: true, backedUp: true, createdAt: Date.now(), pkcs8: key.pkcs8, publicKeyCose: Uint8Array.of(1), prfSecret: new Uint8Array(32) });
   return credentialId;
 }
+
+describe('browser sync', () => {
+  it("turning it off takes Keyport's records out of the browser's sync storage, and leaves other keys there", async () => {
+    const now = Date.now;
+    const area = createMemoryArea();
+    const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+    const sync = createSyncService({ vault, store: memoryStore(), area, timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
+    await vault.setup('password a', { kdf: FAST_KDF });
+    await addPasskey(vault, 'synced');
+    await area.set({ 'another-extension': 1 });
+    await sync.configure({ browserSync: true });
+    expect(Object.keys(await area.get(null)).filter((k) => k.startsWith('kp:')).length).toBeGreaterThan(1);
+    await sync.configure(null);
+    expect(Object.keys(await area.get(null))).toEqual(['another-extension']);
+    expect(vault.all().map((c) => c.userName)).toEqual(['synced']);
+  });
+});
 
 describe('sync service with the real server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyport-sync-'));

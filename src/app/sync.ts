@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { createSyncEngine, type SyncSummary, SyncTransportError, type Transport } from '../sync/engine.ts';
 import { createSyncScheduler, type SchedulerState, type SchedulerTimer } from '../sync/scheduler.ts';
-import { createBrowserSyncTransport, type SyncArea } from '../sync/browserSync.ts';
+import { clearBrowserSync, createBrowserSyncTransport, type SyncArea } from '../sync/browserSync.ts';
 import { type SyncItem, TamperedRecordError, openItem, sealItem } from '../sync/item.ts';
 import { Blob as SealedBlob, RecordId } from '../sync/protocol.ts';
 import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
@@ -130,9 +130,12 @@ export function createSyncService(deps: {
   });
 
   async function save(next: SyncConfig | undefined): Promise<void> {
+    const leavingBrowserSync = config?.transport === 'browser' && next?.transport !== 'browser';
     if (next) await deps.store.set(CONFIG_KEY, next);
     else await deps.store.remove(CONFIG_KEY);
     config = next;
+    // Browser sync turned off (or replaced by a server): Keyport's sealed records leave the browser's sync storage.
+    if (leavingBrowserSync && deps.area) await clearBrowserSync(deps.area);
   }
 
   /** A recovery code checked before anything goes on the network: a typo is caught here (its checksum). */
