@@ -6,7 +6,7 @@
 // - it sits in a closed shadow root made from this isolated world, so the page's scripts cannot reach the
 //   <iframe> element (its src names the session), and the host's inline !important styles win over the
 //   page's style sheets;
-// - only the person opens it (DESIGN.md rule 7): a trusted pointer press on the field or a trusted key in it.
+// - only the person opens it (docs/design.md rule 7): a trusted pointer press on the field or a trusted key in it.
 //   Focus alone does not, since a page's own focus() makes trusted focus events: a page that focuses its
 //   field and starts a conditional get() sees nothing added, whether Keyport is locked, holds no passkey
 //   for the site, or holds many;

@@ -1,4 +1,4 @@
-// The ISOLATED-world bridge (DESIGN.md "Bridge"): relays between this frame's shim and the background,
+// The ISOLATED-world bridge (docs/design.md "Bridge"): relays between this frame's shim and the background,
 // one port per ceremony. It accepts messages only from its own window, never adds or trusts an origin
 // (the background takes it from the sender), and computes the frame facts the page cannot forge here.
 // It runs in every frame of every page, so it stays small: the browser's own promise-based API (no

@@ -1,5 +1,5 @@
 // Saves a file the background made (an export) straight to the person's downloads, so the document
-// never passes through an extension page (DESIGN.md rule 3). Firefox's background is a page and has
+// never passes through an extension page (docs/design.md rule 3). Firefox's background is a page and has
 // blob URLs; Chromium's service worker has none, so it hands the downloads API a data: URL.
 import browser from 'webextension-polyfill';
 

@@ -1,4 +1,4 @@
-// Chromium's chrome.webAuthenticationProxy (Chrome 115+), the default front door (DESIGN.md "Proxy").
+// Chromium's chrome.webAuthenticationProxy (Chrome 115+), the default front door (docs/design.md "Proxy").
 // Requests arrive after the browser's own WebIDL conversion, rpId, https and permissions-policy checks,
 // as the parse*FromJSON form with extensions.remoteDesktopClientOverride = {origin, sameOriginWithAncestors}.
 // Answers are the credential's toJSON() form, absent members omitted (a null member crashes Chromium).

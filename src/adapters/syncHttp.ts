@@ -19,7 +19,7 @@ import type { SyncIdentity } from '../vault/keys.ts';
 const REQUEST_TIMEOUT_MS = 30_000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/** A server URL a person typed: https, or http only on this computer (DESIGN.md rule 5: nothing in the clear on a network). */
+/** A server URL a person typed: https, or http only on this computer (docs/design.md rule 5: nothing in the clear on a network). */
 export function checkServerUrl(input: string): string {
   let url: URL;
   try {

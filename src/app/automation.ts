@@ -1,6 +1,6 @@
 // The automation API (README: "Automation API"), and its test-facing half: passkeys handed in by test
 // code in the shape of Chromium's virtual authenticator (WebAuthn.addCredential: base64 ids and a PKCS#8
-// private key), validated like any other input (DESIGN.md rule 6) and stored like an import.
+// private key), validated like any other input (docs/design.md rule 6) and stored like an import.
 import * as v from 'valibot';
 import browser from 'webextension-polyfill';
 import { sessionGet, sessionSet } from '../adapters/session.ts';

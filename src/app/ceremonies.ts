@@ -1,4 +1,4 @@
-// One ceremony service for both front doors (DESIGN.md step 4): unlock if needed, ask the person (or the
+// One ceremony service for both front doors (docs/design.md step 4): unlock if needed, ask the person (or the
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
 import { createValidated } from '../webauthn/create.ts';
 import { getValidated } from '../webauthn/get.ts';
@@ -23,7 +23,7 @@ export type CeremonyAnswer =
   | { type: 'error'; error: ErrorJSON }
   | { type: 'original' };
 
-/** UV is claimed for a window approval only if the master password was proven this recently (DESIGN.md). */
+/** UV is claimed for a window approval only if the master password was proven this recently (docs/design.md). */
 export const UV_GRACE_MS = 5 * 60_000;
 
 const usedAt = (c: CredentialMeta) => c.lastUsedAt ?? c.createdAt;

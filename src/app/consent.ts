@@ -1,4 +1,4 @@
-// Consent windows: one small window per ceremony that needs the person (DESIGN.md step 5). The window
+// Consent windows: one small window per ceremony that needs the person (docs/design.md step 5). The window
 // asks the background for its view and answers with a decision; closing it cancels (NotAllowedError).
 //
 // One window per tab: a second request from a tab whose window is still open replaces the first, as

@@ -1,4 +1,4 @@
-// The background's schema for Settings → Security messages (DESIGN.md rule 6): only the offered choices pass.
+// The background's schema for Settings → Security messages (docs/design.md rule 6): only the offered choices pass.
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { KDF_STRENGTHS, RuntimeMessage } from './messages.ts';

@@ -1,5 +1,5 @@
 // Messages between the extension's own contexts (bridge, UI pages) and the background, with schemas:
-// the background validates every message before acting on it (DESIGN.md rule 6).
+// the background validates every message before acting on it (docs/design.md rule 6).
 import * as v from 'valibot';
 import type { FramePolicyAnswer as FramePolicyAnswerShape } from './channels.ts';
 import { SimulatedErrorSchema } from '../devtools/settings.ts';

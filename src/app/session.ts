@@ -99,7 +99,7 @@ export function createSession(deps: {
       });
     },
     /**
-     * Re-authentication for what hands the vault away (issue 13 item 5; DESIGN.md, "Someone at an unlocked
+     * Re-authentication for what hands the vault away (issue 13 item 5; docs/design.md, "Someone at an unlocked
      * browser"): the master password again, through the unlock's growing delay, even while unlocked. Throws the
      * guard's sentence; nothing is done on a wrong password. The automation API (background only) does not ask.
      */

@@ -1,7 +1,7 @@
 // Passkeys follow the person (issue 3): the sync service wires the engine (src/sync) to the vault and to a
 // transport (a Keyport sync server, or the browser's own storage.sync), schedules it, and holds the recovery
 // flows: restore on a fresh browser, a new recovery code, an encrypted backup file. Everything the server or
-// the file sees is sealed under the vault key (DESIGN.md rule 5).
+// the file sees is sealed under the vault key (docs/design.md rule 5).
 import * as v from 'valibot';
 import { createSyncEngine, type SyncSummary, SyncTransportError, type Transport } from '../sync/engine.ts';
 import { createSyncScheduler, type SchedulerState, type SchedulerTimer } from '../sync/scheduler.ts';
@@ -90,7 +90,7 @@ export function createSyncService(deps: {
     pairedAt = await deps.store.get<number>(PAIRED_KEY);
   })();
 
-  // BS (DESIGN.md, Authenticator semantics): backed up while sync is on, or when a backup holds the passkey.
+  // BS (docs/design.md, Authenticator semantics): backed up while sync is on, or when a backup holds the passkey.
   deps.vault.setBackupPolicy((p) => config !== undefined || (lastBackupAt !== undefined && lastBackupAt >= (p.lastUsedAt ?? p.createdAt)));
 
   async function transport(): Promise<Transport> {

@@ -1,6 +1,6 @@
 // Passkeys in and out of the vault (issue 5): a file becomes a preview first, and only the person's
 // confirmation writes it, in one transaction. Everything here runs in the background: the options page
-// sends a file's text in and receives metadata back, never a private key (DESIGN.md rule 3).
+// sends a file's text in and receives metadata back, never a private key (docs/design.md rule 3).
 import { canExport, parseDocument, writeDocument } from '../formats/index.ts';
 import { type FormatId, FormatError, type InvalidEntry, type PortablePasskey, formatLimit } from '../formats/types.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';

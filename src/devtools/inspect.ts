@@ -22,7 +22,7 @@ export interface CeremonyInput {
   answer: { credential: unknown } | { error: { name: string; message: string } } | { fallback: true };
   startedAt: number;
   durationMs: number;
-  /** The RP ID the request was validated for (webauthn/client.ts): never a guess from the options (DESIGN.md rule 8). */
+  /** The RP ID the request was validated for (webauthn/client.ts): never a guess from the options (docs/design.md rule 8). */
   rpId: string;
   /** The credential's stored COSE public key (base64url or bytes), to check an assertion's signature. */
   publicKeyCose?: string | Uint8Array;

@@ -1,5 +1,5 @@
 // One passkey entry of any format becomes a PortablePasskey here, with the limits every format shares:
-// a file is hostile until checked, and one bad entry never costs the others (DESIGN.md rule 6).
+// a file is hostile until checked, and one bad entry never costs the others (docs/design.md rule 6).
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as v from 'valibot';
 import { encode as cborEncode } from '../webauthn/cbor.ts';

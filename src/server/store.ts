@@ -1,7 +1,7 @@
 // The sync server's storage port: a handful of single-statement steps inside a transaction. The protocol's
 // rules (who may write, baseSeq conflicts, retries, rotation) live once, in vaults.ts, over this port; the two
 // stores (store-sqlite.ts, embedded; store-postgres.ts, for many users) only speak their SQL. What is stored is
-// what DESIGN.md rule 5 allows: opaque ids, sealed blobs, sequence numbers, SHA-256 of the token, timestamps.
+// what docs/design.md rule 5 allows: opaque ids, sealed blobs, sequence numbers, SHA-256 of the token, timestamps.
 import type { ServerRecord } from '../sync/protocol.ts';
 
 export interface Vault {

@@ -1,6 +1,6 @@
 // Page-realm PublicKeyCredential objects built from the JSON form, indistinguishable in shape from the
 // browser's own: real prototypes (instanceof works), no own properties, the prototype accessors answer
-// for them. The accessors are wrapped only on the first result (DESIGN.md rule 7: no work on pages that
+// for them. The accessors are wrapped only on the first result (docs/design.md rule 7: no work on pages that
 // never call WebAuthn); for the browser's own objects they defer to the original accessor.
 import { decode as fromB64u } from '../webauthn/base64url.ts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/types.ts';

@@ -1,4 +1,4 @@
-// The MAIN-world shim (DESIGN.md "Shim"): replaces create/get on CredentialsContainer.prototype and the
+// The MAIN-world shim (docs/design.md "Shim"): replaces create/get on CredentialsContainer.prototype and the
 // PublicKeyCredential statics in this realm, for publicKey requests only. It keeps the originals for
 // password/federated requests and for the fallback to the browser's own authenticators. No extension
 // API, no dependencies beyond the page's own DOM; it does nothing until a page calls WebAuthn.

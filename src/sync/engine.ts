@@ -1,4 +1,4 @@
-// The sync engine (DESIGN.md "Sync"; the wire protocol is protocol.ts): pull what changed since the
+// The sync engine (docs/design.md "Sync"; the wire protocol is protocol.ts): pull what changed since the
 // cursor, merge it record by record (merge.ts), push what changed here with the seq it is based on, merge
 // the server's version of any conflict and push again. No browser API: the transport (HTTP, or the
 // browser's own storage.sync in browserSync.ts) and the local vault are ports.

@@ -1,7 +1,7 @@
-// The unit of sync (DESIGN.md "Sync"): one passkey, tombstone or settings entry, sealed on its own with
+// The unit of sync (docs/design.md "Sync"): one passkey, tombstone or settings entry, sealed on its own with
 // AES-256-GCM under the vault key (crypto/aead.ts). The associated data "keyport/sync/v1|<id>" binds a
 // blob to its record id, so a server cannot move a blob to another id; kind, timestamp and the tombstone
-// flag are inside the ciphertext, so it cannot change them either (DESIGN.md "Who we defend against").
+// flag are inside the ciphertext, so it cannot change them either (docs/design.md "Who we defend against").
 import * as v from 'valibot';
 import { open, seal } from '../crypto/aead.ts';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';

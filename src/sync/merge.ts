@@ -1,4 +1,4 @@
-// The sync merge (DESIGN.md "Sync"): per record, last writer wins by hybrid logical clock (hlc.ts), a
+// The sync merge (docs/design.md "Sync"): per record, last writer wins by hybrid logical clock (hlc.ts), a
 // tombstone winning or losing by the same rule. A kind's monotone fields (a passkey's lastUsedAt and
 // signCount) take the largest value of the two versions whichever wins, so signing in on one browser
 // never undoes a rename made on another.

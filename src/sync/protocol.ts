@@ -1,5 +1,5 @@
 // The sync protocol, shared by the extension's HTTP client and the sync server (src/server). The server
-// stores sealed blobs under opaque ids and learns nothing else (DESIGN.md rule 5): ids are random,
+// stores sealed blobs under opaque ids and learns nothing else (docs/design.md rule 5): ids are random,
 // the vault id and token come from the recovery code by HKDF, and the server keeps only a hash of the token.
 //
 //   GET    /v1/health                                     -> Health

@@ -1,4 +1,4 @@
-// The vault key and its two wrappings (DESIGN.md, Keys): one under Argon2id of the master password,
+// The vault key and its two wrappings (docs/design.md, Keys): one under Argon2id of the master password,
 // one under HKDF of the recovery code. Both are AES-256-GCM seals of the 32-byte vault key with a label
 // as associated data.
 import * as v from 'valibot';
@@ -21,7 +21,7 @@ export interface VaultMeta {
   createdAt: number;
 }
 
-/** Where a vault lives on a sync server, derived from the recovery code (DESIGN.md, Keys). */
+/** Where a vault lives on a sync server, derived from the recovery code (docs/design.md, Keys). */
 export interface SyncIdentity {
   vaultId: string;
   token: string;

@@ -1,7 +1,7 @@
 // The vault's record model. Each passkey (or its tombstone) is one record with a random id, the same id on
 // every synced browser; its whole content is sealed with AES-256-GCM under the vault key, with
 // "keyport/record/v1|<kind>|<id>" as associated data so a sealed blob cannot be moved to another id or kind
-// (DESIGN.md rule 3). IndexedDB sees only id, kind and bytes (and, beside them, the record's sync state).
+// (docs/design.md rule 3). IndexedDB sees only id, kind and bytes (and, beside them, the record's sync state).
 //
 // Kind "item" holds a sync item (src/sync/item.ts: kind, hybrid logical clock, tombstone flag, payload);
 // kind "passkey" is the form before sync existed, still read and rewritten as an item at its next change.

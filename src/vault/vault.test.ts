@@ -1,4 +1,4 @@
-// The vault over IndexedDB (fake-indexeddb): DESIGN.md rules 3 and 4.
+// The vault over IndexedDB (fake-indexeddb): docs/design.md rules 3 and 4.
 import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault, VaultLockedError, type VaultStorage } from './vault.ts';
@@ -34,7 +34,7 @@ async function newVault() {
 }
 
 describe('vault', () => {
-  it('Spec: nothing about a passkey is readable at rest (DESIGN.md rule 3)', async () => {
+  it('Spec: nothing about a passkey is readable at rest (docs/design.md rule 3)', async () => {
     const { storage, vault } = await newVault();
     const dump = JSON.stringify({ meta: await storage.getMeta(), records: (await storage.listRecords()).map((r) => ({ ...r, ct: [...r.ct] })) });
     expect(dump).not.toContain('distinctive');
@@ -66,7 +66,7 @@ describe('vault', () => {
     expect(await again.resumeSession()).toBe(false);
   }, 60_000);
 
-  it('Spec: a tampered record is reported and kept, never dropped (DESIGN.md rule 4)', async () => {
+  it('Spec: a tampered record is reported and kept, never dropped (docs/design.md rule 4)', async () => {
     const { storage, vault } = await newVault();
     await vault.lock();
     const [record] = await storage.listRecords();

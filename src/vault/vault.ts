@@ -1,5 +1,5 @@
 // The vault: locked or unlocked, and while unlocked the only holder of decrypted passkeys
-// (DESIGN.md rule 3: private keys exist unencrypted only in the background's memory).
+// (docs/design.md rule 3: private keys exist unencrypted only in the background's memory).
 // Storage is a port (IndexedDB in the extension, fake-indexeddb in tests); every write is one transaction.
 import * as v from 'valibot';
 import { importAeadKey } from '../crypto/aead.ts';

@@ -103,7 +103,7 @@ async function expectError(p: Promise<unknown>, name: string): Promise<Error> {
   return e;
 }
 
-describe('no profile: Keyport’s own answers (DESIGN.md "Authenticator semantics")', () => {
+describe('no profile: Keyport’s own answers (docs/design.md "Authenticator semantics")', () => {
   it('an absent profile and KEYPORT_PROFILE answer alike: none, counter 0, BE = 1, BS per the passkey, UV per the person', async () => {
     for (const h of [harness(), harness(KEYPORT_PROFILE)]) {
       h.consent.onCreate = () => ({ action: 'approve', uv: false });

@@ -82,7 +82,7 @@ export type SignCounterMode =
 
 /** How the authenticator answers user verification (the UV flag, §6.1). */
 export type UserVerificationMode =
-  /** UV = 1 exactly when the person proved the master password for this ceremony (DESIGN.md). */
+  /** UV = 1 exactly when the person proved the master password for this ceremony (docs/design.md). */
   | 'person'
   /** UV = 1 always: an authenticator that verifies by itself. */
   | 'on'
@@ -93,7 +93,7 @@ export type UserVerificationMode =
 
 /**
  * The authenticator that developer mode (issue 6) makes Keyport claim to be. Absent from CeremonyDeps,
- * the ceremonies answer as KEYPORT_PROFILE: DESIGN.md "Authenticator semantics".
+ * the ceremonies answer as KEYPORT_PROFILE: docs/design.md "Authenticator semantics".
  */
 export interface AuthenticatorProfile {
   /** §8.7 none, or §8.2 packed self attestation (conveyed only when the RP asks for attestation: see create.ts). */

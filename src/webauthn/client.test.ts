@@ -1,4 +1,4 @@
-// The one validation module (DESIGN.md rules 1, 2 and 8): what it refuses, with which name, in which order.
+// The one validation module (docs/design.md rules 1, 2 and 8): what it refuses, with which name, in which order.
 import { describe, expect, it } from 'vitest';
 import { ORIGIN, RP_ID, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
 import { validateCreate, validateGet, validateRequest } from './client.ts';

@@ -1,8 +1,8 @@
 // The client steps that create and get share (WebAuthn L3 §5.1.3 and §5.1.4.1), in one place for every door
-// and feature (DESIGN.md rule 8, "validate, then show"): the options' shape, the frame's permissions policy,
+// and feature (docs/design.md rule 8, "validate, then show"): the options' shape, the frame's permissions policy,
 // the caller's origin and the RP ID. Consent, autofill, developer mode and the inspector read only the
 // request this returns; nothing before it may open a window or name the requested RP ID.
-// On the proxy door the browser has already run these steps (DESIGN.md "Proxy"): the origin and RP ID it
+// On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
 // hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
 import { WebAuthnError, notAllowed } from './errors.ts';
 import { isBase64url } from './base64url.ts';
@@ -30,7 +30,7 @@ export type ValidatedRequest = ValidatedCreate | ValidatedGet;
 export type PolicyFeature = 'publickey-credentials-create' | 'publickey-credentials-get';
 
 /**
- * §5.1.3 step 2 / §5.1.4.1 step 2, and the document's own Permissions-Policy (DESIGN.md rule 2): the feature
+ * §5.1.3 step 2 / §5.1.4.1 step 2, and the document's own Permissions-Policy (docs/design.md rule 2): the feature
  * must be enabled in the calling document. `framePermitted` is what the browser or the bridge found for this
  * document (header, inherited policy and the embedder's allow attribute); it is honoured for same-origin
  * documents too, which the spec's step leaves to the policy's default allowlist ('self') but a header can
@@ -44,7 +44,7 @@ export function checkFramePolicy(caller: Caller, framePermitted: boolean, featur
 
 /**
  * §5.1.3 step 7 / §5.1.4.1 step 7: an opaque origin (a sandboxed document or frame, a data: document) is
- * refused with NotAllowedError, never read as the origin its URL would have (DESIGN.md rule 1). Then
+ * refused with NotAllowedError, never read as the origin its URL would have (docs/design.md rule 1). Then
  * steps 7–8: a secure origin, and the RP ID it asked for or its effective domain.
  */
 export function callerScope(caller: Caller, requestedRpId: string | undefined): { origin: ParsedOrigin; rpId: string } {

@@ -1,4 +1,4 @@
-// Differential test: the browser is the reference (DESIGN.md). Every request variant in
+// Differential test: the browser is the reference (docs/design.md). Every request variant in
 // tests/support/variants.mjs runs, in the same run, against
 //   reference       Chromium with its own DevTools virtual authenticator (CTAP2, internal, resident keys,
 //                   UV, automatic presence, PRF), in its own browser: a tab with the WebAuthn domain
@@ -59,13 +59,13 @@ for (const [variant, like] of [
 // With no credential to offer, the virtual authenticator answers "no credentials" at once and Chromium
 // (in testing mode) rejects with NotAllowedError; a real Chromium shows its "no passkey here" sheet and
 // waits for the person, as Firefox does (firefox-native: pending). Keyport steps aside to the browser's
-// own authenticators (DESIGN.md), so its outcome is that wait.
+// own authenticators (docs/design.md), so its outcome is that wait.
 deviate('get: allowCredentials with no matching credential', KEYPORT, {
   reason: 'the virtual authenticator ends at once where the browser waits for the person',
   expect: () => ({ ok: false, name: 'pending' }),
 });
 
-// Keyport's passkeys are always discoverable (DESIGN.md "Authenticator semantics") and credProps says so
+// Keyport's passkeys are always discoverable (docs/design.md "Authenticator semantics") and credProps says so
 // (rk: true). When the page leaves residentKey unset, Chromium cannot tell whether the virtual
 // authenticator made a discoverable credential and leaves rk out: the same extension, one more member.
 deviate('create: extensions credProps true', KEYPORT, {

@@ -287,7 +287,7 @@ for (const name of TARGETS) {
       for (const req of requests) {
         const ref = await browserAnswer(placeName, req);
         const want = expected(ref, req);
-        // Keyport may be stricter than the browser, never looser (DESIGN.md rule 2): the browser's answer is the bar.
+        // Keyport may be stricter than the browser, never looser (docs/design.md rule 2): the browser's answer is the bar.
         if (!matches(ref, want)) problems.push(`${req.label}: the browser itself answers ${JSON.stringify(ref)}, the case expects ${JSON.stringify(want)}`);
         const before = await passkeyCount();
         const { outcome, windows, chose, lists } = await attempt(placeName, req);

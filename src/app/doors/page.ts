@@ -1,4 +1,4 @@
-// The page-script door (DESIGN.md "Shim"): one port per ceremony from a frame's bridge. Who calls comes from the
+// The page-script door (docs/design.md "Shim"): one port per ceremony from a frame's bridge. Who calls comes from the
 // browser's sender information (callers.ts, rule 1), whether the document may use WebAuthn from its own policy
 // (rule 2); the ceremony service validates the rest before anything is shown (rule 8).
 import browser from 'webextension-polyfill';

@@ -1,4 +1,4 @@
-// Chromium's proxy door (DESIGN.md "Proxy"): Keyport attaches to chrome.webAuthenticationProxy and answers the
+// Chromium's proxy door (docs/design.md "Proxy"): Keyport attaches to chrome.webAuthenticationProxy and answers the
 // modal requests the browser hands over, with the origin the browser computed. For one request at a time it
 // steps aside: it detaches, the page's shim retries with the browser's own WebAuthn (security key, phone), and
 // that tab's fallback-done (or the tab closing, or a timer) attaches again. It owns which door is open.
