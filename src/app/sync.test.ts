@@ -20,7 +20,7 @@ import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
-import { createMemoryArea } from '../sync/fakes.ts';
+import { createMemoryArea } from '../../tests/vectors/syncFakes.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;

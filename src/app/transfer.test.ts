@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
-import { loadForeign } from '../formats/testFixtures.ts';
+import { loadForeign } from '../../tests/vectors/formatFixtures.ts';
 import { createTransferService } from './transfer.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { parseBitwarden, writeBitwarden } from './bitwarden.ts';
-import { comparable, keyportPasskey, loadForeign } from './testFixtures.ts';
+import { comparable, keyportPasskey, loadForeign } from '../../tests/vectors/formatFixtures.ts';
 
 describe('Bitwarden password-protected export with the default Argon2id parameters', () => {
   it('Keyport writes Argon2id 3 / 64 MiB / 4 by default and reads it back', async () => {

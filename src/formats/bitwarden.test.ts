@@ -4,7 +4,7 @@ import { encode as b64u } from '../webauthn/base64url.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { bytesToGuid, guidToBytes, parseBitwarden, writeBitwarden } from './bitwarden.ts';
 import type { BitwardenKdf } from './bitwardenCrypto.ts';
-import { comparable, keyportPasskey, loadForeign } from './testFixtures.ts';
+import { comparable, keyportPasskey, loadForeign } from '../../tests/vectors/formatFixtures.ts';
 
 const NOW = 1_750_000_000_000;
 /** Bitwarden's import floor for Argon2id, to keep the tests quick (the defaults run in bitwarden.slow.test.ts). */

@@ -3,7 +3,7 @@ import { importSigner } from '../crypto/credentialKeys.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { parseCxf, writeCxf } from './cxf.ts';
-import { ALG_OF, comparable, keyportPasskey, loadForeign } from './testFixtures.ts';
+import { ALG_OF, comparable, keyportPasskey, loadForeign } from '../../tests/vectors/formatFixtures.ts';
 import { FormatError } from './types.ts';
 
 const NOW = 1_750_000_000_000;

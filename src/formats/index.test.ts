@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { FORMATS, canExport, detectFormat, parseDocument, writeDocument } from './index.ts';
-import { comparable, keyportPasskey, loadForeign } from './testFixtures.ts';
+import { comparable, keyportPasskey, loadForeign } from '../../tests/vectors/formatFixtures.ts';
 import type { FormatId } from './types.ts';
 
 const NOW = 1_750_000_000_000;

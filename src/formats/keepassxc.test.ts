@@ -4,7 +4,7 @@ import { encode as b64u } from '../webauthn/base64url.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { derToPem } from './keys.ts';
 import { parseKeepassxc, writeKeepassXml, writeKeepassxc, writePasskeyFile } from './keepassxc.ts';
-import { ALG_OF, comparable, keyportPasskey, loadForeign } from './testFixtures.ts';
+import { ALG_OF, comparable, keyportPasskey, loadForeign } from '../../tests/vectors/formatFixtures.ts';
 import { child, parseXml, writeXml } from './xml.ts';
 
 const NOW = 1_750_000_000_000;

@@ -9,7 +9,7 @@ import { ErrorBody, LIMITS, PAIRING_COMMIT_LABEL, PairingCode, PairingSecret, Pu
 import { buildApp } from './app.ts';
 import { createInvite } from './invites.ts';
 import { PAIRING_TTL_MS } from './pairings.ts';
-import { type TestStore, describeEachStore } from './testStores.ts';
+import { type TestStore, describeEachStore } from '../../tests/vectors/serverStores.ts';
 import { PUSH_RETENTION_MS } from './vaults.ts';
 
 const b64u = (bytes: number) => randomBytes(bytes).toString('base64url');

@@ -16,7 +16,7 @@ import { type SyncServer, syncServer } from '../adapters/syncHttp.ts';
 import type { PushRequest, ServerRecord } from '../sync/protocol.ts';
 import { SQLITE_FILE } from './store-sqlite.ts';
 import { type ServerProcess, spawnServer } from './testProcesses.ts';
-import { PG_URL, describeEachStore } from './testStores.ts';
+import { PG_URL, describeEachStore } from '../../tests/vectors/serverStores.ts';
 
 const b64u = (bytes: number) => randomBytes(bytes).toString('base64url');
 const VAULTS = 4;

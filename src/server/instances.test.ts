@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { joinPairing, startPairing } from '../adapters/pairingHttp.ts';
 import { syncServer } from '../adapters/syncHttp.ts';
 import { type RoundRobin, type ServerProcess, roundRobin, spawnServer } from './testProcesses.ts';
-import { PG_URL, POSTGRES, describeOnStore } from './testStores.ts';
+import { PG_URL, POSTGRES, describeOnStore } from '../../tests/vectors/serverStores.ts';
 
 const b64u = (bytes: number) => randomBytes(bytes).toString('base64url');
 const WRITES_PER_MINUTE = 6;

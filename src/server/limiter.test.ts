@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey, createLimiter } from './limiter.ts';
-import { type TestStore, describeEachStore } from './testStores.ts';
+import { type TestStore, describeEachStore } from '../../tests/vectors/serverStores.ts';
 
 describeEachStore('limiter', (kind) => {
   let db: TestStore;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestStore, describeEachStore } from './testStores.ts';
+import { type TestStore, describeEachStore } from '../../tests/vectors/serverStores.ts';
 import { MIGRATIONS, SQLITE_FILE, openSqliteStore } from './store-sqlite.ts';
 import { hashToken } from './vaults.ts';
 

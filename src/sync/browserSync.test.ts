@@ -7,7 +7,7 @@ import { mergeItems, sameItem } from './merge.ts';
 import type { PushRequest } from './protocol.ts';
 import { type SyncSummary, SyncTransportError, createSyncEngine } from './engine.ts';
 import { HEADER_KEY, RECORD_PREFIX, STORAGE_SYNC_QUOTA, type SyncArea, clearBrowserSync, createBrowserSyncTransport } from './browserSync.ts';
-import { type MemoryArea, type MemoryReplica, createMemoryArea, createMemoryReplica, localCreate, localDelete, localEdit, localUse, samplePasskey, testId } from './fakes.ts';
+import { type MemoryArea, type MemoryReplica, createMemoryArea, createMemoryReplica, localCreate, localDelete, localEdit, localUse, samplePasskey, testId } from '../../tests/vectors/syncFakes.ts';
 
 let key: CryptoKey;
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import {
   localUse,
   samplePasskey,
   testId,
-} from './fakes.ts';
+} from '../../tests/vectors/syncFakes.ts';
 
 let key: CryptoKey;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { importAeadKey, seal } from '../crypto/aead.ts';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
 import { type SyncItem, TamperedRecordError, canonicalJson, itemAad, itemFingerprint, openItem, sealItem } from './item.ts';
-import { testId } from './fakes.ts';
+import { testId } from '../../tests/vectors/syncFakes.ts';
 import { LIMITS } from './protocol.ts';
 
 const rawKey = Uint8Array.from({ length: 32 }, (_, i) => i + 1);

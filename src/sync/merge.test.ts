@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from './hlc.ts';
 import type { SyncItem, SyncKind } from './item.ts';
 import { DEFAULT_POLICIES, type MergePolicies, mergeItems, sameItem, tombstoneFor } from './merge.ts';
-import { testId } from './fakes.ts';
+import { testId } from '../../tests/vectors/syncFakes.ts';
 
 const ID = testId(7);
 // Few distinct clocks, names and numbers, so that ties (equal hlc, equal monotone values) are common.

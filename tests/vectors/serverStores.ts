@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import type { Store } from './store.ts';
-import { openPostgresStore } from './store-postgres.ts';
-import { SQLITE_FILE, openSqliteStore } from './store-sqlite.ts';
+import type { Store } from '../../src/server/store.ts';
+import { openPostgresStore } from '../../src/server/store-postgres.ts';
+import { SQLITE_FILE, openSqliteStore } from '../../src/server/store-sqlite.ts';
 
 export interface TestStore {
   store: Store;

@@ -5,13 +5,13 @@
 //   compare-and-set on fingerprints; and local edits made the way a vault must make them;
 // - a storage.sync area that enforces the quotas the way the browser does.
 import * as v from 'valibot';
-import { encode as b64u } from '../webauthn/base64url.ts';
-import { type Clock, decode as decodeHlc, encode as encodeHlc } from './hlc.ts';
-import { type JsonObject, type SyncItem, type SyncKind, itemFingerprint } from './item.ts';
-import { DEFAULT_POLICIES, tombstoneFor } from './merge.ts';
-import { type PullResponse, type PushRequest, PushRequest as PushRequestSchema, type PushResponse, type ServerRecord } from './protocol.ts';
-import { type Commit, type LocalEntry, type Replica, SyncTransportError, type Transport } from './engine.ts';
-import { STORAGE_SYNC_QUOTA, type SyncArea, type SyncAreaQuota } from './browserSync.ts';
+import { encode as b64u } from '../../src/webauthn/base64url.ts';
+import { type Clock, decode as decodeHlc, encode as encodeHlc } from '../../src/sync/hlc.ts';
+import { type JsonObject, type SyncItem, type SyncKind, itemFingerprint } from '../../src/sync/item.ts';
+import { DEFAULT_POLICIES, tombstoneFor } from '../../src/sync/merge.ts';
+import { type PullResponse, type PushRequest, PushRequest as PushRequestSchema, type PushResponse, type ServerRecord } from '../../src/sync/protocol.ts';
+import { type Commit, type LocalEntry, type Replica, SyncTransportError, type Transport } from '../../src/sync/engine.ts';
+import { STORAGE_SYNC_QUOTA, type SyncArea, type SyncAreaQuota } from '../../src/sync/browserSync.ts';
 
 const clone = <T>(x: T): T => structuredClone(x);
 

@@ -1,9 +1,9 @@
 // Shared by the formats' tests (not imported by the app): passkeys as Keyport makes them, and typed access
 // to the independent generator of foreign documents in tests/support/foreign.mjs.
-import { generateCredentialKey } from '../crypto/credentialKeys.ts';
-import { encode as cborEncode } from '../webauthn/cbor.ts';
-import { ALG, type Alg, encodeCoseKey } from '../webauthn/cose.ts';
-import type { PortablePasskey } from './types.ts';
+import { generateCredentialKey } from '../../src/crypto/credentialKeys.ts';
+import { encode as cborEncode } from '../../src/webauthn/cbor.ts';
+import { ALG, type Alg, encodeCoseKey } from '../../src/webauthn/cose.ts';
+import type { PortablePasskey } from '../../src/formats/types.ts';
 
 let counter = 0;
 
