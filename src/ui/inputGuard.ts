@@ -69,6 +69,12 @@ export function guardInput(
     restart(): void {
       dwell.restart();
       update();
+      // Count again from the frame that paints the new content: the page's own update of the DOM can come well
+      // after this call on a busy machine, and the person must see the new content for the whole delay.
+      requestAnimationFrame(() => {
+        dwell.restart();
+        update();
+      });
     },
     armed: () => dwell.armed(),
     stop(): void {
