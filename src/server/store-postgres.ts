@@ -4,7 +4,7 @@
 // READ READ ONLY transaction, one snapshot. The tables live in their own schema ("keyport" unless told).
 import pg from 'pg';
 import type { ServerRecord } from '../sync/protocol.ts';
-import type { PairingRow, Store, Tx } from './store.ts';
+import { type PairingDbRow, type Store, type Tx, pairingFromRow } from './store.ts';
 
 /** Schema versions, applied in order under an advisory lock; schema_version says how many ran. Append, never edit. */
 const MIGRATIONS = [
@@ -86,32 +86,6 @@ export interface PostgresOptions {
 
 const bytea = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const toRecord = (row: { id: string; seq: string; blob: string }): ServerRecord => ({ id: row.id, seq: Number(row.seq), blob: row.blob });
-
-interface PairingDbRow {
-  code: string;
-  commitment: string;
-  initiator_hash: Buffer;
-  joiner_hash: Buffer | null;
-  joiner_key: string | null;
-  initiator_key: string | null;
-  payload: string | null;
-  expires_at: string;
-  done: boolean;
-}
-
-function toPairing(row: PairingDbRow): PairingRow {
-  return {
-    code: row.code,
-    commitment: row.commitment,
-    initiatorHash: row.initiator_hash,
-    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
-    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
-    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
-    ...(row.payload !== null ? { payload: row.payload } : {}),
-    expiresAt: Number(row.expires_at),
-    done: row.done,
-  };
-}
 
 function transactionSteps(client: pg.PoolClient): Tx {
   const rows = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows;
@@ -228,7 +202,7 @@ function transactionSteps(client: pg.PoolClient): Tx {
     },
     async findPairing(code, { lock }) {
       const [row] = await rows<PairingDbRow>(`SELECT * FROM pairings WHERE code = $1${lock ? ' FOR UPDATE' : ''}`, [code]);
-      return row && toPairing(row);
+      return row && pairingFromRow(row);
     },
     async insertPairing(p) {
       const result = await client.query(

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerRecord } from '../sync/protocol.ts';
-import type { Counter, PairingRow, Store, StoredPush, Tx, Vault } from './store.ts';
+import { type Counter, type PairingDbRow, type Store, type StoredPush, type Tx, type Vault, pairingFromRow } from './store.ts';
 
 export const SQLITE_FILE = 'keyport.sqlite';
 
@@ -73,32 +73,6 @@ export const MIGRATIONS = [
      PRIMARY KEY (vault, id)
    ) STRICT;`,
 ];
-
-interface PairingDbRow {
-  code: string;
-  commitment: string;
-  initiator_hash: Buffer;
-  joiner_hash: Buffer | null;
-  joiner_key: string | null;
-  initiator_key: string | null;
-  payload: string | null;
-  expires_at: number;
-  done: number;
-}
-
-function toPairing(row: PairingDbRow): PairingRow {
-  return {
-    code: row.code,
-    commitment: row.commitment,
-    initiatorHash: row.initiator_hash,
-    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
-    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
-    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
-    ...(row.payload !== null ? { payload: row.payload } : {}),
-    expiresAt: row.expires_at,
-    done: row.done === 1,
-  };
-}
 
 interface VaultRow {
   pk: number;
@@ -267,7 +241,7 @@ export function openSqliteStore(dir: string): Store {
     },
     async findPairing(code) {
       const row = q.findPairing.get(code);
-      return row && toPairing(row);
+      return row && pairingFromRow(row);
     },
     async insertPairing(p) {
       return q.insertPairing.run(p.code, p.commitment, p.initiatorHash, p.expiresAt).changes === 1;

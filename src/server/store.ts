@@ -54,6 +54,33 @@ export interface PairingRow {
   done: boolean;
 }
 
+/** A pairings row as either store reads it (PostgreSQL: bigint as text, boolean; SQLite: integers). */
+export interface PairingDbRow {
+  code: string;
+  commitment: string;
+  initiator_hash: Buffer;
+  joiner_hash: Buffer | null;
+  joiner_key: string | null;
+  initiator_key: string | null;
+  payload: string | null;
+  expires_at: string | number;
+  done: boolean | number;
+}
+
+export function pairingFromRow(row: PairingDbRow): PairingRow {
+  return {
+    code: row.code,
+    commitment: row.commitment,
+    initiatorHash: row.initiator_hash,
+    ...(row.joiner_hash !== null ? { joinerHash: row.joiner_hash } : {}),
+    ...(row.joiner_key !== null ? { joinerKey: row.joiner_key } : {}),
+    ...(row.initiator_key !== null ? { initiatorKey: row.initiator_key } : {}),
+    ...(row.payload !== null ? { payload: row.payload } : {}),
+    expiresAt: Number(row.expires_at),
+    done: row.done === true || row.done === 1,
+  };
+}
+
 /** A rate-limit counter (limiter.ts): how many hits its window holds, and when the window ends (ms). */
 export interface Counter {
   key: string;
