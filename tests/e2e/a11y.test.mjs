@@ -18,8 +18,11 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const PASSWORD = 'accessible master password';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pages = (b) => (b.context ? b.context.pages() : b.browser.pages());
-/** Until fn() (or an expression) is true in the page or frame (playwright takes (fn, arg, options), puppeteer (fn, options)). */
-const until = (b, p, fn, timeout = 15_000) => (b.browserName === 'chromium' ? p.waitForFunction(fn, null, { timeout }) : p.waitForFunction(fn, { timeout }));
+/**
+ * Until fn(arg) is true in the page or frame (playwright takes (fn, arg, options), puppeteer (fn, options, arg)).
+ * A function, never a string: an extension page's CSP forbids eval, which Playwright's polling of a string needs.
+ */
+const until = (b, p, fn, timeout = 15_000, arg = null) => (b.browserName === 'chromium' ? p.waitForFunction(fn, arg, { timeout }) : p.waitForFunction(fn, { timeout }, arg));
 /** The URL a page or frame shows (puppeteer over BiDi may name a window or frame about:blank: ask it). */
 const href = (p) => (/^(chrome|moz)-extension:/.test(p.url()) ? p.url() : Promise.race([p.evaluate(() => location.href).catch(() => ''), sleep(400).then(() => '')]));
 
@@ -132,7 +135,7 @@ for (const target of TARGETS) {
       await until(b, options, () => document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main section, main h2'));
       for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
         await options.evaluate((k) => document.querySelectorAll('nav button')[k].click(), i);
-        await until(b, options, `location.hash === '#${name}'`, 5_000);
+        await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(600);
         await check(options, `options #${name}`);
       }
@@ -140,7 +143,7 @@ for (const target of TARGETS) {
       await (options.setViewportSize ? options.setViewportSize({ width: 320, height: 640 }) : options.setViewport({ width: 320, height: 640 }));
       for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
         await options.evaluate((k) => document.querySelectorAll('nav button')[k].click(), i);
-        await until(b, options, `location.hash === '#${name}'`, 5_000);
+        await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(300);
         const wide = await options.evaluate(() => {
           const over = [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && e.getClientRects().length);
@@ -275,7 +278,7 @@ for (const target of TARGETS) {
         // Each section on its own page (a focus that left the page for the browser's toolbar does not come back
         // as a keyboard focus): Tab from the top, past the navigation, through the section until the focus leaves it.
         const page = await b.openExtensionPage(`options.html#${section}`);
-        await until(b, page, `location.hash === '#${section}' && document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main h2')`);
+        await until(b, page, (hash) => location.hash === hash && document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main h2'), 15_000, `#${section}`);
         await sleep(500);
         const seen = [];
         for (let i = 0; i < 70; i++) {
