@@ -55,6 +55,12 @@ export function createSession(deps: {
     deps.onLocking();
     await vault.lock();
   }
+  /** Unlocks with the master password (the automation API's unlock: no delay). */
+  async function unlock(password: string): Promise<void> {
+    await vault.unlock(password, progressReporter('unlock'));
+    passwordProven();
+    recordActivity();
+  }
   function guarded(check: () => Promise<void>) {
     return guardedCheck(deps.guard, check, (e) => e instanceof WrongPasswordError);
   }
@@ -77,20 +83,9 @@ export function createSession(deps: {
     passwordProven,
     lock,
     guarded,
-    /** Unlocks with the master password (the automation API's unlock: no delay). */
-    async unlock(password: string): Promise<void> {
-      await vault.unlock(password, progressReporter('unlock'));
-      passwordProven();
-      recordActivity();
-    },
+    unlock,
     /** The screens' unlock: a wrong password counts toward the growing delay (passwordGuard.ts). */
-    unlockGuarded(password: string) {
-      return guarded(async () => {
-        await vault.unlock(password, progressReporter('unlock'));
-        passwordProven();
-        recordActivity();
-      });
-    },
+    unlockGuarded: (password: string) => guarded(() => unlock(password)),
     /** User verification in a consent window: the same guard, and a proof that counts for UV_GRACE_MS. */
     verifyPassword(password: string) {
       return guarded(async () => {
