@@ -12,7 +12,6 @@ import type { createPairingService } from './pairing.ts';
 import type { SyncService } from './sync.ts';
 import type { Session } from './session.ts';
 import { AUTOLOCK_KEY } from './session.ts';
-import type { ProxyDoor } from './doors/proxy.ts';
 import type { AutomationSettings } from './ceremonies.ts';
 import type { StatusView } from './messages.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
@@ -85,7 +84,8 @@ export interface AutomationDeps {
   vault: Vault;
   sync: SyncService;
   session: Session;
-  proxy: Pick<ProxyDoor, 'attach'>;
+  /** A vault was made or restored here and is open: the password is proven, and the proxy door opens. */
+  vaultOpened: () => Promise<void>;
   autofill: ReturnType<typeof createAutofill>;
   developer: DeveloperMode;
   transfer: ReturnType<typeof createTransferService>;
@@ -119,14 +119,12 @@ export function createAutomationSettings() {
  * a page, a content script or an extension page cannot reach it.
  */
 export function createAutomationApi(deps: AutomationDeps) {
-  const { vault, sync, session, proxy, autofill, developer, transfer, pairing } = deps;
+  const { vault, sync, session, autofill, developer, transfer, pairing } = deps;
   const api = {
     async setup({ password }: { password: string }): Promise<{ recoveryCode: string }> {
       await deps.ready();
       const r = await vault.setup(password, { onProgress: progressReporter('setup') });
-      session.passwordProven();
-      session.recordActivity();
-      await proxy.attach();
+      await deps.vaultOpened();
       return r;
     },
     async unlock(password: string): Promise<void> {
@@ -206,9 +204,7 @@ export function createAutomationApi(deps: AutomationDeps) {
     async restore(req: { serverUrl: string; recoveryCode: string; newPassword: string; onProgress?: (f: number) => void }) {
       await deps.ready();
       const summary = await sync.restore({ ...req, onProgress: alsoReport('restore', req.onProgress) });
-      session.passwordProven();
-      session.recordActivity();
-      await proxy.attach();
+      await deps.vaultOpened();
       return summary;
     },
     /** Pairing, on the new browser: `{ code }` to type on a browser that holds the vault. */
@@ -242,9 +238,7 @@ export function createAutomationApi(deps: AutomationDeps) {
     async restoreBackup(req: { file: string; recoveryCode?: string; password?: string; newPassword: string; onProgress?: (f: number) => void }) {
       await deps.ready();
       const r = await sync.restoreBackup({ ...req, onProgress: alsoReport('restore', req.onProgress) });
-      session.passwordProven();
-      session.recordActivity();
-      await proxy.attach();
+      await deps.vaultOpened();
       return r;
     },
     /**

@@ -76,18 +76,16 @@ export function startBackground(): void {
   const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity });
   openPageDoor({ ready: () => ready, run, autofill, declaredPolicies: watchDocumentPolicies() ?? (async () => undefined), signed: session.recordActivity });
 
-  const pairing = createPairingService({
-    vault,
-    sync,
-    afterRestore: async () => {
-      session.passwordProven();
-      session.recordActivity();
-      await proxy.attach();
-    },
-  });
+  /** A vault was made or restored here (setup, restore, a backup file, pairing) and is open. */
+  const vaultOpened = async () => {
+    session.passwordProven();
+    session.recordActivity();
+    await proxy.attach();
+  };
+  const pairing = createPairingService({ vault, sync, afterRestore: vaultOpened });
   const transfer = createTransferService({ vault, backedUp: () => sync.backedUp(), now: Date.now });
   // Everyone waits for `ready` (made once every service exists) and asks for it lazily.
-  const automation = createAutomationApi({ ready: () => ready, vault, sync, session, proxy, autofill, developer, transfer, pairing, settings: automationSettings, status: () => router.status() });
+  const automation = createAutomationApi({ ready: () => ready, vault, sync, session, vaultOpened, autofill, developer, transfer, pairing, settings: automationSettings, status: () => router.status() });
   const router = createRouter({ ready: () => ready, vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation });
   browser.runtime.onMessage.addListener(router.handle);
   const ready: Promise<void> = (async () => {
