@@ -3,5 +3,5 @@ import browser from 'webextension-polyfill';
 import type { RuntimeMessage } from '../app/messages.ts';
 
 export function send<T>(message: RuntimeMessage): Promise<T> {
-  return browser.runtime.sendMessage(message) as Promise<T>;
+  return browser.runtime.sendMessage<RuntimeMessage, T>(message);
 }

@@ -26,7 +26,7 @@ const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true })
 /** Sorts and lower-cases the rows once, for any number of filterPasskeys calls. */
 export function indexPasskeys<R extends Searchable>(rows: readonly R[]): PasskeyIndex<R> {
   if (!Array.isArray(rows)) throw new TypeError('rows must be an array');
-  const sorted = [...rows].sort((a, b) => collator.compare(a.rpId, b.rpId) || collator.compare(a.userName, b.userName));
+  const sorted = Array.from<R>(rows).sort((a, b) => collator.compare(a.rpId, b.rpId) || collator.compare(a.userName, b.userName));
   return { rows: sorted, haystacks: sorted.map((r) => `${r.rpId}\n${r.userName}\n${r.userDisplayName}`.toLowerCase()) };
 }
 

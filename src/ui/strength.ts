@@ -31,6 +31,6 @@ export function passwordStrength(password: string, context: string[] = []): Stre
   });
   // zxcvbn's cost grows with length; past 256 characters the rating no longer changes.
   const r = factory.check(password.slice(0, 256), ['keyport', 'passkey', 'password', ...context]);
-  const score = r.score as Strength['score'];
+  const score = r.score;
   return { score, label: LABELS[score], tooWeak: score < MIN_SCORE, warning: r.feedback.warning ?? '', suggestions: r.feedback.suggestions };
 }
