@@ -99,16 +99,16 @@ export function startBackground(): void {
   })();
 
   // Sync on a timer, also after the service worker slept (the scheduler's own timers do not survive that).
-  browser.alarms.create('keyport:sync', { periodInMinutes: 5 });
-  browser.alarms.onAlarm.addListener(async (alarm) => {
+  void browser.alarms.create('keyport:sync', { periodInMinutes: 5 });
+  browser.alarms.onAlarm.addListener((alarm) => void (async () => {
     if (alarm.name !== 'keyport:sync' || !vault.isUnlocked() || !sync.backedUp()) return;
     await sync.syncNow().catch(() => {}); // the status keeps the error for the person
-  });
+  })());
   // The first-run setup page (entrypoints/setup); it also asks for site access where the browser withheld it
   // (Firefox MV3 makes host permissions opt-in).
-  browser.runtime.onInstalled.addListener(async ({ reason }) => {
+  browser.runtime.onInstalled.addListener(({ reason }) => void (async () => {
     if (reason === 'install' && !(await vault.isSetUp())) await browser.tabs.create({ url: browser.runtime.getURL('/setup.html') });
-  });
+  })());
   (globalThis as unknown as { passkeyVault: typeof automation }).passkeyVault = automation;
 }
 

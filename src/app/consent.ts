@@ -63,7 +63,7 @@ export function createConsentWindows() {
       p.adopted = false;
       try {
         const [tab] = await browser.tabs.query({ windowId: p.windowId });
-        await browser.tabs.update(tab!.id!, { url: urlOf(p.view.id) });
+        await browser.tabs.update(tab!.id, { url: urlOf(p.view.id) });
       } catch {
         p.windowId = undefined; // closed meanwhile: open a new one
       }

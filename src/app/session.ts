@@ -65,13 +65,13 @@ export function createSession(deps: {
     return guardedCheck(deps.guard, check, (e) => e instanceof WrongPasswordError);
   }
 
-  browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
-  browser.alarms.onAlarm.addListener(async (alarm) => {
+  void browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
+  browser.alarms.onAlarm.addListener((alarm) => void (async () => {
     if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
     const minutes = autoLockMinutes((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY]);
     const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
     if (Date.now() - last > minutes * 60_000) await lock();
-  });
+  })());
 
   return {
     /** After a restarted service worker: the last proof, from storage.session. */

@@ -66,7 +66,7 @@ describe('sync service with the real server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyport-sync-'));
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } as never });
+    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } });
   });
   afterAll(async () => {
     await server?.close();
@@ -161,7 +161,7 @@ describe('sync service with the real server', () => {
   }, 120_000);
 
   it('a vault that outgrows its quota on the server: the person reads why, the server holds no half of the push, the passkeys stay here', async () => {
-    const small = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'small'), quota: { records: 2 }, log: { level: 'silent' } as never });
+    const small = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'small'), quota: { records: 2 }, log: { level: 'silent' } });
     try {
       const a = browser();
       const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
@@ -187,7 +187,7 @@ describe('sync service with the real server', () => {
   it('a backup file with absurd key-derivation settings is refused with a sentence before any derivation starts', async () => {
     const a = browser();
     const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
-    const file = JSON.parse(await a.sync.exportBackup());
+    const file = JSON.parse(await a.sync.exportBackup()) as { header: { kdf: object } };
     for (const [kdf, said] of [
       [{ m: 4 * 1024 * 1024 * 1024, t: 3, p: 1 }, /memory must be between 64 and 1024 MiB/],
       [{ m: 64 * 1024, t: 100_000, p: 1 }, /passes must be between 3 and 10/],
@@ -207,7 +207,7 @@ describe('sync service with the real server', () => {
   }, 60_000);
 
   it('a server that creates vaults by invite: the person is asked for one; the vault it made restores without one', async () => {
-    const invited = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'invited'), registration: 'invite', log: { level: 'silent' } as never });
+    const invited = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'invited'), registration: 'invite', log: { level: 'silent' } });
     try {
       const a = browser();
       const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
@@ -301,7 +301,7 @@ describe('tombstone collection with the real server, 90 days on', () => {
       await b.sync.syncNow();
       clock.now += 91 * DAY;
       for (const x of [a, b, a, b, a]) await x.sync.syncNow();
-      const pull = async (since: number) => (await app.inject({ url: `/v1/vaults/${(await a.vault.syncIdentity())!.vaultId}/records?since=${since}`, headers: { authorization: `Bearer ${(await a.vault.syncIdentity())!.token}` } })).json() as { records: unknown[]; collected?: number };
+      const pull = async (since: number) => (await app.inject({ url: `/v1/vaults/${(await a.vault.syncIdentity())!.vaultId}/records?since=${since}`, headers: { authorization: `Bearer ${(await a.vault.syncIdentity())!.token}` } })).json<{ records: unknown[]; collected?: number }>();
       const after = await pull(0);
       expect(after.records).toHaveLength(1); // the kept passkey; the marker of the deleted one is gone
       expect(after.collected).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { clearBrowserSync, createBrowserSyncTransport, type SyncArea } from '../
 import { type SyncItem, TamperedRecordError, openItem, sealItem } from '../sync/item.ts';
 import { Blob as SealedBlob, RecordId } from '../sync/protocol.ts';
 import { checkServerUrl, syncServer } from '../adapters/syncHttp.ts';
-import { VaultMetaSchema, type VaultMeta, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
+import { VaultMetaSchema, recoveryKeyBlob, recoveryWrapFromBlob, syncIdentityOf } from '../vault/keys.ts';
 import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
 import { kdfParamsProblem } from '../crypto/kdf.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -288,7 +288,7 @@ export function createSyncService(deps: {
       const secret = req.recoveryCode !== undefined ? { recoveryCode: req.recoveryCode } : req.password !== undefined ? { password: req.password } : undefined;
       if (!secret) throw new SyncError('Give the recovery code (or the master password the backup was made with).');
       if (req.recoveryCode !== undefined) identityOf(req.recoveryCode); // a typo is reported before any work
-      await deps.vault.restoreFromHeader(parsed.header as VaultMeta, secret, req.newPassword, req.onProgress);
+      await deps.vault.restoreFromHeader(parsed.header, secret, req.newPassword, req.onProgress);
       const key = deps.vault.cryptoKey();
       const damaged: string[] = [];
       const items: SyncItem[] = [];

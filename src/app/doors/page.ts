@@ -23,7 +23,7 @@ export function openPageDoor(deps: {
     const sender = port.sender;
     const abort = new AbortController();
     port.onDisconnect.addListener(() => abort.abort());
-    port.onMessage.addListener(async (raw) => {
+    port.onMessage.addListener((raw) => void (async () => {
       const parsed = v.safeParse(CeremonyRequest, raw);
       let answer: CeremonyAnswer;
       if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
@@ -49,6 +49,6 @@ export function openPageDoor(deps: {
       // the vault open without the person.
       if (answer.type === 'credential') deps.signed();
       if (!abort.signal.aborted) port.postMessage(answer);
-    });
+    })());
   });
 }
