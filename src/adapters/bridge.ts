@@ -126,7 +126,7 @@ export function startBridge(): void {
       pagePort.close();
     };
     if (req.kind === 'fallback-check' || req.kind === 'fallback-done') {
-      const ok = await browser.runtime.sendMessage({ type: req.kind, challenge: String(req.challenge), origin: window.origin }).catch(() => false);
+      const ok: unknown = await browser.runtime.sendMessage({ type: req.kind, challenge: String(req.challenge), origin: window.origin }).catch(() => false);
       reply(ok ? { type: 'original' } : { type: 'error', error: { name: 'NotAllowedError', message: 'no fallback' } });
       return;
     }

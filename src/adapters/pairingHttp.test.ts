@@ -16,6 +16,8 @@ import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
 import { joinPairing, startPairing } from './pairingHttp.ts';
 
 const POLL = { pollMs: 20 };
+/** A fetch input's URL (a Request's own, not "[object Request]"). */
+const urlOf = (input: RequestInfo | URL) => (input instanceof Request ? input.url : String(input));
 
 const payload = (serverUrl: string): PairingPayload => ({
   vaultId: b64u(crypto.getRandomValues(new Uint8Array(32))),
@@ -41,7 +43,7 @@ function tampering(edit: (url: string, body: Record<string, unknown>) => Record<
   return async (input, init) => {
     const res = await fetch(input, init);
     if (!res.ok) return res;
-    const body = edit(String(input), (await res.json()) as Record<string, unknown>);
+    const body = edit(urlOf(input), (await res.json()) as Record<string, unknown>);
     return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
   };
 }
@@ -50,7 +52,7 @@ describe('pairing a new browser through the real server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyport-pairing-'));
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } as never });
+    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } });
   });
   afterAll(async () => {
     await server?.close();
@@ -88,7 +90,7 @@ describe('pairing a new browser through the real server', () => {
     const recording: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
       const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-      sent.push({ url: String(input).replace(server.url, ''), body, answer: await res.clone().json() });
+      sent.push({ url: urlOf(input).replace(server.url, ''), body, answer: await res.clone().json() });
       return res;
     };
     const initiator = await startPairing(server.url, { ...POLL, fetch: recording });
@@ -187,7 +189,7 @@ describe('pairing a new browser through the real server', () => {
     // A server that hands out another commitment than the new browser's cannot take the real key at the reveal:
     // here the real server holds a changed commitment, and refuses the reveal (400); the new browser says so.
     const swapCommitment: typeof fetch = (input, init) =>
-      fetch(input, String(input).endsWith('/v1/pairings') ? { ...init, body: JSON.stringify({ commitment: b64u(pairingCommitment(ground.publicKey)) }) } : init);
+      fetch(input, urlOf(input).endsWith('/v1/pairings') ? { ...init, body: JSON.stringify({ commitment: b64u(pairingCommitment(ground.publicKey)) }) } : init);
     const second = await startPairing(server.url, { ...POLL, fetch: swapCommitment });
     const abort = new AbortController();
     const joining = joinPairing(server.url, second.code, { ...POLL, signal: abort.signal });
@@ -217,15 +219,15 @@ describe('pairing a new browser through the real server', () => {
     let polls = 0;
     let reveals = 0;
     const flaky: typeof fetch = async (input, init) => {
-      if (String(input).includes('?as=') && ++polls <= 3) throw new TypeError('fetch failed');
+      if (urlOf(input).includes('?as=') && ++polls <= 3) throw new TypeError('fetch failed');
       const res = await fetch(input, init);
-      if (String(input).endsWith('/reveal') && ++reveals === 1) throw new TypeError('network changed'); // it arrived; its answer did not
+      if (urlOf(input).endsWith('/reveal') && ++reveals === 1) throw new TypeError('network changed'); // it arrived; its answer did not
       return res;
     };
     let sends = 0;
     const lostAnswer: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (String(input).endsWith('/payload') && ++sends === 1) throw new TypeError('network changed');
+      if (urlOf(input).endsWith('/payload') && ++sends === 1) throw new TypeError('network changed');
       return res;
     };
     const initiator = await startPairing(server.url, { ...POLL, fetch: flaky });
@@ -258,7 +260,7 @@ describe('pairing a new browser through the real server', () => {
 
     const urls: string[] = [];
     const recording: typeof fetch = (input, init) => {
-      urls.push(String(input));
+      urls.push(urlOf(input));
       return fetch(input, init);
     };
     const second = await startPairing(server.url, POLL);
@@ -300,7 +302,7 @@ describe('pairing against a server whose clock the test moves', () => {
     let polling!: () => void;
     const polled = new Promise<void>((resolve) => (polling = resolve));
     const watching: typeof fetch = (input, init) => {
-      if (String(input).includes('?as=joiner')) polling();
+      if (urlOf(input).includes('?as=joiner')) polling();
       return fetch(input, init);
     };
     const waiting = fails(joinPairing(url, silent.code, { ...POLL, fetch: watching }), 'expired', /expired before the new browser answered/);

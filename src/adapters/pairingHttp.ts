@@ -278,6 +278,7 @@ export async function startPairing(serverUrl: string, { fetch: fetchImpl = globa
             if (e instanceof PairingError && e.kind === 'used' && sealed !== undefined) return until(); // the other wait collected it
             throw e;
           }
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- end()'s reason as given (unknown narrowed to {}), as in pollUntil
           if (ended !== undefined) throw ended;
           if (state.joinerPublicKey !== undefined) see(state.joinerPublicKey);
           if (state.payload !== undefined) {

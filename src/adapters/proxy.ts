@@ -48,11 +48,13 @@ export function listenToProxy(api: ProxyApi, handle: (r: ProxyRequest) => Promis
     }
     if (abort.signal.aborted) return; // the browser already canceled it
     inflight.delete(requestId);
-    const complete = kind === 'create' ? api.completeCreateRequest : api.completeGetRequest;
-    await complete({ requestId, ...answer }).catch(() => {});
+    const done = { requestId, ...answer };
+    await (kind === 'create' ? api.completeCreateRequest(done) : api.completeGetRequest(done)).catch(() => {});
   };
-  api.onCreateRequest.addListener(on('create'));
-  api.onGetRequest.addListener(on('get'));
+  const onCreate = on('create');
+  const onGet = on('get');
+  api.onCreateRequest.addListener((r) => void onCreate(r));
+  api.onGetRequest.addListener((r) => void onGet(r));
   api.onRequestCanceled.addListener((requestId) => {
     inflight.get(requestId)?.abort();
     inflight.delete(requestId);
