@@ -33,7 +33,7 @@ function wrapAccessors(proto: object | undefined, names: string[]): void {
       continue;
     }
     if (desc.get) {
-      const original = desc.get;
+      const original = desc.get as (this: object) => unknown;
       Object.defineProperty(proto, name, {
         ...desc,
         get: {
@@ -69,7 +69,7 @@ function patchPrototypes(w: typeof globalThis): void {
 
 /** §5.1 PublicKeyCredential's toJSON() result: a fresh copy each call. */
 function jsonCopy(json: AnyJSON): AnyJSON {
-  return JSON.parse(JSON.stringify(json));
+  return JSON.parse(JSON.stringify(json)) as AnyJSON;
 }
 
 export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'create' | 'get'): object {
@@ -79,7 +79,7 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
   let response: object;
   if (kind === 'create') {
     const reg = json as RegistrationResponseJSON;
-    response = Object.create(g.AuthenticatorAttestationResponse!.prototype);
+    response = Object.create(g.AuthenticatorAttestationResponse!.prototype) as object;
     const clientDataJSON = buf(reg.response.clientDataJSON);
     const attestationObject = buf(reg.response.attestationObject);
     data.set(response, {
@@ -91,7 +91,7 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
       getPublicKeyAlgorithm: () => reg.response.publicKeyAlgorithm,
     });
   } else {
-    response = Object.create(g.AuthenticatorAssertionResponse!.prototype);
+    response = Object.create(g.AuthenticatorAssertionResponse!.prototype) as object;
     data.set(response, {
       clientDataJSON: buf(r.clientDataJSON as string),
       authenticatorData: buf(r.authenticatorData as string),
@@ -99,7 +99,7 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
       userHandle: r.userHandle === undefined ? null : buf(r.userHandle as string),
     });
   }
-  const credential = Object.create(g.PublicKeyCredential!.prototype);
+  const credential = Object.create(g.PublicKeyCredential!.prototype) as object;
   const results = json.clientExtensionResults;
   data.set(credential, {
     id: json.id,
@@ -108,11 +108,11 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
     response,
     authenticatorAttachment: json.authenticatorAttachment,
     getClientExtensionResults: () => {
-      const out = JSON.parse(JSON.stringify(results));
+      const out = JSON.parse(JSON.stringify(results)) as { prf?: { results?: { first: unknown; second?: unknown } } };
       const prf = out.prf?.results;
       if (prf) {
-        prf.first = buf(prf.first);
-        if (prf.second !== undefined) prf.second = buf(prf.second);
+        prf.first = buf(prf.first as string);
+        if (prf.second !== undefined) prf.second = buf(prf.second as string);
       }
       return out;
     },

@@ -100,12 +100,12 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     if (conditional && kind === 'create') return native.call(self, options);
     if (!conditional && proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
     const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
-    if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json as RequestOptionsJSON);
+    if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
     const reply = await new Promise<BridgeReply>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
-      send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve);
+      send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve, reject);
     });
     if (reply.type === 'original') {
       // A conditional get() for which Keyport holds no passkey goes to the browser's own autofill in Firefox. In
@@ -192,8 +192,8 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     Object.defineProperty(PKC, 'getClientCapabilities', { configurable: true, writable: true, value: statics.getClientCapabilities });
     // parseCreationOptionsFromJSON / parseRequestOptionsFromJSON: keep the browser's; provide them where missing.
     if (typeof PKC.parseCreationOptionsFromJSON !== 'function') {
-      Object.defineProperty(PKC, 'parseCreationOptionsFromJSON', { configurable: true, writable: true, value: (j: Record<string, any>) => parseCreationJSON(j) });
-      Object.defineProperty(PKC, 'parseRequestOptionsFromJSON', { configurable: true, writable: true, value: (j: Record<string, any>) => parseRequestJSON(j) });
+      Object.defineProperty(PKC, 'parseCreationOptionsFromJSON', { configurable: true, writable: true, value: (j: PublicKeyCredentialCreationOptionsJSON) => parseCreationJSON(j) });
+      Object.defineProperty(PKC, 'parseRequestOptionsFromJSON', { configurable: true, writable: true, value: (j: PublicKeyCredentialRequestOptionsJSON) => parseRequestJSON(j) });
     }
   }
 
@@ -204,7 +204,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     for (const prop of ['contentWindow', 'contentDocument'] as const) {
       const desc = Object.getOwnPropertyDescriptor(IF.prototype, prop);
       if (!desc?.get) continue;
-      const original = desc.get;
+      const original = desc.get as (this: HTMLIFrameElement) => unknown;
       Object.defineProperty(IF.prototype, prop, {
         ...desc,
         get: {
@@ -225,12 +225,12 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
 }
 
 const bytes = (s: string) => fromB64u(s).buffer;
-const descriptors = (list: any[] | undefined) => list?.map((d) => ({ ...d, id: bytes(d.id) }));
+const descriptors = (list: PublicKeyCredentialDescriptorJSON[] | undefined) => list?.map((d) => ({ ...d, id: bytes(d.id) }));
 
-function parseCreationJSON(j: Record<string, any>) {
+function parseCreationJSON(j: PublicKeyCredentialCreationOptionsJSON) {
   return { ...j, challenge: bytes(j.challenge), user: { ...j.user, id: bytes(j.user.id) }, excludeCredentials: descriptors(j.excludeCredentials) ?? [] };
 }
 
-function parseRequestJSON(j: Record<string, any>) {
+function parseRequestJSON(j: PublicKeyCredentialRequestOptionsJSON) {
   return { ...j, challenge: bytes(j.challenge), allowCredentials: descriptors(j.allowCredentials) ?? [] };
 }
