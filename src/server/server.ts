@@ -62,7 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = app.log;
   const sweep = () =>
     store.sweep(Date.now() - PUSH_RETENTION_MS, Date.now()).catch((error: Error) => log.warn({ error: { name: error.name, message: error.message } }, 'sweep failed'));
-  const timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
+  const timer = setInterval(() => void sweep(), SWEEP_EVERY_MS).unref();
   try {
     await sweep();
     await app.listen({ port: options.port, host: options.host });

@@ -38,13 +38,13 @@ export function spawnServer(args: readonly string[]): Promise<ServerProcess> {
       child.kill('SIGKILL');
       reject(new Error(`the server did not start within ${READY_TIMEOUT_MS} ms: ${stderr}`));
     }, READY_TIMEOUT_MS);
-    child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`the server exited (${code ?? signal}) before it was ready: ${stderr}`));
     });
     // One JSON line per log entry; the first that says ready names the URL. The rest is read and dropped.
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (ready) return;
       buffered += chunk.toString();
       const lines = buffered.split('\n');
