@@ -62,7 +62,7 @@ describe('WebAuthn L3 §5.8.1.2 CCDToString', () => {
     const awkward = 'https://x.example/"\\\u0001\u001f\u00fc\u{1f511}';
     const json = JSON.parse(
       text(serializeClientData({ type: 'webauthn.create', challenge: CHALLENGE, origin: awkward, crossOrigin: true, topOrigin: awkward + '\n' })),
-    );
+    ) as object;
     expect(json).toEqual({ type: 'webauthn.create', challenge: '-_8AAQ', origin: awkward, crossOrigin: true, topOrigin: awkward + '\n' });
     expect(Object.keys(json)).toEqual(['type', 'challenge', 'origin', 'crossOrigin', 'topOrigin']);
   });

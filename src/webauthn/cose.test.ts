@@ -13,7 +13,7 @@ const rsaKeyPair = async (): Promise<CryptoKeyPair> =>
     { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) },
     true,
     ['sign', 'verify'],
-  )) as CryptoKeyPair;
+  ));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -74,7 +74,7 @@ describe('RFC 9052 §7 / RFC 9053 §2: COSE_Key encode ⇄ decode', () => {
 
 describe('WebAuthn §5.2.1.1 getPublicKey(): SubjectPublicKeyInfo (RFC 5280 §4.1.2.7)', () => {
   it('Spec: P-256 SPKI equals WebCrypto’s export of a generated key', async () => {
-    const pair = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const pair = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']));
     const raw = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
     const expected = new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
     expect(toHex(spki({ alg: ALG.ES256, x: raw.slice(1, 33), y: raw.slice(33) }))).toBe(toHex(expected));
@@ -97,7 +97,7 @@ describe('WebAuthn §5.2.1.1 getPublicKey(): SubjectPublicKeyInfo (RFC 5280 §4.
   });
 
   it('Spec: Ed25519 SPKI equals WebCrypto’s export and is RFC 8410 §4’s prefix || key', async () => {
-    const pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']));
     const raw = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
     const expected = new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
     expect(toHex(spki({ alg: ALG.EdDSA, x: raw }))).toBe(toHex(expected));

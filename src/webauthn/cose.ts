@@ -66,7 +66,9 @@ export function decodeCoseKey(bytes: Uint8Array): PublicKey {
     return { alg, x: bytesField(map, -2, 32) };
   }
   if (kty === 3 && alg === ALG.RS256) return { alg, n: bytesField(map, -1), e: bytesField(map, -2) };
-  throw new RangeError(`COSE key: unsupported kty ${String(kty)} / alg ${String(alg)}`);
+  // A label of another CBOR type is named by its type ("Map", "Uint8Array"), not "[object Map]".
+  const shown = (v: unknown) => (typeof v === 'object' && v !== null ? Object.prototype.toString.call(v).slice(8, -1) : String(v));
+  throw new RangeError(`COSE key: unsupported kty ${shown(kty)} / alg ${shown(alg)}`);
 }
 
 function derLength(n: number): number[] {

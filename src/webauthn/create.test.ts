@@ -50,7 +50,7 @@ function rpVerify(options: CreationOptionsJSON, credential: RegistrationResponse
 }
 
 const authData = (c: RegistrationResponseJSON) => parseAuthData(b64d(c.response.authenticatorData));
-const clientData = (c: RegistrationResponseJSON) => JSON.parse(new TextDecoder().decode(b64d(c.response.clientDataJSON)));
+const clientData = (c: RegistrationResponseJSON) => JSON.parse(new TextDecoder().decode(b64d(c.response.clientDataJSON))) as Record<string, unknown>;
 
 async function expectError(p: Promise<unknown>, name: string): Promise<void> {
   const e = await rejection(p);

@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { NOW, ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
 import { decode as b64d, encode as b64u } from './base64url.ts';
 import { FLAG, parseAuthData } from './authData.ts';
-import { type Alg } from './cose.ts';
 import { createCredential } from './create.ts';
 import { WebAuthnError } from './errors.ts';
 import { type GetContext, getAssertion } from './get.ts';
@@ -21,7 +20,7 @@ type AuthResponse = Parameters<typeof verifyAuthenticationResponse>[0]['response
 const ctx = (over: Partial<GetContext> = {}): GetContext => ({ caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, ...over });
 
 /** Registers a passkey through create.ts, verified by the RP library; returns its id and COSE public key. */
-async function enrol(h: H, { alg = -7 as Alg, userName = 'alice', backedUp = true } = {}) {
+async function enrol(h: H, { alg = -7, userName = 'alice', backedUp = true } = {}) {
   const options = await generateRegistrationOptions({
     rpName: 'Example',
     rpID: RP_ID,
@@ -243,7 +242,7 @@ describe('§5.1.4.1 step 2: cross-origin frames', () => {
       expectedOrigin: ORIGIN,
       expectedRPID: RP_ID,
       expectedTopOrigin: 'https://shop.example',
-      credential: { id: cred.id, publicKey: cred.publicKey as Uint8Array<ArrayBuffer>, counter: 0 },
+      credential: { id: cred.id, publicKey: cred.publicKey, counter: 0 },
     });
     expect(v.verified).toBe(true);
   });

@@ -28,7 +28,7 @@ export function parseCallerOrigin(origin: string): ParsedOrigin {
   if (scheme !== 'https' && !(scheme === 'http' && isLocalhost(host))) {
     throw new WebAuthnError('SecurityError', `Public-key credentials are only available to HTTPS origins or localhost, not ${url.origin}.`);
   }
-  return { scheme, host, origin: url.origin } as ParsedOrigin;
+  return { scheme, host, origin: url.origin };
 }
 
 function isIpAddress(host: string): boolean {
