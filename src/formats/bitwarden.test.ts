@@ -11,6 +11,16 @@ const NOW = 1_750_000_000_000;
 const LIGHT: BitwardenKdf = { type: 'argon2id', iterations: 2, memory: 16, parallelism: 1 };
 const FOREIGN_LIGHT = { kdf: 'argon2id', iterations: 2, memory: 16, parallelism: 1 } as const;
 
+/** What these tests read of an export (bitwarden/clients' shapes: every passkey member a string). */
+interface ExportJson {
+  encrypted: boolean;
+  folders: unknown[];
+  items: { id: string; name: string; login: { fido2Credentials: Record<string, unknown>[] } & Record<string, unknown> }[];
+  salt: string;
+  data: string;
+}
+const readExport = (text: string) => JSON.parse(text) as ExportJson;
+
 describe('guid-utils: credential IDs as GUIDs (bitwarden/clients guid-utils.spec.ts vectors)', () => {
   it('Spec: "08d70b74-e9f5-4522-a425-e5dcd40107e7" is the bytes in reading order', () => {
     const bytes = Uint8Array.from([0x08, 0xd7, 0x0b, 0x74, 0xe9, 0xf5, 0x45, 0x22, 0xa4, 0x25, 0xe5, 0xdc, 0xd4, 0x01, 0x07, 0xe7]);
@@ -34,17 +44,17 @@ describe('Bitwarden JSON: write then parse gives the same passkeys', () => {
     const doc = await parseBitwarden(text);
     expect(doc.invalid).toEqual([]);
     expect(doc.passkeys.map((p) => comparable(p, { keep: ['signCount'] }))).toEqual(passkeys.map((p) => comparable(p, { keep: ['signCount'] })));
-    const items = JSON.parse(text).items;
-    expect(items[0].login.fido2Credentials[0].credentialId).toBe(bytesToGuid(passkeys[0]!.credentialId));
-    expect(items[1].login.fido2Credentials[0].credentialId).toBe(`b64.${b64u(passkeys[1]!.credentialId)}`);
-    expect(items.map((i: { login: { fido2Credentials: { discoverable: string }[] } }) => i.login.fido2Credentials[0]!.discoverable)).toEqual(['true', 'false']);
+    const items = readExport(text).items;
+    expect(items[0]!.login.fido2Credentials[0]!.credentialId).toBe(bytesToGuid(passkeys[0]!.credentialId));
+    expect(items[1]!.login.fido2Credentials[0]!.credentialId).toBe(`b64.${b64u(passkeys[1]!.credentialId)}`);
+    expect(items.map((i) => i.login.fido2Credentials[0]!.discoverable)).toEqual(['true', 'false']);
   });
 
   it('Fido2CredentialExport members, all strings, as bitwarden/clients writes them', async () => {
     const p = await keyportPasskey(ALG.ES256);
-    const json = JSON.parse(await writeBitwarden([p], { now: NOW }));
+    const json = readExport(await writeBitwarden([p], { now: NOW }));
     expect(json).toMatchObject({ encrypted: false, folders: [] });
-    const item = json.items[0];
+    const item = json.items[0]!;
     expect(item).toMatchObject({ type: 1, name: p.rpId, login: { username: p.userName, uris: [{ match: null, uri: `https://${p.rpId}` }] } });
     expect(item.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(item.login.fido2Credentials[0]).toEqual({
@@ -68,7 +78,7 @@ describe('Bitwarden JSON: write then parse gives the same passkeys', () => {
     const passkeys = [await keyportPasskey(ALG.ES256), await keyportPasskey(ALG.ES256)];
     for (const kdf of [LIGHT, { type: 'pbkdf2', iterations: 600_000 } satisfies BitwardenKdf]) {
       const text = await writeBitwarden(passkeys, { now: NOW, password: 'correct horse', kdf });
-      const json = JSON.parse(text);
+      const json = readExport(text);
       expect(json).toMatchObject({ encrypted: true, passwordProtected: true, kdfType: kdf.type === 'pbkdf2' ? 0 : 1, kdfIterations: kdf.iterations });
       expect(Object.keys(json)).toEqual(
         kdf.type === 'pbkdf2'
@@ -131,10 +141,10 @@ describe('Bitwarden: documents made by another implementation (tests/support/for
     const f = await loadForeign();
     const made = [await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' }), await f.makeForeignPasskey({ rpId: 'b.example', userName: 'pat' })];
     const text = f.bitwardenJson(made, { withOtherItems: true });
-    const original = JSON.parse(text);
+    const original = readExport(text);
     const doc = await parseBitwarden(text);
     expect(JSON.stringify(doc.preserved)).not.toContain(b64u(made[0]!.pkcs8));
-    const again = JSON.parse(await writeBitwarden(doc.passkeys, { now: NOW, preserved: doc.preserved }));
+    const again = readExport(await writeBitwarden(doc.passkeys, { now: NOW, preserved: doc.preserved }));
     expect(again.folders).toEqual(original.folders);
     expect(again.items).toEqual(original.items);
     const back = await parseBitwarden(JSON.stringify(again));
@@ -142,17 +152,17 @@ describe('Bitwarden: documents made by another implementation (tests/support/for
 
     // Leave the first passkey out: its login keeps the password; a new passkey gets its own item at the end.
     const extra = await keyportPasskey();
-    const partial = JSON.parse(await writeBitwarden([doc.passkeys[1]!, extra], { now: NOW, preserved: doc.preserved }));
+    const partial = readExport(await writeBitwarden([doc.passkeys[1]!, extra], { now: NOW, preserved: doc.preserved }));
     expect(partial.items).toHaveLength(original.items.length + 1);
-    expect(partial.items[0].login).toMatchObject({ password: 'hunter2', fido2Credentials: [] });
-    expect(partial.items.at(-1).login.fido2Credentials[0].rpId).toBe(extra.rpId);
+    expect(partial.items[0]!.login).toMatchObject({ password: 'hunter2', fido2Credentials: [] });
+    expect(partial.items.at(-1)!.login.fido2Credentials[0]!.rpId).toBe(extra.rpId);
   });
 
   it('a passkey-only login whose passkey is left out is dropped', async () => {
     const f = await loadForeign();
     const made = [await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' }), await f.makeForeignPasskey({ rpId: 'b.example', userName: 'pat' })];
     const doc = await parseBitwarden(f.bitwardenJson(made));
-    const items = JSON.parse(await writeBitwarden([doc.passkeys[1]!], { now: NOW, preserved: doc.preserved })).items;
+    const items = readExport(await writeBitwarden([doc.passkeys[1]!], { now: NOW, preserved: doc.preserved })).items;
     expect(items.map((i: { name: string }) => i.name)).toEqual(['b.example site']);
   });
 });
@@ -162,7 +172,7 @@ describe('Bitwarden: refusals', () => {
     const f = await loadForeign();
     const made = [await f.makeForeignPasskey({ rpId: 'vault.example', userName: 'alice' })];
     const text = await f.bitwardenEncryptedJson(made, 'right', FOREIGN_LIGHT);
-    const json = JSON.parse(text);
+    const json = readExport(text);
     await expect(parseBitwarden(text, { password: 'wrong' })).rejects.toMatchObject({ name: 'FormatError', code: 'wrong-password', message: expect.stringMatching(/^Wrong password/) });
     await expect(parseBitwarden(text)).rejects.toMatchObject({ code: 'password-required' });
     const flip = (enc: string, part: number) => {
@@ -196,8 +206,8 @@ describe('Bitwarden: refusals', () => {
     const f = await loadForeign();
     const good = await f.makeForeignPasskey({ rpId: 'ok.example', userName: 'u' });
     const ed = await f.makeForeignPasskey({ alg: 'EdDSA', rpId: 'ed.example', userName: 'u' });
-    const base = JSON.parse(f.bitwardenJson([good]));
-    const cred = base.items[0].login.fido2Credentials[0];
+    const base = readExport(f.bitwardenJson([good]));
+    const cred = base.items[0]!.login.fido2Credentials[0]!;
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...cred, credentialId: 'not-a-guid' }, /neither a GUID nor "b64\."/],
       [{ ...cred, credentialId: 'b64.***' }, /credential ID is not base64url/],
@@ -212,10 +222,10 @@ describe('Bitwarden: refusals', () => {
       [{ ...cred, rpId: undefined }, /"rpId" is missing/],
     ];
     for (const [bad, reason] of cases) {
-      const doc = JSON.parse(JSON.stringify(base));
-      doc.items[0].name = 'Broken';
-      doc.items[0].login.fido2Credentials = [bad];
-      doc.items.push(JSON.parse(JSON.stringify(base.items[0])));
+      const doc = structuredClone(base);
+      doc.items[0]!.name = 'Broken';
+      doc.items[0]!.login.fido2Credentials = [bad];
+      doc.items.push(structuredClone(base.items[0]!));
       const parsed = await parseBitwarden(JSON.stringify(doc));
       expect(parsed.passkeys.map((p) => p.rpId), String(reason)).toEqual(['ok.example']);
       expect(parsed.invalid, String(reason)).toHaveLength(1);
@@ -227,7 +237,7 @@ describe('Bitwarden: refusals', () => {
   it('the same credential twice in one file: the second is reported', async () => {
     const f = await loadForeign();
     const m = await f.makeForeignPasskey({ rpId: 'ok.example', userName: 'u' });
-    const doc = JSON.parse(f.bitwardenJson([m, m]));
+    const doc = readExport(f.bitwardenJson([m, m]));
     const parsed = await parseBitwarden(JSON.stringify(doc));
     expect(parsed.passkeys).toHaveLength(1);
     expect(parsed.invalid[0]).toEqual({ where: 'item 2 ‘ok.example site’', reason: 'It has the same credential ID as item 1 ‘ok.example site’; only the first is imported.' });

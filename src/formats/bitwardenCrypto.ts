@@ -120,7 +120,7 @@ export async function encryptString(plain: string, key: StretchedKey): Promise<s
   const subtle = globalThis.crypto.subtle;
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(16));
   const aes = await subtle.importKey('raw', key.encKey as BufferSource, 'AES-CBC', false, ['encrypt']);
-  const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-CBC', iv }, aes, utf8(plain) as BufferSource));
+  const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-CBC', iv }, aes, utf8(plain)));
   return `2.${encodeBase64(iv)}|${encodeBase64(ct)}|${encodeBase64(macOf(key, iv, ct))}`;
 }
 

@@ -10,6 +10,16 @@ const NOW = 1_750_000_000_000;
 const write = (passkeys: Parameters<typeof writeCxf>[0], preserved?: unknown) =>
   writeCxf(passkeys, { now: NOW, exporterRpId: 'keyport.dev', exporterDisplayName: 'Keyport', preserved });
 
+/** What these tests read of a CXF document: §3.1 header, §3.2.1 accounts, §3.2.3 items, their credentials. */
+interface CxfJson {
+  version: unknown;
+  exporterRpId: string;
+  timestamp: number;
+  futureMember?: unknown;
+  accounts: { id: string; fullName?: string; items: ({ id: string; title: string; credentials: ({ type: string } & Record<string, unknown>)[] } & Record<string, unknown>)[] }[];
+}
+const readCxf = (text: string) => JSON.parse(text) as CxfJson;
+
 describe('CXF v1.0: write then parse gives the same passkeys', () => {
   it('ES256, EdDSA and RS256, with and without a PRF secret; byte-identical keys and ids', async () => {
     const passkeys = [
@@ -25,14 +35,14 @@ describe('CXF v1.0: write then parse gives the same passkeys', () => {
 
   it('§3.1 header, §3.2.1 account, §3.2.3 item and §3.3.12 passkey have the spec’s members', async () => {
     const p = await keyportPasskey(ALG.ES256, { prfSecret: new Uint8Array(32).fill(7) });
-    const json = JSON.parse(write([p]));
+    const json = readCxf(write([p]));
     expect(Object.keys(json)).toEqual(['version', 'exporterRpId', 'exporterDisplayName', 'timestamp', 'accounts']);
     expect(json.version).toEqual({ major: 1, minor: 0 });
     expect(json.timestamp).toBe(NOW / 1000);
-    const account = json.accounts[0];
+    const account = json.accounts[0]!;
     expect(account).toMatchObject({ username: '', email: '', collections: [] });
     expect(typeof account.id).toBe('string');
-    const item = account.items[0];
+    const item = account.items[0]!;
     expect(item).toMatchObject({ creationAt: Math.floor(p.createdAt! / 1000), modifiedAt: NOW / 1000, title: p.rpId, scope: { urls: [`https://${p.rpId}`], androidApps: [] } });
     expect(item.credentials).toEqual([
       {
@@ -52,8 +62,8 @@ describe('CXF v1.0: write then parse gives the same passkeys', () => {
 
   it('item ids are derived from the credential id, so two exports of a passkey agree', async () => {
     const p = await keyportPasskey();
-    const a = JSON.parse(write([p])).accounts[0].items[0].id;
-    const b = JSON.parse(write([p])).accounts[0].items[0].id;
+    const a = readCxf(write([p])).accounts[0]!.items[0]!.id;
+    const b = readCxf(write([p])).accounts[0]!.items[0]!.id;
     expect(a).toBe(b);
   });
 });
@@ -91,30 +101,30 @@ describe('CXF: documents made by another implementation (tests/support/foreign.m
     const f = await loadForeign();
     const made = [await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat', prf: true }), await f.makeForeignPasskey({ alg: 'EdDSA', rpId: 'b.example', userName: 'pat' })];
     const text = f.cxfDocument(made, { withOtherCredentials: true });
-    const original = JSON.parse(text);
+    const original = readCxf(text);
     const doc = await parseCxf(text);
     expect(doc.invalid).toEqual([]);
     const preservedText = JSON.stringify(doc.preserved);
     for (const m of made) expect(preservedText).not.toContain(b64u(m.pkcs8));
     expect(preservedText).not.toContain(b64u(made[0]!.prfSecret!));
 
-    const again = JSON.parse(write(doc.passkeys, doc.preserved));
+    const again = readCxf(write(doc.passkeys, doc.preserved));
     expect(again.futureMember).toEqual({ kept: true });
     expect(again.exporterRpId).toBe('keyport.dev');
-    const [acct] = again.accounts;
-    const [orig] = original.accounts;
+    const acct = again.accounts[0]!;
+    const orig = original.accounts[0]!;
     expect(acct.id).toBe(orig.id);
     expect(acct.fullName).toBe('Pat Example');
     expect(acct.items).toHaveLength(orig.items.length);
     for (const [i, item] of acct.items.entries()) {
-      const o = orig.items[i];
+      const o = orig.items[i]!;
       // The passkeys' items got a new modifiedAt; everything else, passkeys included, is as it was.
       const { modifiedAt: _a, ...rest } = item;
       const { modifiedAt: _b, ...origRest } = o;
       expect(rest).toEqual(origRest);
     }
     // The second, independent hmac secret (credWithoutUV) came back too.
-    expect(acct.items[0].credentials[1].fido2Extensions).toEqual(orig.items[0].credentials[1].fido2Extensions);
+    expect(acct.items[0]!.credentials[1]!.fido2Extensions).toEqual(orig.items[0]!.credentials[1]!.fido2Extensions);
     // And the re-export reads back to the same passkeys.
     const back = await parseCxf(JSON.stringify(again));
     expect(back.passkeys.map((p) => comparable(p))).toEqual(doc.passkeys.map((p) => comparable(p)));
@@ -124,23 +134,23 @@ describe('CXF: documents made by another implementation (tests/support/foreign.m
     const f = await loadForeign();
     const made = [await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' }), await f.makeForeignPasskey({ rpId: 'b.example', userName: 'pat' })];
     const withOthers = await parseCxf(f.cxfDocument(made, { withOtherCredentials: true }));
-    const kept = JSON.parse(write([withOthers.passkeys[1]!], withOthers.preserved)).accounts[0].items;
-    expect(kept[0].credentials.map((c: { type: string }) => c.type)).toEqual(['basic-auth', 'totp']);
-    expect(kept[1].credentials.map((c: { type: string }) => c.type)).toEqual(['basic-auth', 'passkey', 'totp']);
+    const kept = readCxf(write([withOthers.passkeys[1]!], withOthers.preserved)).accounts[0]!.items;
+    expect(kept[0]!.credentials.map((c) => c.type)).toEqual(['basic-auth', 'totp']);
+    expect(kept[1]!.credentials.map((c) => c.type)).toEqual(['basic-auth', 'passkey', 'totp']);
 
     const plain = await parseCxf(f.cxfDocument(made));
-    const items = JSON.parse(write([plain.passkeys[0]!], plain.preserved)).accounts[0].items;
+    const items = readCxf(write([plain.passkeys[0]!], plain.preserved)).accounts[0]!.items;
     expect(items).toHaveLength(1);
-    expect(items[0].credentials[0].rpId).toBe('a.example');
+    expect(items[0]!.credentials[0]!.rpId).toBe('a.example');
   });
 
   it('new passkeys join the first preserved account', async () => {
     const f = await loadForeign();
     const plain = await parseCxf(f.cxfDocument([await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' })]));
     const extra = await keyportPasskey();
-    const json = JSON.parse(write([...plain.passkeys, extra], plain.preserved));
+    const json = readCxf(write([...plain.passkeys, extra], plain.preserved));
     expect(json.accounts).toHaveLength(1);
-    expect(json.accounts[0].items.map((i: { title: string }) => i.title)).toEqual(['a.example login', extra.rpId]);
+    expect(json.accounts[0]!.items.map((i) => i.title)).toEqual(['a.example login', extra.rpId]);
   });
 });
 
@@ -158,7 +168,7 @@ describe('CXF: malformed and hostile input', () => {
   const goodCredential = async () => {
     const f = await loadForeign();
     const m = await f.makeForeignPasskey({ rpId: 'ok.example', userName: 'u' });
-    return JSON.parse(f.cxfDocument([m])).accounts[0].items[0].credentials[0] as Record<string, unknown>;
+    return readCxf(f.cxfDocument([m])).accounts[0]!.items[0]!.credentials[0]!;
   };
 
   it('a file that is not CXF is a FormatError with a sentence', async () => {
@@ -230,8 +240,8 @@ describe('CXF: malformed and hostile input', () => {
     const hmac = { algorithm: 'hmac-sha512', credWithUV: 'AAAA', credWithoutUV: 'BBBB' };
     const doc = await parseCxf(header([{ ...good, fido2Extensions: { hmacCredentials: hmac, payments: true } }]));
     expect(doc.passkeys[0]!.prfSecret).toBeUndefined();
-    const again = JSON.parse(write(doc.passkeys, doc.preserved));
-    expect(again.accounts[0].items[0].credentials[0].fido2Extensions).toEqual({ hmacCredentials: hmac, payments: true });
+    const again = readCxf(write(doc.passkeys, doc.preserved));
+    expect(again.accounts[0]!.items[0]!.credentials[0]!.fido2Extensions).toEqual({ hmacCredentials: hmac, payments: true });
   });
 
   it('duplicates inside one file: the second is reported, the first imported', async () => {
@@ -245,9 +255,9 @@ describe('CXF: malformed and hostile input', () => {
     const text = JSON.stringify({ version: { major: 1, minor: 0 }, exporterRpId: 'x', exporterDisplayName: 'X', timestamp: 1, accounts: [42, { id: 'AA', items: [{ title: 'no list', credentials: 'nope' }] }] });
     const doc = await parseCxf(text);
     expect(doc.invalid.map((i) => i.where)).toEqual(['account 1', 'account 2, item 1 ‘no list’']);
-    const again = JSON.parse(write([], doc.preserved));
+    const again = readCxf(write([], doc.preserved));
     expect(again.accounts[0]).toBe(42);
-    expect(again.accounts[1].items[0].credentials).toBe('nope');
+    expect(again.accounts[1]!.items[0]!.credentials).toBe('nope');
   });
 
   it('writeCxf refuses preserved data of another format', async () => {

@@ -23,7 +23,7 @@ describe('KeePassXC .passkey file', () => {
 
   it('has PasskeyExporter.cpp’s members, the key as PKCS#8 PEM', async () => {
     const p = await keyportPasskey(ALG.EdDSA);
-    const json = JSON.parse(writePasskeyFile(p));
+    const json = JSON.parse(writePasskeyFile(p)) as { privateKey: string } & Record<string, unknown>;
     expect(json).toEqual({
       credentialId: b64u(p.credentialId),
       privateKey: derToPem(p.pkcs8),
@@ -51,7 +51,7 @@ describe('KeePassXC .passkey file', () => {
 
   it('a bad file is one InvalidEntry, or a FormatError when it is not a .passkey file', async () => {
     const p = await keyportPasskey();
-    const json = JSON.parse(writePasskeyFile(p));
+    const json = JSON.parse(writePasskeyFile(p)) as { privateKey: string } & Record<string, unknown>;
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ ...json, privateKey: 'MIGHAgEAMBMGByqGSM49' }, /not a PEM block/],
       [{ ...json, privateKey: json.privateKey.replace(/PRIVATE KEY/g, 'EC PRIVATE KEY') }, /older "EC PRIVATE KEY" form/],

@@ -282,7 +282,7 @@ export function writeKeepassXml(passkeys: PortablePasskey[], opts: { now: number
   if (root) {
     const visit = (e: XmlElement) => {
       if (e.name === 'Entry' && e.attrs[MARK] !== undefined) {
-        const id = e.attrs[MARK]!;
+        const id = e.attrs[MARK];
         const p = byId.get(id);
         if (p && !written.has(id)) {
           refillEntry(e, p, now);

@@ -17,7 +17,7 @@ const ED_OID = oidBytes('1.3.101.112');
 const int = (n: number) => tlv(TAG.INTEGER, Uint8Array.of(n));
 
 /** PKCS#8 of a P-256 scalar in the shapes encoders produce (RFC 5915 §3 optional members). */
-function ecPkcs8(d: Uint8Array, { params = false, pub = true as boolean | Uint8Array } = {}): Uint8Array {
+function ecPkcs8(d: Uint8Array, { params = false, pub = true }: { params?: boolean; pub?: boolean | Uint8Array } = {}): Uint8Array {
   const point = pub instanceof Uint8Array ? pub : pub ? p256.getPublicKey(d, false) : new Uint8Array(0);
   const inner = tlv(
     TAG.SEQUENCE,
