@@ -21,7 +21,7 @@ export interface GeneratedKey {
 export async function generateCredentialKey(alg: Alg): Promise<GeneratedKey> {
   switch (alg) {
     case ALG.ES256: {
-      const pair = (await subtle.generateKey(ECDSA, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const pair = (await subtle.generateKey(ECDSA, true, ['sign', 'verify']));
       const raw = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
       const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey));
       return { alg, pkcs8, publicKey: { alg, x: raw.slice(1, 33), y: raw.slice(33, 65) } };
@@ -36,7 +36,7 @@ export async function generateCredentialKey(alg: Alg): Promise<GeneratedKey> {
       return { alg, pkcs8, publicKey: { alg, x } };
     }
     case ALG.RS256: {
-      const pair = (await subtle.generateKey({ ...RSA, modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) }, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const pair = (await subtle.generateKey({ ...RSA, modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1) }, true, ['sign', 'verify']));
       const jwk = await subtle.exportKey('jwk', pair.publicKey);
       const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey));
       return { alg, pkcs8, publicKey: { alg, n: decode(jwk.n!), e: decode(jwk.e!) } };

@@ -209,7 +209,7 @@ describe('Keyport’s own ceremonies, inspected', () => {
       supportedAlgorithmIDs: algs,
       attestationType: 'direct',
       authenticatorSelection: { userVerification: 'required', residentKey: 'required' },
-      extensions: { credProps: true } as never,
+      extensions: { credProps: true },
     })) as CreationOptionsJSON;
     const out = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, backedUp: true }, h.deps);
     if (out.kind !== 'credential') throw new Error('fell back');
@@ -401,7 +401,7 @@ describe('malformed input: a problem per part, never a throw', () => {
     const answer = fc.oneof(fc.record({ credential }), fc.record({ error: fc.anything() }), fc.constant({ fallback: true }), fc.anything());
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('create', 'get'), fc.anything(), answer, fc.option(b64, { nil: undefined }), fc.double(), async (kind, options, ans, publicKeyCose, time) => {
-        const r = await inspectCeremony({ kind: kind as 'create' | 'get', origin: ORIGIN, rpId: RP_ID, options, answer: ans as CeremonyInput['answer'], startedAt: time, durationMs: time, ...(publicKeyCose ? { publicKeyCose } : {}) });
+        const r = await inspectCeremony({ kind: kind, origin: ORIGIN, rpId: RP_ID, options, answer: ans as CeremonyInput['answer'], startedAt: time, durationMs: time, ...(publicKeyCose ? { publicKeyCose } : {}) });
         expect(JSON.parse(JSON.stringify(r))).toEqual(r);
       }),
       { numRuns: 300 },

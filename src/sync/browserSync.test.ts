@@ -149,7 +149,7 @@ describe('browserSync: the protocol over storage.sync', () => {
     expect((await t.pull(0)).records.map((r) => r.seq)).toEqual([1, 2, 3]);
     // Another push is numbered above the orphaned records.
     const [other] = await Promise.all([sealItem(key, { id: testId(9), kind: 'passkey', hlc: '018bcfe56800-000000-0000000000000002', deleted: false, data: { name: 'b' } })]);
-    expect(await t.push(request(2, [{ id: testId(9), baseSeq: 0, blob: other! }]))).toMatchObject({ applied: [{ id: testId(9), seq: 4 }] });
+    expect(await t.push(request(2, [{ id: testId(9), baseSeq: 0, blob: other }]))).toMatchObject({ applied: [{ id: testId(9), seq: 4 }] });
     // The retry of the interrupted request finds its own versions, as conflicts; nothing is written twice.
     const writes = area.writes;
     expect(await t.push(interrupted)).toEqual({

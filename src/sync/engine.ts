@@ -486,7 +486,7 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     if (collectFrom && horizon !== undefined && horizon > 0) {
       const oldest = deps.now() - TOMBSTONE_MIN_AGE_MS;
       const due = (await local('read', () => deps.replica.all())).filter(
-        (e) => e.item.deleted && !e.dirty && e.seq > 0 && e.seq <= horizon! && decodeHlc(e.item.hlc).wall <= oldest,
+        (e) => e.item.deleted && !e.dirty && e.seq > 0 && e.seq <= horizon && decodeHlc(e.item.hlc).wall <= oldest,
       );
       for (let i = 0; i < due.length; i += LIMITS.pushChanges) {
         const batch = due.slice(i, i + LIMITS.pushChanges);

@@ -131,5 +131,5 @@ export async function openItem(key: CryptoKey, id: string, blob: string): Promis
   const r = v.safeParse(SyncItemSchema, parsed);
   if (!r.success) throw fail('shape', `its content is not a sync record: ${r.issues[0].message}`);
   if (r.output.id !== id) throw fail('id', `it holds record ${r.output.id}`);
-  return r.output as SyncItem;
+  return r.output;
 }

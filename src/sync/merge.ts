@@ -8,7 +8,7 @@
 // commutative, associative and idempotent, and replicas that have seen the same versions, in any order
 // and any grouping, hold the same item. For associativity a tombstone keeps the monotone fields (numbers,
 // never a key): without them a delete seen in between would decide which lastUsedAt survives.
-import { type JsonObject, type SyncItem, type SyncKind, canonicalJson } from './item.ts';
+import { type SyncItem, type SyncKind, canonicalJson } from './item.ts';
 
 export interface MergePolicy {
   /** Top-level numeric fields of `data` that only grow: merged by max whatever version wins. */
@@ -97,7 +97,7 @@ export function tombstoneFor(item: SyncItem, hlc: string, policies: MergePolicie
     if (finite(x)) kept[f] = x;
   }
   const t: SyncItem = { id: item.id, kind: item.kind, hlc, deleted: true };
-  if (Object.keys(kept).length > 0) t.data = kept as JsonObject;
+  if (Object.keys(kept).length > 0) t.data = kept;
   return t;
 }
 

@@ -59,7 +59,7 @@ export function passkeyFromData(recordId: string, data: unknown): Passkey {
   const r = v.safeParse(PasskeyJSON, data);
   if (!r.success) throw new RecordError(recordId, `Passkey record ${recordId} has an unexpected shape: ${r.issues[0].message}`);
   const p = r.output;
-  return { ...p, pkcs8: fromB64u(p.pkcs8), publicKeyCose: fromB64u(p.publicKeyCose), prfSecret: fromB64u(p.prfSecret) } as Passkey;
+  return { ...p, pkcs8: fromB64u(p.pkcs8), publicKeyCose: fromB64u(p.publicKeyCose), prfSecret: fromB64u(p.prfSecret) };
 }
 
 /** Seals any JSON content as a record of `kind`. */
@@ -119,5 +119,5 @@ export async function openPasskey(key: CryptoKey, record: StoredRecord): Promise
   } catch (e) {
     throw new RecordError(record.id, `Passkey record ${record.id} has an unexpected shape: ${(e as Error).message}`);
   }
-  return { ...parsed, pkcs8: fromB64u(parsed.pkcs8), publicKeyCose: fromB64u(parsed.publicKeyCose), prfSecret: fromB64u(parsed.prfSecret) } as Passkey;
+  return { ...parsed, pkcs8: fromB64u(parsed.pkcs8), publicKeyCose: fromB64u(parsed.publicKeyCose), prfSecret: fromB64u(parsed.prfSecret) };
 }

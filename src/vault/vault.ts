@@ -139,7 +139,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     if (raw === undefined) return undefined;
     const r = v.safeParse(VaultMetaSchema, raw);
     if (!r.success) throw new Error('The vault header is damaged: it does not have the expected shape. Nothing was changed.');
-    return (meta = r.output as VaultMeta);
+    return (meta = r.output);
   }
 
   async function openWith(rawKey: Uint8Array): Promise<void> {
