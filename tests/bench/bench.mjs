@@ -98,7 +98,7 @@ const registerWithAlg = async ({ userName, alg }) => {
   const post = async (path, body) => (await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
   const json = await post('/register/options', { userName, residentKey: 'required' });
   json.pubKeyCredParams = [{ type: 'public-key', alg }];
-  const cred = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(json) });
+  const cred = /** @type {PublicKeyCredential} */ (await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(json) }));
   return post('/register/verify', { userName, response: cred.toJSON() });
 };
 
@@ -116,7 +116,15 @@ async function verifyLogin(name, page, userName) {
   return r;
 }
 
+/**
+ * A sign-in target: a browser (Keyport, the floor extension or the virtual authenticator) and its page, with what
+ * the run adds to it.
+ * @typedef {{ name: string, label: string, browser: any, page: any, alg?: number, shared?: boolean,
+ *   userName?: string, credentialId?: string, stats?: any, perCall?: number[] }} Target
+ */
+
 async function launchTargets(rp) {
+  /** @type {Target[]} */
   const targets = [];
 
   log('launching Keyport');
@@ -196,19 +204,23 @@ async function startStaticServer() {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(STATIC_PAGE);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { origin: `http://localhost:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
+  return { origin: `http://localhost:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 /** Navigation timing of the current document, ms. */
 const navTiming = () => {
-  const n = performance.getEntriesByType('navigation')[0];
+  const n = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType('navigation')[0]);
   return { first: window.firstScript - n.responseEnd, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
 };
 
 async function benchPageLoad() {
   const site = await startStaticServer();
   const root = mkdtempSync(join(tmpdir(), 'keyport-bench-'));
+  /**
+   * A browser to load the page in, with its timings (ms).
+   * @type {{ name: string, label: string, close: () => Promise<void>, page: any, first?: number[], dcl?: number[], load?: number[], stats?: any }[]}
+   */
   const variants = [];
   try {
     log('launching page-load variants');
@@ -217,11 +229,11 @@ async function benchPageLoad() {
       args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'],
     });
     variants.push({ name: 'none', label: 'no extension', close: () => plain.close(), page: await plain.newPage() });
-    for (const [name, label, keep] of [
+    for (const [name, label, keep] of /** @type {[string, string, (cs: any) => boolean][]} */ ([
       ['nocs', 'Keyport, no content scripts', () => false],
       ['bridge', 'Keyport, bridge only', (cs) => isBridge(cs)],
       ['full', 'Keyport, bridge + shim', (cs) => isBridge(cs) || isShim(cs)],
-    ]) {
+    ])) {
       const b = await launchChromium({ extensions: [buildVariant(root, name, keep)] });
       variants.push({ name, label, close: () => b.close(), page: await b.newPage() });
     }
@@ -299,6 +311,7 @@ async function benchPageLoad() {
 
 async function main() {
   const rp = await startRelyingParty();
+  /** @type {Target[]} */
   let targets = [];
   const result = { date: new Date().toISOString(), chromium: '', cpus: cpus().length, rounds: ROUNDS, batch: BATCH, loads: LOADS };
   try {

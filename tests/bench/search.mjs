@@ -75,7 +75,7 @@ async function benchNode({ passkeys, runs }) {
 
 /** In the popup page: types `q` into the search field as an input event would, and times it to the next paint. */
 const timedKeystroke = async (q) => {
-  const input = document.querySelector('#passkey-search');
+  const input = /** @type {HTMLInputElement} */ (document.querySelector('#passkey-search'));
   const t0 = performance.now();
   input.value = q;
   input.dispatchEvent(new Event('input', { bubbles: true }));

@@ -60,7 +60,7 @@ export const median = (xs) => {
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
     s.on('error', reject);

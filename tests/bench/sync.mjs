@@ -122,9 +122,9 @@ async function startCountingProxy(port) {
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`,
     counts,
     close: () =>
       new Promise((resolve) => {
@@ -188,7 +188,7 @@ async function loadKeyport() {
     const m = new Map();
     return { get: async (k) => m.get(k), set: async (k, v) => void m.set(k, v), remove: async (k) => void m.delete(k) };
   };
-  const timer = { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h) };
+  const timer = { now: Date.now, setTimeout: (/** @type {() => void} */ f, /** @type {number} */ ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h) };
   /**
    * One browser: a vault and its sync service. touchDelayMs 0: a sign-in is written at once. Each vault has an
    * IndexedDB of its own (a fresh in-memory factory, bound by opening the database here), so that what a
@@ -220,7 +220,10 @@ async function loadKeyport() {
 
 const random = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
-/** The passkeys of the vault: `count` records of the size a real passkey has (ES256, PRF secret, user names). */
+/**
+ * The passkeys of the vault: `count` records of the size a real passkey has (ES256, PRF secret, user names).
+ * @returns {Promise<import('../../src/formats/types.ts').PortablePasskey[]>}
+ */
 async function makePasskeys(count, rpOrigin) {
   const pool = [];
   for (let i = 0; i < KEY_POOL; i++) pool.push(await makeForeignPasskey({ alg: 'ES256', rpId: 'bench.example', userName: `pool${i}` }));
@@ -249,7 +252,9 @@ async function makePasskeys(count, rpOrigin) {
 
 /** In the service worker: restore, timed there; the Argon2id share from its progress callbacks. */
 const restoreInWorker = async ({ serverUrl, recoveryCode, newPassword }) => {
+  /** @type {{ t: number, f: number }} */
   let kdfFirst;
+  /** @type {{ t: number, f: number }} */
   let kdfLast;
   const t0 = performance.now();
   const summary = await passkeyVault.restore({
@@ -381,7 +386,9 @@ export async function benchSync({
     async function restoreInNode() {
       const fresh = await nodeBrowser();
       cleanups.push(() => fresh.close());
+      /** @type {{ t: number, f: number }} */
       let kdfFirst;
+      /** @type {{ t: number, f: number }} */
       let kdfLast;
       meter.start();
       const t = performance.now();
@@ -408,7 +415,7 @@ export async function benchSync({
       const c = await launchChromium({ extensions: [extension] });
       const close = () => c.close().catch(() => {});
       cleanups.push(close);
-      result.chromium ??= await c.evalBackground(async () => (await navigator.userAgentData.getHighEntropyValues(['fullVersionList'])).fullVersionList.find((b) => b.brand === 'Chromium')?.version);
+      result.chromium ??= await c.evalBackground(async () => (await /** @type {any} */ (navigator).userAgentData.getHighEntropyValues(['fullVersionList'])).fullVersionList.find((b) => b.brand === 'Chromium')?.version);
       meter.start();
       const r = await c.evalBackground(restoreInWorker, { serverUrl: proxy.url, recoveryCode, newPassword: 'bench password C' });
       await browserIdle(c); // as above
@@ -455,7 +462,7 @@ export async function benchSync({
         await browserIdle(c);
         const before = (await c.evalBackground(() => passkeyVault.syncStatus())).lastSync?.at ?? 0;
         meter.start();
-        const login = await page.evaluate((u) => rp.login(u), signIn[run % signIn.length].userName);
+        const login = await page.evaluate((u) => window.rp.login(u), signIn[run % signIn.length].userName);
         if (!login.verified) throw new Error(`the relying party did not verify the sign-in: ${JSON.stringify(login)}`);
         let st;
         for (const deadline = Date.now() + 15_000; ; await sleep(50)) {

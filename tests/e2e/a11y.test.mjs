@@ -63,6 +63,7 @@ async function violations(p, state, browserName) {
  */
 function nonTextContrast() {
   const rgba = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  /** @type {(color: number[], base: number[]) => number[]} */
   const over = ([r, g, b, a = 1], [R, G, B]) => [r * a + R * (1 - a), g * a + G * (1 - a), b * a + B * (1 - a)];
   const behind = (e) => {
     for (let p = e; p; p = p.parentElement) {
@@ -79,7 +80,7 @@ function nonTextContrast() {
   const hex = (rgb) => `#${rgb.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
   const nodes = [];
   const placeholders = [];
-  for (const e of document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), select, textarea')) {
+  for (const e of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), select, textarea'))) {
     const s = getComputedStyle(e);
     if (!e.getClientRects().length || s.visibility === 'hidden') continue;
     const outside = behind(e.parentElement);
@@ -134,7 +135,7 @@ for (const target of TARGETS) {
       const options = await b.openExtensionPage('options.html');
       await until(b, options, () => document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main section, main h2'));
       for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
-        await options.evaluate((k) => document.querySelectorAll('nav button')[k].click(), i);
+        await options.evaluate((k) => /** @type {HTMLElement} */ (document.querySelectorAll('nav button')[k]).click(), i);
         await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(600);
         await check(options, `options #${name}`);
@@ -142,7 +143,7 @@ for (const target of TARGETS) {
       // Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no section scrolls sideways.
       await (options.setViewportSize ? options.setViewportSize({ width: 320, height: 640 }) : options.setViewport({ width: 320, height: 640 }));
       for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
-        await options.evaluate((k) => document.querySelectorAll('nav button')[k].click(), i);
+        await options.evaluate((k) => /** @type {HTMLElement} */ (document.querySelectorAll('nav button')[k]).click(), i);
         await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(300);
         const wide = await options.evaluate(() => {
@@ -188,9 +189,9 @@ for (const target of TARGETS) {
       await b.evalBackground(() => passkeyVault.configure({ autoApprove: true }));
       const site = await b.newPage();
       await site.goto(`${rp.origin}/`);
-      assert.equal((await site.evaluate(() => rp.register('ann', { residentKey: 'required' }))).verified, true);
+      assert.equal((await site.evaluate(() => window.rp.register('ann', { residentKey: 'required' }))).verified, true);
       await b.evalBackground(() => passkeyVault.configure({ autoApprove: false }));
-      await site.evaluate(() => void (window.__create = rp.register('bob', { residentKey: 'required' }).catch(() => null)));
+      await site.evaluate(() => void (window.__create = window.rp.register('bob', { residentKey: 'required' }).catch(() => null)));
       /** The consent window once it shows `selector`. */
       const consentShowing = async (selector) => {
         for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(150)) {
@@ -203,7 +204,7 @@ for (const target of TARGETS) {
       await consent.click('#cancel').catch(() => {});
       await site.evaluate(() => window.__create);
       // A sign-in: the account picker.
-      await site.evaluate(() => void (window.__get = rp.login().catch(() => null)));
+      await site.evaluate(() => void (window.__get = window.rp.login().catch(() => null)));
       const picker = await consentShowing('input[name=account]');
       await check(picker, 'consent sign-in');
       await picker.click('#cancel').catch(() => {});
@@ -211,7 +212,7 @@ for (const target of TARGETS) {
 
       // The autofill list under the site's field (a frame in the page).
       await site.goto(`${rp.origin}/`);
-      await site.evaluate(() => rp.autofill());
+      await site.evaluate(() => window.rp.autofill());
       await sleep(500);
       await site.click('#username');
       let list;
@@ -269,7 +270,10 @@ for (const target of TARGETS) {
       const nav = [];
       for (let i = 0; i < 8; i++) {
         const at = await tab();
-        if (at?.nav) (nav.push(at.name), shows(at, 'navigation'));
+        if (at?.nav) {
+          nav.push(at.name);
+          shows(at, 'navigation');
+        }
       }
       assert.deepEqual(nav, ['button "Security"', 'button "Sync & recovery"', 'button "Import & export"', 'button "Developer"', 'button "About"']);
 

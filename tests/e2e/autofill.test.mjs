@@ -101,7 +101,7 @@ async function arrange(target, names, path = '/') {
   const page = await b.newPage();
   await page.goto(`${rp.origin}${path}`);
   for (const name of names) {
-    const r = await page.evaluate((n) => rp.register(n, { residentKey: 'required' }), name);
+    const r = await page.evaluate((n) => window.rp.register(n, { residentKey: 'required' }), name);
     assert.equal(r.verified, true, JSON.stringify(r));
   }
   return { rp, b, page };
@@ -114,9 +114,9 @@ for (const target of TARGETS) {
     try {
       await page.goto(`${rp.origin}/`);
       assert.equal(await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
-      await page.evaluate(() => rp.autofill());
+      await page.evaluate(() => window.rp.autofill());
       await sleep(800);
-      assert.equal(await page.evaluate(() => rp.autofillState), 'pending', 'a conditional request waits for the person, even with auto-approve');
+      assert.equal(await page.evaluate(() => window.rp.autofillState), 'pending', 'a conditional request waits for the person, even with auto-approve');
       assert.equal(await listFrame(b, page), undefined, 'no list before the field has the focus');
 
       // The person focuses the field: the list appears under it.
@@ -131,7 +131,7 @@ for (const target of TARGETS) {
         const hosts = [...document.documentElement.children].filter((e) => e.tagName === 'DIV');
         const field = document.querySelector('#username');
         const r = field.getBoundingClientRect();
-        const under = document.elementFromPoint(r.left + 20, r.bottom + 40);
+        const under = /** @type {HTMLElement | null} */ (document.elementFromPoint(r.left + 20, r.bottom + 40));
         under?.click();
         under?.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
         field.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
@@ -148,7 +148,7 @@ for (const target of TARGETS) {
       assert.doesNotMatch(seen.text, /\bbob\b|\bann\b/, 'the names are not in the page');
       assert.equal(seen.hit, true, 'the list covers the point the page clicked');
       await sleep(500);
-      assert.equal(await page.evaluate(() => rp.autofillState), 'pending', 'script clicks and keys chose nothing');
+      assert.equal(await page.evaluate(() => window.rp.autofillState), 'pending', 'script clicks and keys chose nothing');
 
       // The person chooses bob: by keyboard (ArrowDown into the list, ArrowDown, Enter) in one browser, by mouse in the other.
       const bob = await frame.evaluate(() => [...document.querySelectorAll('button.account')].findIndex((e) => e.querySelector('.name').textContent === 'bob'));
@@ -167,10 +167,10 @@ for (const target of TARGETS) {
       await listGone(b, page, 'after the sign-in');
 
       // Abort: the page's AbortController ends the request with AbortError and removes the list.
-      await page.evaluate(() => rp.autofill());
+      await page.evaluate(() => window.rp.autofill());
       await page.click('#username');
       await waitForList(b, page, 'button.account');
-      await page.evaluate(() => rp.abortAutofill());
+      await page.evaluate(() => window.rp.abortAutofill());
       const aborted = await settled(page);
       assert.equal(aborted.name, 'AbortError');
       await listGone(b, page, 'after the abort');
@@ -187,7 +187,7 @@ for (const target of TARGETS) {
       await b.evalBackground(() => passkeyVault.lock());
 
       await page.goto(`${rp.origin}/`);
-      await page.evaluate(() => rp.autofill());
+      await page.evaluate(() => window.rp.autofill());
       await page.click('#username');
       const frame = await waitForList(b, page, '#autofill-unlock');
       await listScreens(b, page, 'autofill-locked');
@@ -215,7 +215,7 @@ for (const target of TARGETS) {
     const { rp, b, page } = await arrange(target, ['dan'], '/strict');
     try {
       await page.goto(`${rp.origin}/strict`);
-      await page.evaluate(() => rp.autofill());
+      await page.evaluate(() => window.rp.autofill());
       await page.focus('#username');
       await page.keyboard.press('End'); // a key in the field, as a person starting to type
       await armedList(await waitForList(b, page, 'button.account'));

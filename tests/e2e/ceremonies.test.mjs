@@ -157,6 +157,7 @@ const decodeClientData = (cred) => JSON.parse(atob(cred.response.clientDataJSON.
 // ---------------------------------------------------------------------------------------------
 // The scenarios. `t` holds the browser (b), the RP (rp), a page on the RP (page) and the target facts.
 
+/** @type {[string, (t: any) => Promise<void>][]} */
 const SCENARIOS = [
   ['register, then sign in discoverable and with allowCredentials; metadata only', async (t) => {
     await configure(t, { autoApprove: true, userVerified: true });
@@ -180,7 +181,7 @@ const SCENARIOS = [
     assert.deepEqual([mine.rpId, mine.userName], ['localhost', 'alice']);
     for (const c of creds) {
       const extra = Object.keys(c).filter((k) => !META_FIELDS.includes(k));
-      assert.deepEqual(extra, [], `getCredentials() exposes ${extra}`);
+      assert.deepEqual(extra, [], `getCredentials() exposes ${extra.join(', ')}`);
     }
   }],
 
@@ -216,7 +217,7 @@ const SCENARIOS = [
       // clientData as the page sees it: crossOrigin true and the top origin.
       const cd = await frame.evaluate(async () => {
         const res = await fetch('/login/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userName":"framed"}' });
-        const cred = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(await res.json()) });
+        const cred = /** @type {PublicKeyCredential} */ (await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(await res.json()) }));
         return JSON.parse(new TextDecoder().decode(cred.response.clientDataJSON));
       });
       assert.equal(cd.origin, t.rpB.origin);
@@ -434,7 +435,7 @@ const SCENARIOS = [
     await bg(t, () => passkeyVault.lock());
     await bg(t, (id) => new Promise((resolve, reject) => {
       const open = indexedDB.open('keyport');
-      open.onerror = () => reject(open.error);
+      open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
       open.onsuccess = () => {
         const tx = open.result.transaction('records', 'readwrite');
         const store = tx.objectStore('records');
@@ -446,7 +447,7 @@ const SCENARIOS = [
           store.put({ ...r, ct });
         };
         tx.oncomplete = () => { open.result.close(); resolve(); };
-        tx.onerror = () => reject(tx.error);
+        tx.onerror = () => reject(tx.error ?? new Error('the transaction failed'));
       };
     }), id);
     await bg(t, (pw) => passkeyVault.unlock(pw), PASSWORD);
@@ -497,7 +498,7 @@ async function dumpStorage() {
   const api = globalThis.browser ?? globalThis.chrome;
   const enc = (v) => {
     if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
-      const u = new Uint8Array(v.buffer ?? v, v.byteOffset ?? 0, v.byteLength);
+      const u = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       let latin = '';
       for (const b of u) latin += String.fromCharCode(b);
       return { hex: [...u].map((b) => b.toString(16).padStart(2, '0')).join(''), b64: btoa(latin), latin };
@@ -508,7 +509,7 @@ async function dumpStorage() {
   };
   const stores = await new Promise((resolve, reject) => {
     const open = indexedDB.open('keyport');
-    open.onerror = () => reject(open.error);
+    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
     open.onsuccess = () => {
       const db = open.result;
       const out = {};
@@ -569,6 +570,7 @@ async function waitForFrame(page, origin) {
 const only = process.env.KEYPORT_TARGETS?.split(',');
 for (const target of TARGETS.filter((x) => !only || only.includes(x.name))) {
   describe(target.name, { concurrency: false }, () => {
+    /** @type {typeof target & { rp?: any, rpB?: any, rpAtRest?: any, b?: any, page?: any, skip?: (why: string) => void }} */
     const t = { ...target };
     before(async () => {
       t.rp = await startRelyingParty();

@@ -40,7 +40,10 @@ const call = async (page, fn, arg) => (await start(page, fn, arg, 'call'), settl
 const settle = (page, slot = 'p') => page.evaluate((s) => window.__pending[s], slot);
 const isPending = (page, slot = 'p') => page.evaluate((s) => Promise.race([window.__pending[s].then(() => false), new Promise((r) => setTimeout(() => r(true), 50))]), slot);
 
-/** In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options and `timeout`. */
+/**
+ * In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options and `timeout`.
+ * @param {{ userName?: string, timeout?: number }} [options]
+ */
 function abortableLogin({ userName, timeout } = {}) {
   return (async () => {
     const res = await fetch('/login/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(userName ? { userName } : {}) });
@@ -74,7 +77,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
     /** A test of this variant (a variant with `only` runs just the tests whose tag it lists). */
     const test = (name, tag, fn) => {
       if (typeof tag === 'function') [tag, fn] = [undefined, tag];
-      return nodeTest(name, { skip: !!variant.only && !variant.only.includes(tag) }, fn);
+      nodeTest(name, { skip: !!variant.only && !variant.only.includes(tag) }, fn);
     };
     /** The consent window showing `selector` (its page, once the Svelte view rendered it). */
     const waitForConsent = async (selector) => {
@@ -103,7 +106,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       return off < 0 || on < 0 ? null : a[on][1] - a[off][1];
     });
     const text = (w, sel) => w.evaluate((s) => document.querySelector(s)?.textContent?.trim() ?? null, sel);
-    const answerCount = (w) => w.evaluate(() => Number(document.querySelector('#consent-error')?.dataset.answer ?? 0));
+    const answerCount = (w) => w.evaluate(() => Number(document.getElementById('consent-error')?.dataset.answer ?? 0));
     const bg = (fn, arg) => t.b.evalBackground(fn, arg);
     /** Both themes of the window at its own size (420 x 560 outside; the automation gives pages 1280 x 720). */
     const screens = async (w, name) => {
@@ -189,7 +192,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await screens(w, 'consent-get-picker');
       await armed(w);
       await w.keyboard.press('ArrowDown');
-      assert.deepEqual(await w.evaluate(() => [document.activeElement.value, document.activeElement.checked]), [t.bob, true]);
+      assert.deepEqual(await w.evaluate(() => [/** @type {HTMLInputElement} */ (document.activeElement).value, /** @type {HTMLInputElement} */ (document.activeElement).checked]), [t.bob, true]);
       await closing(w.keyboard.press('Enter'));
       const login = verified(await settle(t.page), 'sign in with ArrowDown + Enter');
       assert.deepEqual([login.userName, login.credentialId], ['bob', t.bob]);
@@ -248,7 +251,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await start(t.page, () => rp.register('cat', { residentKey: 'required', userVerification: 'required' }));
       const w = await waitForConsent('#verify-password');
       await until(async () => (await focused(w)) === 'verify-password', 'the focus on the password');
-      assert.equal(await w.evaluate(() => document.querySelector('#approve').disabled), true, 'no approval without the password');
+      assert.equal(await w.evaluate(() => /** @type {HTMLButtonElement} */ (document.querySelector('#approve')).disabled), true, 'no approval without the password');
       await screens(w, 'consent-create-verify');
       await armed(w);
       const u = ui(t.b, w);

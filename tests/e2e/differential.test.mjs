@@ -136,7 +136,7 @@ const b64uFromB64 = (s) => s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+
 
 /** @type {import('../support/rp.mjs').RelyingParty} */ let rp;
 /** @type {Record<string, {page: any, ids: () => Promise<string[]>, cleanup?: (keep: string) => Promise<void>,
- *          close: () => Promise<void>, credId?: string}>} */
+ *          close: () => Promise<void>, credId?: string, status?: { door: string }}>} */
 const targets = {};
 const results = {}; // target -> variant name -> outcome
 const durations = {}; // target -> ms for all variants

@@ -85,11 +85,11 @@ async function waitForFrame(page, origin) {
 
 const ALL_COVERED = { top: true, aboutBlankInitial: true, aboutBlank: true, srcdoc: true, blob: true };
 
-for (const [name, launch] of [
+for (const [name, launch] of /** @type {[string, () => Promise<any>][]} */ ([
   // The proxy holder takes Chromium's WebAuthn proxy, so that Keyport answers through its shim.
   ['chromium', () => launchChromium({ args: chromiumCertArgs(cert), extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] })],
   ['firefox', () => launchFirefox({ prefs: firefoxCertPrefs(cert) })],
-]) {
+])) {
   test(`${name}: extension loads, shim runs everywhere, background reachable`, async (t) => {
     const browser = await launch();
     t.after(() => browser.close());
@@ -114,7 +114,7 @@ for (const [name, launch] of [
         challenge: crypto.getRandomValues(new Uint8Array(32)), rp: { name: 'infra' },
         user: { id: new Uint8Array([1]), name: 'infra', displayName: 'infra' }, pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
       } });
-      return JSON.parse(new TextDecoder().decode(cred.response.clientDataJSON)).crossOrigin;
+      return JSON.parse(new TextDecoder().decode(/** @type {PublicKeyCredential} */ (cred).response.clientDataJSON)).crossOrigin;
     }), true, 'cross-site iframe');
   });
 }
@@ -125,18 +125,18 @@ test('virtual-authenticator chromium: register + login verified by the RP', asyn
 
   for (const server of [rp, rpTls]) {
     await ref.page.goto(`${server.origin}/`);
-    const reg = await ref.page.evaluate(() => rp.register('alice', { residentKey: 'required' }));
+    const reg = await ref.page.evaluate(() => window.rp.register('alice', { residentKey: 'required' }));
     assert.equal(reg.verified, true, JSON.stringify(reg));
     assert.equal(reg.origin, server.origin);
 
-    const login = await ref.page.evaluate(() => rp.login('alice'));
+    const login = await ref.page.evaluate(() => window.rp.login('alice'));
     assert.deepEqual([login.verified, login.userName, login.credentialId], [true, 'alice', reg.credentialId]);
-    const discoverable = await ref.page.evaluate(() => rp.login());
+    const discoverable = await ref.page.evaluate(() => window.rp.login());
     assert.equal(discoverable.userName, 'alice');
 
     // excludeCredentials: a second registration on the same authenticator must fail.
     const dup = await ref.page.evaluate(() =>
-      rp.register('alice', { excludeCredentials: true }).catch((e) => ({ rejected: e })));
+      window.rp.register('alice', { excludeCredentials: true }).catch((e) => ({ rejected: e })));
     assert.equal(dup.rejected?.name, 'InvalidStateError', JSON.stringify(dup));
   }
 
@@ -145,9 +145,9 @@ test('virtual-authenticator chromium: register + login verified by the RP', asyn
   t.after(() => rpB.close());
   await ref.page.goto(frameUrl(rp.origin, `${rpB.origin}/`));
   const frame = await waitForFrame(ref.page, rpB.origin);
-  assert.equal((await frame.evaluate(() => rp.register('carol'))).verified, true);
+  assert.equal((await frame.evaluate(() => window.rp.register('carol'))).verified, true);
   // (not discoverable: rpID 'localhost' is shared with rp, whose alice would be offered too)
-  const framed = await frame.evaluate(() => rp.login('carol'));
+  const framed = await frame.evaluate(() => window.rp.login('carol'));
   assert.deepEqual([framed.verified, framed.userName, framed.topOrigin], [true, 'carol', rp.origin]);
 
   assert.equal((await ref.getCredentials()).length, 3);

@@ -81,7 +81,7 @@ for (const target of TARGETS) {
       for (const i of [1, 2]) {
         await u.type('#rotate-password', `not my password ${i}`);
         await u.click('#rotate-confirm');
-        await u.until((k) => document.querySelector('#rotate-error')?.dataset.answer === String(k), 60_000, i);
+        await u.until((k) => document.getElementById('rotate-error')?.dataset.answer === String(k), 60_000, i);
         assert.match(await u.text('#rotate-error'), /master password is not correct\.$/);
       }
       assert.equal(await u.count('#recovery-code'), 0, 'no new code after a wrong master password');
@@ -94,7 +94,7 @@ for (const target of TARGETS) {
       // Even the right password waits the delay out.
       await u.type('#backup-password', 'first browser password');
       await u.click('#backup-confirm');
-      await u.until(() => document.querySelector('#backup-error')?.dataset.answer === '2', 30_000);
+      await u.until(() => document.getElementById('backup-error')?.dataset.answer === '2', 30_000);
       assert.match(await u.text('#backup-error'), /Too many wrong passwords\. Wait \d seconds?, then try again\./);
       await sleep(500);
       assert.equal(await saved(), downloadsBefore, 'no backup file after a wrong master password');

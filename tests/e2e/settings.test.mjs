@@ -66,7 +66,7 @@ for (const target of TARGETS) {
       assert.equal(await stored(b, 'keyport:autoLockMinutes'), 5);
       await o.page.close();
       o = ui(b, await b.openExtensionPage('options.html'));
-      await until(o, () => document.querySelector('#autolock')?.value === '5', null, 30_000);
+      await until(o, () => /** @type {HTMLSelectElement | null} */ (document.querySelector('#autolock'))?.value === '5', null, 30_000);
 
       // ---- theme: dark, and another extension page follows at once ----
       const popup = ui(b, await b.openExtensionPage('popup.html'));
@@ -101,7 +101,7 @@ for (const target of TARGETS) {
         await o.type('#pw-confirm', NEW);
         await o.click('#pw-change');
         // The answer: a sentence for this attempt (data-answer counts the background's answers).
-        await until(o, (k) => document.querySelector('#pw-error')?.dataset.answer === String(k), i + 1, 90_000);
+        await until(o, (k) => document.getElementById('pw-error')?.dataset.answer === String(k), i + 1, 90_000);
         assert.match(await o.text('#pw-error'), /current master password is not correct/);
         assert.match(await o.text('#pw-error'), expected);
       }

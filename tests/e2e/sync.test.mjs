@@ -99,7 +99,7 @@ test('a passkey made in Chromium signs in from Firefox after sync, and back; a f
     const used = await chromium.evalBackground(() => passkeyVault.syncNow());
     assert.equal(used.pushed, 1, JSON.stringify(used));
     const db = new Database(join(server.data, 'keyport.sqlite'));
-    const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get();
+    const row = /** @type {{ rowid: number, blob: string }} */ (db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get());
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(row.blob.slice(0, 40) + (row.blob[40] === 'A' ? 'B' : 'A') + row.blob.slice(41), row.rowid);
     await fresh.evalBackground(() => passkeyVault.syncNow());
     const status = await fresh.evalBackground(() => passkeyVault.syncStatus());

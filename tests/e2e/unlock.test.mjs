@@ -25,8 +25,8 @@ for (const target of TARGETS) {
         // The answer: a sentence for this attempt (data-answer counts them), or the unlocked popup.
         const answered = n;
         await (b.browserName === 'chromium'
-          ? popup.page.waitForFunction((k) => document.querySelector('#unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), answered, { timeout: 60_000 })
-          : popup.page.waitForFunction((k) => document.querySelector('#unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), { timeout: 60_000 }, answered));
+          ? popup.page.waitForFunction((k) => document.getElementById('unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), answered, { timeout: 60_000 })
+          : popup.page.waitForFunction((k) => document.getElementById('unlock-error')?.dataset.answer === String(k) || !document.querySelector('#password'), { timeout: 60_000 }, answered));
         return popup.page.evaluate(() => (document.querySelector('#password') ? document.querySelector('#unlock-error')?.textContent ?? '' : 'unlocked'));
       };
       assert.match(await attempt('wrong 1'), /not correct/);

@@ -77,7 +77,7 @@ export async function launchChromium({
         await page.goto(`${extensionOrigin}/${path}`);
         return page;
       },
-      evalBackground: (fn, arg) => worker.evaluate(fn, arg),
+      evalBackground: /** @type {ExtensionBrowser['evalBackground']} */ ((fn, arg) => worker.evaluate(/** @type {any} */ (fn), arg)),
       close: () => context.close(),
     };
   } catch (err) {
@@ -170,10 +170,10 @@ export async function launchFirefox({
     const helperPage = await openExtensionPage(extensionPage);
     // fn is compiled in the helper page; `with (bg)` makes its free identifiers
     // resolve to the background window's globals (passkeyVault, browser, ...).
-    const evalBackground = (fn, arg) => helperPage.evaluate(`(async () => {
+    const evalBackground = /** @type {ExtensionBrowser['evalBackground']} */ ((fn, arg) => helperPage.evaluate(`(async () => {
         const bg = await browser.runtime.getBackgroundPage();
-        with (bg) { return await (${fn})(${JSON.stringify(arg)}); }
-      })()`);
+        with (bg) { return await (${fn.toString()})(${JSON.stringify(arg)}); }
+      })()`));
     if (!keepSetupPage && !tmpCopy) await closeSetupPage(evalBackground);
 
     return {

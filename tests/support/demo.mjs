@@ -31,6 +31,6 @@ const stop = async () => {
   await rp.close();
   process.exit(0);
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
 context.on('close', stop);

@@ -64,7 +64,7 @@ const b64 = (bytes) => Buffer.from(bytes).toString('base64');
  * @param {number} [opts.createdAt]               default: now, rounded down to a second
  * @returns {Promise<ForeignPasskey>}
  */
-export async function makeForeignPasskey({ alg = 'ES256', rpId, userName, userDisplayName = userName, credentialIdLength = 16, credentialId, userHandle, prf = false, createdAt } = {}) {
+export async function makeForeignPasskey({ alg = 'ES256', rpId, userName, userDisplayName = userName, credentialIdLength = 16, credentialId, userHandle, prf = false, createdAt } = /** @type {any} */ ({})) {
   if (!rpId || typeof userName !== 'string') throw new TypeError('makeForeignPasskey: rpId and userName are required');
   const params = {
     ES256: { name: 'ECDSA', namedCurve: 'P-256' },
@@ -72,7 +72,7 @@ export async function makeForeignPasskey({ alg = 'ES256', rpId, userName, userDi
     RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
   }[alg];
   if (!params) throw new TypeError(`makeForeignPasskey: unknown alg ${alg}`);
-  const pair = await subtle.generateKey(params, true, ['sign', 'verify']);
+  const pair = /** @type {CryptoKeyPair} */ (await subtle.generateKey(params, true, ['sign', 'verify']));
   const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey));
   const publicJwk = await subtle.exportKey('jwk', pair.publicKey);
   delete publicJwk.key_ops;
@@ -132,7 +132,7 @@ export function coseKey(alg, jwk) {
  * @param {Uint8Array} signature
  */
 export function verifyForeign(p, data, signature) {
-  const key = createPublicKey({ key: p.publicJwk, format: 'jwk' });
+  const key = createPublicKey({ key: /** @type {import('node:crypto').JsonWebKey} */ (p.publicJwk), format: 'jwk' });
   return nodeVerify(p.alg === 'EdDSA' ? null : 'sha256', data, key, signature);
 }
 
@@ -172,6 +172,7 @@ function cxfPasskey(p) {
  */
 export function cxfDocument(passkeys, { withOtherCredentials = false, exporterRpId = 'manager.example', exporterDisplayName = 'Example Manager', now = Date.now() } = {}) {
   const items = passkeys.map((p) => {
+    /** @type {Record<string, unknown>[]} */
     const credentials = [cxfPasskey(p)];
     if (withOtherCredentials) {
       credentials.unshift({
@@ -181,6 +182,7 @@ export function cxfDocument(passkeys, { withOtherCredentials = false, exporterRp
       });
       credentials.push({ type: 'totp', secret: 'JBSWY3DPEHPK3PXP', period: 30, digits: 6, algorithm: 'sha1', username: p.userName, issuer: p.rpId });
     }
+    /** @type {Record<string, unknown>} */
     const item = {
       id: randomId(),
       creationAt: seconds(p.createdAt),
@@ -329,7 +331,7 @@ export async function bitwardenEncryptedJson(passkeys, password, { kdf = 'argon2
     const saltHash = createHash('sha256').update(salt, 'utf8').digest();
     master = Buffer.from(argon2id(Buffer.from(password, 'utf8'), saltHash, { t: iterations, m: memory * 1024, p: parallelism, dkLen: 32 }));
     Object.assign(doc, { kdfType: 1, kdfIterations: iterations, kdfMemory: memory, kdfParallelism: parallelism });
-  } else throw new TypeError(`bitwardenEncryptedJson: unknown kdf ${kdf}`);
+  } else throw new TypeError(`bitwardenEncryptedJson: unknown kdf ${String(kdf)}`);
   const encKey = hkdfExpand(master, 'enc', 32);
   const macKey = hkdfExpand(master, 'mac', 32);
   doc.encKeyValidation_DO_NOT_EDIT = encString(randomUUID(), encKey, macKey);

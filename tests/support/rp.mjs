@@ -47,7 +47,7 @@ import {
 /**
  * @typedef {object} User
  * @property {string} userName
- * @property {Uint8Array} id
+ * @property {Uint8Array<ArrayBuffer>} id
  * @property {Array<import('@simplewebauthn/server').WebAuthnCredential>} credentials
  */
 
@@ -81,6 +81,7 @@ export async function startRelyingParty({
   pages,
 } = {}) {
   /** @type {Map<string, User>} */
+  /** @type {Map<string, User>} */
   const users = new Map();
   const regChallenges = new Map(); // challenge -> userName
   const loginChallenges = new Set();
@@ -89,7 +90,7 @@ export async function startRelyingParty({
 
   const getUser = (userName) => {
     if (!users.has(userName)) {
-      users.set(userName, { userName, id: randomBytes(16), credentials: [] });
+      users.set(userName, { userName, id: Uint8Array.from(randomBytes(16)), credentials: [] });
     }
     return users.get(userName);
   };
@@ -240,11 +241,12 @@ export async function startRelyingParty({
     }
   };
 
-  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
-  await new Promise((resolve, reject) => {
+  const serve = (req, res) => void handler(req, res);
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, serve) : http.createServer(serve);
+  await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, listenHost, resolve);
-  });
+  }));
   const actualPort = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   origin = `${tls ? 'https' : 'http'}://${host}:${actualPort}`;
 
@@ -255,8 +257,8 @@ export async function startRelyingParty({
     users,
     seedCredential({ userName, userId, credentialId, publicKey, counter = 0 }) {
       const user = getUser(userName);
-      if (userId) user.id = userId;
-      user.credentials.push({ id: credentialId, publicKey, counter, transports: ['internal', 'hybrid'] });
+      if (userId) user.id = Uint8Array.from(userId);
+      user.credentials.push({ id: credentialId, publicKey: new Uint8Array(publicKey), counter, transports: ['internal', 'hybrid'] });
     },
     close: () => new Promise((resolve) => {
       server.closeAllConnections?.();

@@ -18,7 +18,8 @@ export async function startSyncServer({ args = [] } = {}) {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn('npm', ['run', '--silent', 'server', '--', '--port', String(port), '--data', data, '--log-level', 'warn', ...args], { cwd: resolve('.'), stdio: 'inherit', detached: true });
   const close = async () => {
-    process.kill(-child.pid, 'SIGTERM');
+    const pid = /** @type {number} */ (child.pid); // npm started, so it has one
+    process.kill(-pid, 'SIGTERM');
     await sleep(200);
     rmSync(data, { recursive: true, force: true });
   };

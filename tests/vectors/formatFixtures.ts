@@ -94,6 +94,6 @@ export function comparable(p: PortablePasskey, { precisionMs = 1, keep = [] as (
     title: p.title,
     discoverable: p.discoverable,
   };
-  for (const k of keep) out[k] = p[k] instanceof Uint8Array ? hex(p[k] as Uint8Array) : p[k];
+  for (const k of keep) out[k] = p[k] instanceof Uint8Array ? hex(p[k]) : p[k];
   return out;
 }
