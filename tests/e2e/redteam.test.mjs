@@ -173,13 +173,11 @@ async function fingerprint() {
   const native = (f) => typeof f === 'function' && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(f));
   const PKC = PublicKeyCredential;
   const settle = (p) => Promise.resolve(p).then((v) => JSON.stringify(v), (e) => e.name);
-  /* eslint-disable @typescript-eslint/unbound-method -- the methods are only read as source text, never called */
   return {
     'credentials.get is native': native(CredentialsContainer.prototype.get),
     'credentials.create is native': native(CredentialsContainer.prototype.create),
     'getClientCapabilities is native': native(PKC.getClientCapabilities),
     'isConditionalMediationAvailable is native': native(PKC.isConditionalMediationAvailable),
-    /* eslint-enable @typescript-eslint/unbound-method */
     'isUserVerifyingPlatformAuthenticatorAvailable()': await settle(PKC.isUserVerifyingPlatformAuthenticatorAvailable()),
     'isConditionalMediationAvailable()': await settle(PKC.isConditionalMediationAvailable?.()),
     'getClientCapabilities()': await settle(PKC.getClientCapabilities?.()),
