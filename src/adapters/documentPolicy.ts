@@ -6,7 +6,7 @@
 // page's load and its request). A document loaded before Keyport started is unknown and counts as having
 // sent no header; its embedders' <iframe allow> is still checked (app/callers.ts).
 import browser, { type WebRequest } from 'webextension-polyfill';
-import { type DeclaredPolicy, parsePermissionsPolicy } from '../webauthn/permissionsPolicy.ts';
+import { type DeclaredPolicy, parsePermissionsPolicy } from '../webauthn/client/permissionsPolicy.ts';
 
 const KEY = 'keyport:documentPolicies';
 

@@ -4,7 +4,7 @@
 // bridge inside a closed shadow root: the page can neither read it (another origin) nor click it by script
 // (events it dispatches do not cross into the frame). Names and ids go from here to that frame only; the
 // bridge learns a session id and a row count, nothing else.
-import type { CredentialMeta } from '../webauthn/authenticator.ts';
+import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { siteOf } from './consent.ts';
 
 /** What the suggestion list shows. Metadata only. */

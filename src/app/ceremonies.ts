@@ -1,9 +1,9 @@
 // One ceremony service for both front doors (docs/design.md step 4): unlock if needed, ask the person (or the
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
-import { createValidated } from '../webauthn/create.ts';
-import { getValidated } from '../webauthn/get.ts';
-import { type ValidatedRequest, validateRequest } from '../webauthn/client.ts';
-import { type Consent, type CredentialMeta, effectiveTimeout } from '../webauthn/authenticator.ts';
+import { createValidated } from '../webauthn/client/create.ts';
+import { getValidated } from '../webauthn/client/get.ts';
+import { type ValidatedRequest, effectiveTimeout, validateRequest } from '../webauthn/client/validate.ts';
+import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
 import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -45,7 +45,7 @@ export function createCeremonyService(deps: {
 }) {
   /**
    * One ceremony. Rule 8, "validate, then show": the request's options, origin, RP ID and frame policy are checked
-   * (webauthn/client.ts) before anything else happens; a refused request gets its error and opens no window, no
+   * (webauthn/client/validate.ts) before anything else happens; a refused request gets its error and opens no window, no
    * list and no unlock prompt, and is not logged. Only the validated RP ID reaches the screens and the inspector.
    * `startPicker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts),
    * made for the validated RP ID.

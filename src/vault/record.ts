@@ -8,7 +8,7 @@
 import * as v from 'valibot';
 import { encode as b64u, decode as fromB64u, isBase64url } from '../webauthn/base64url.ts';
 import { type Sealed, open, seal } from '../crypto/aead.ts';
-import type { CredentialMeta } from '../webauthn/authenticator.ts';
+import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 
 export type RecordKind = 'passkey' | 'item';
 

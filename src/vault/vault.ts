@@ -4,9 +4,9 @@
 import * as v from 'valibot';
 import { importAeadKey } from '../crypto/aead.ts';
 import { DEFAULT_KDF } from '../crypto/kdf.ts';
-import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../crypto/credentialKeys.ts';
+import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../webauthn/authenticator/keys.ts';
 import type { Alg } from '../webauthn/cose.ts';
-import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator.ts';
+import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator/model.ts';
 import {
   type NewVault,
   type SyncIdentity,

@@ -1,4 +1,4 @@
-// Developer mode's authenticator profile (issue 6) through the real ceremonies in create.ts and get.ts, each answer
+// Developer mode's authenticator profile (issue 6) through the real ceremonies (client/create.ts and client/get.ts), each answer
 // checked by @simplewebauthn/server as a relying party would, and the packed self attestation also by node:crypto.
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import {
@@ -9,9 +9,9 @@ import {
 } from '@simplewebauthn/server';
 import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import { describe, expect, it } from 'vitest';
-import { ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
-import { decode as b64d, encode as b64u } from './base64url.ts';
-import { FLAG, parseAuthData } from './authData.ts';
+import { ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
+import { decode as b64d, encode as b64u } from '../base64url.ts';
+import { FLAG, parseAuthData } from '../authData.ts';
 import {
   type AuthenticatorProfile,
   KEYPORT_PROFILE,
@@ -19,13 +19,13 @@ import {
   checkCanVerify,
   signCountFor,
   userVerified,
-} from './authenticator.ts';
-import { type CborMap, decode as cborDecode, encode as cborEncode } from './cbor.ts';
-import { type Alg, decodeCoseKey } from './cose.ts';
-import { attestationFormat, chooseAlgorithm, createCredential } from './create.ts';
-import { WebAuthnError } from './errors.ts';
-import { getAssertion } from './get.ts';
-import type { AuthenticationResponseJSON, CreationOptionsJSON, RegistrationResponseJSON, RequestOptionsJSON } from './types.ts';
+} from './profile.ts';
+import { type CborMap, decode as cborDecode, encode as cborEncode } from '../cbor.ts';
+import { type Alg, decodeCoseKey } from '../cose.ts';
+import { attestationFormat, chooseAlgorithm, createCredential } from '../client/create.ts';
+import { WebAuthnError } from '../errors.ts';
+import { getAssertion } from '../client/get.ts';
+import type { AuthenticationResponseJSON, CreationOptionsJSON, RegistrationResponseJSON, RequestOptionsJSON } from '../types.ts';
 
 type H = ReturnType<typeof harness>;
 type RegResponse = Parameters<typeof verifyRegistrationResponse>[0]['response'];

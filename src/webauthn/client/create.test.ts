@@ -2,14 +2,14 @@ import { createHmac, createHash, createPublicKey, verify } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { decodeAttestationObject, decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import { describe, expect, it } from 'vitest';
-import { NOW, ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
-import { decode as b64d, encode as b64u } from './base64url.ts';
-import { FLAG, parseAuthData } from './authData.ts';
-import { KEYPORT_AAGUID } from './authenticator.ts';
-import { ALG, decodeCoseKey, spki } from './cose.ts';
+import { NOW, ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
+import { decode as b64d, encode as b64u } from '../base64url.ts';
+import { FLAG, parseAuthData } from '../authData.ts';
+import { KEYPORT_AAGUID } from '../authenticator/model.ts';
+import { ALG, decodeCoseKey, spki } from '../cose.ts';
 import { type CreateContext, chooseAlgorithm, createCredential } from './create.ts';
-import { WebAuthnError } from './errors.ts';
-import type { Caller, CreationOptionsJSON, RegistrationResponseJSON } from './types.ts';
+import { WebAuthnError } from '../errors.ts';
+import type { Caller, CreationOptionsJSON, RegistrationResponseJSON } from '../types.ts';
 
 type Verified = Awaited<ReturnType<typeof verifyRegistrationResponse>>;
 

@@ -1,6 +1,8 @@
-// ASN.1 DER (ITU-T X.690 §8 and §10), only what PKCS#8 private keys use: SEQUENCE, INTEGER, OCTET STRING,
-// BIT STRING, OBJECT IDENTIFIER, NULL and context-specific tags [0]/[1]. The reader is strict: single-byte
-// tags, definite minimal lengths (X.690 §10.1), minimal INTEGERs (§8.3.2), no bytes past a structure's end.
+// ASN.1 DER (ITU-T X.690 §8 and §10): the one DER module, for what keys and signatures use: SEQUENCE, INTEGER,
+// OCTET STRING, BIT STRING, OBJECT IDENTIFIER, NULL and context-specific tags [0]/[1]. PKCS#8 private keys (formats),
+// SubjectPublicKeyInfo (cose.ts) and ECDSA signatures (authenticator/keys.ts) are read and written here. The reader is
+// strict: single-byte tags, definite minimal lengths (X.690 §10.1), minimal INTEGERs (§8.3.2), no bytes past a
+// structure's end. (@noble/curves' DER helper covers ECDSA signatures only, and refuses r or s out of range.)
 
 export class DerError extends RangeError {
   override name = 'DerError';
@@ -146,6 +148,20 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** A non-negative INTEGER TLV for a big-endian magnitude (X.690 §8.3: minimal, a 0x00 before a high bit). */
+export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  const body = magnitude.subarray(i);
+  return body[0]! & 0x80 ? tlv(TAG.INTEGER, Uint8Array.of(0), body) : tlv(TAG.INTEGER, body);
+}
+
+/** X9.62 / RFC 3279 §2.2.3 Ecdsa-Sig-Value: DER SEQUENCE of r and s, which WebAuthn ES256 signatures use. */
+export function p1363ToDer(sig: Uint8Array): Uint8Array {
+  if (sig.length !== 64) throw new RangeError(`ECDSA signature: 64 bytes expected, got ${sig.length}`);
+  return tlv(TAG.SEQUENCE, unsignedInteger(sig.subarray(0, 32)), unsignedInteger(sig.subarray(32)));
 }
 
 /** OBJECT IDENTIFIER contents for a dotted string. */

@@ -1,6 +1,6 @@
 // WebAuthn L3 §5.8.1 CollectedClientData and §5.8.1.1 its serialization: a fixed member order
 // (type, challenge, origin, crossOrigin, then topOrigin) so that limited verifiers can match a prefix.
-import { encode as b64u } from './base64url.ts';
+import { encode as b64u } from '../base64url.ts';
 
 export interface CollectedClientData {
   type: 'webauthn.create' | 'webauthn.get';

@@ -3,7 +3,7 @@
 // (HTML §7.2 "is a registrable domain suffix of or is equal to"), never a public suffix.
 // The public suffix list comes from tldts (ICANN and private sections, as browsers use it).
 import { parse } from 'tldts';
-import { WebAuthnError } from './errors.ts';
+import { WebAuthnError } from '../errors.ts';
 
 export interface ParsedOrigin {
   scheme: 'https' | 'http';

@@ -3,8 +3,9 @@
 // RFC 8230). Private keys are kept as PKCS#8 (RFC 5208), the form CXF and other managers exchange.
 // ES256 and RS256 sign with WebCrypto (5x faster than JS here); Ed25519 with @noble/curves.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { decode } from '../webauthn/base64url.ts';
-import { ALG, type Alg, type PublicKey } from '../webauthn/cose.ts';
+import { decode } from '../base64url.ts';
+import { ALG, type Alg, type PublicKey } from '../cose.ts';
+import { p1363ToDer } from '../der.ts';
 
 const subtle = globalThis.crypto.subtle;
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -42,20 +43,6 @@ export async function generateCredentialKey(alg: Alg): Promise<GeneratedKey> {
       return { alg, pkcs8, publicKey: { alg, n: decode(jwk.n!), e: decode(jwk.e!) } };
     }
   }
-}
-
-/** X9.62 / RFC 3279 §2.2.3 Ecdsa-Sig-Value: DER SEQUENCE of r and s, which WebAuthn ES256 signatures use. */
-export function p1363ToDer(sig: Uint8Array): Uint8Array {
-  if (sig.length !== 64) throw new RangeError(`ECDSA signature: 64 bytes expected, got ${sig.length}`);
-  const int = (b: Uint8Array): number[] => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    const v = [...b.subarray(i)];
-    if (v[0]! & 0x80) v.unshift(0);
-    return [0x02, v.length, ...v];
-  };
-  const body = [...int(sig.subarray(0, 32)), ...int(sig.subarray(32))];
-  return Uint8Array.from([0x30, body.length, ...body]);
 }
 
 export type Signer = (data: Uint8Array) => Promise<Uint8Array>;

@@ -1,7 +1,8 @@
 import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ALG, type Alg, spki } from '../webauthn/cose.ts';
-import { generateCredentialKey, importSigner, p1363ToDer } from './credentialKeys.ts';
+import { ALG, type Alg, spki } from '../cose.ts';
+import { generateCredentialKey, importSigner } from './keys.ts';
+import { p1363ToDer } from '../der.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -2,9 +2,9 @@
 // The page-facing WebIDL conversion happens in the shim (or the browser); this is the background's own
 // guard, so a message that does not fit is refused whole with a TypeError and changes nothing.
 import * as v from 'valibot';
-import { isBase64url } from './base64url.ts';
-import { WebAuthnError } from './errors.ts';
-import type { CreationOptionsJSON, RequestOptionsJSON } from './types.ts';
+import { isBase64url } from '../base64url.ts';
+import { WebAuthnError } from '../errors.ts';
+import type { CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
 
 const MAX_TEXT = 64 * 1024;
 const MAX_LIST = 1024;

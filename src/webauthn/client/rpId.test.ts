@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebAuthnError } from './errors.ts';
+import { WebAuthnError } from '../errors.ts';
 import { parseCallerOrigin, resolveRpId } from './rpId.ts';
 
 function expectWebAuthnError(fn: () => unknown, name: string) {

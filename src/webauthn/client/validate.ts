@@ -4,12 +4,12 @@
 // request this returns; nothing before it may open a window or name the requested RP ID.
 // On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
 // hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
-import { WebAuthnError, notAllowed } from './errors.ts';
-import { isBase64url } from './base64url.ts';
+import { WebAuthnError, notAllowed } from '../errors.ts';
+import { isBase64url } from '../base64url.ts';
 import { type ParsedOrigin, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
 import { parseCreationOptions, parseRequestOptions } from './schema.ts';
-import { decode as fromB64u } from './base64url.ts';
-import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from './types.ts';
+import { decode as fromB64u } from '../base64url.ts';
+import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
 
 interface Validated {
   caller: Caller;
@@ -26,6 +26,12 @@ export interface ValidatedGet extends Validated {
   options: RequestOptionsJSON;
 }
 export type ValidatedRequest = ValidatedCreate | ValidatedGet;
+
+/** §5.1.3 step 6 / §5.4.4: the lifetime timer; browsers clamp to a sensible range. Chromium: 10 s .. 10 min, default 5 min. */
+export function effectiveTimeout(timeout: number | undefined): number {
+  if (timeout === undefined) return 300_000;
+  return Math.min(Math.max(timeout, 10_000), 600_000);
+}
 
 export type PolicyFeature = 'publickey-credentials-create' | 'publickey-credentials-get';
 

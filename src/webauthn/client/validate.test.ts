@@ -1,8 +1,8 @@
 // The one validation module (docs/design.md rules 1, 2 and 8): what it refuses, with which name, in which order.
 import { describe, expect, it } from 'vitest';
-import { ORIGIN, RP_ID, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
-import { validateCreate, validateGet, validateRequest } from './client.ts';
-import type { Caller } from './types.ts';
+import { ORIGIN, RP_ID, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
+import { validateCreate, validateGet, validateRequest } from './validate.ts';
+import type { Caller } from '../types.ts';
 
 const createOptions = (rpId: string | null = RP_ID) => ({
   rp: { name: 'Example', ...(rpId !== null ? { id: rpId } : {}) },

@@ -6,14 +6,14 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { describe, expect, it } from 'vitest';
-import { NOW, ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
-import { decode as b64d, encode as b64u } from './base64url.ts';
-import { FLAG, parseAuthData } from './authData.ts';
-import { type Alg } from './cose.ts';
+import { NOW, ORIGIN, RP_ID, harness, rejection, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
+import { decode as b64d, encode as b64u } from '../base64url.ts';
+import { FLAG, parseAuthData } from '../authData.ts';
+import { type Alg } from '../cose.ts';
 import { createCredential } from './create.ts';
-import { WebAuthnError } from './errors.ts';
+import { WebAuthnError } from '../errors.ts';
 import { type GetContext, getAssertion } from './get.ts';
-import type { AuthenticationResponseJSON, Caller, RequestOptionsJSON } from './types.ts';
+import type { AuthenticationResponseJSON, Caller, RequestOptionsJSON } from '../types.ts';
 
 type H = ReturnType<typeof harness>;
 type AuthResponse = Parameters<typeof verifyAuthenticationResponse>[0]['response'];

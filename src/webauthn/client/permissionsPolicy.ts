@@ -3,7 +3,7 @@
 // matches an origin (§"Matches"). Chromium exposes the result to the bridge (document.featurePolicy);
 // Firefox 153 does not, so its background reads the header itself (adapters/documentPolicy.ts).
 import { Token, parseDictionary } from 'structured-headers';
-import type { PolicyFeature } from './client.ts';
+import type { PolicyFeature } from './validate.ts';
 
 const FEATURES: readonly PolicyFeature[] = ['publickey-credentials-create', 'publickey-credentials-get'];
 
