@@ -4,6 +4,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { RecordSyncState, SyncHead, VaultStorage } from '../vault/vault.ts';
 import type { VaultMeta } from '../vault/keys.ts';
 import type { StoredRecord } from '../vault/record.ts';
+import type { KeyValueStore, StorageKey } from '../protocol/storage.ts';
 
 interface KeyportDB extends DBSchema {
   meta: { key: string; value: unknown };
@@ -31,12 +32,17 @@ function openKeyport(name: string): Promise<IDBPDatabase<KeyportDB>> {
  * wrong-password count): in the extension's IndexedDB, which no content script can reach, unlike
  * storage.local. Kept in "meta" under "setting:<key>", beside the vault header.
  */
-export function idbSettings(name = 'keyport') {
-  const key = (k: string) => `setting:${k}`;
+export function idbSettings(name = 'keyport'): KeyValueStore & { moved: { get(): Promise<boolean>; set(): Promise<void> } } {
+  const key = (k: StorageKey<unknown>) => `setting:${k.name}`;
   return {
-    get: async <T>(k: string) => (await (await openKeyport(name)).get('meta', key(k))) as T | undefined,
-    set: async (k: string, value: unknown) => void (await (await openKeyport(name)).put('meta', value, key(k))),
-    remove: async (k: string) => (await openKeyport(name)).delete('meta', key(k)),
+    get: async <T>(k: StorageKey<T>) => (await (await openKeyport(name)).get('meta', key(k))) as T | undefined,
+    set: async <T>(k: StorageKey<T>, value: T) => void (await (await openKeyport(name)).put('meta', value, key(k))),
+    remove: async (k: StorageKey<unknown>) => (await openKeyport(name)).delete('meta', key(k)),
+    /** The marker of the one-time move out of storage.local (background.ts). */
+    moved: {
+      get: async () => (await (await openKeyport(name)).get('meta', 'setting:movedFromLocal')) === true,
+      set: async () => void (await (await openKeyport(name)).put('meta', true, 'setting:movedFromLocal')),
+    },
   };
 }
 

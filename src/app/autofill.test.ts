@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAutofill, type AutofillNotice } from './autofill.ts';
+import { createAutofill } from './autofill.ts';
+import type { AutofillNotice } from '../protocol/bridge.ts';
 import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 
 const meta = (credentialId: string, userName: string, lastUsedAt?: number): CredentialMeta =>

@@ -6,21 +6,10 @@
 // bridge learns a session id and a row count, nothing else.
 import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { siteOf } from './consent.ts';
+import type { AutofillNotice } from '../protocol/bridge.ts';
+import type { AutofillView } from '../protocol/views.ts';
 
-/** What the suggestion list shows. Metadata only. */
-export interface AutofillView {
-  site: string;
-  rpId: string;
-  state: 'locked' | 'ready';
-  accounts: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
-}
 
-/** Background → bridge, on the ceremony's port: frame the list for session `id` with this many rows. */
-export interface AutofillNotice {
-  type: 'autofill';
-  id: string;
-  rows: number;
-}
 
 type Choice = { action: 'choose'; credentialId: string } | { action: 'unlock' };
 

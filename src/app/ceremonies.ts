@@ -12,16 +12,12 @@ import { encode as b64u } from '../webauthn/base64url.ts';
 import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
 import type { AutofillPicker } from './autofill.ts';
+import type { CeremonyAnswer } from '../protocol/window.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
   userVerified: boolean;
 }
-
-export type CeremonyAnswer =
-  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
-  | { type: 'error'; error: ErrorJSON }
-  | { type: 'original' };
 
 /** UV is claimed for a window approval only if the master password was proven this recently (docs/design.md). */
 export const UV_GRACE_MS = 5 * 60_000;

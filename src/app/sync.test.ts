@@ -21,6 +21,7 @@ import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
 import { createMemoryArea } from '../../tests/vectors/syncFakes.ts';
+import type { KeyValueStore } from '../protocol/storage.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;
@@ -28,7 +29,8 @@ let n = 0;
 
 function memoryStore() {
   const m = new Map<string, unknown>();
-  return { get: async <T>(k: string) => m.get(k) as T | undefined, set: async (k: string, v: unknown) => void m.set(k, v), remove: async (k: string) => void m.delete(k) };
+  const store: KeyValueStore = { get: async (k) => m.get(k.name) as never, set: async (k, v) => void m.set(k.name, v), remove: async (k) => void m.delete(k.name) };
+  return store;
 }
 
 /** One browser: a vault in its own IndexedDB, and its sync service. */

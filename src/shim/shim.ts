@@ -3,28 +3,11 @@
 // password/federated requests and for the fallback to the browser's own authenticators. No extension
 // API, no dependencies beyond the page's own DOM; it does nothing until a page calls WebAuthn.
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON, RequestOptionsJSON } from '../webauthn/types.ts';
+import type { RequestOptionsJSON } from '../webauthn/types.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
 import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions } from './webidl.ts';
 import { buildCredential } from './results.ts';
-
-export const REQUEST = 'keyport:request';
-export const DOOR_EVENT = 'keyport:door';
-
-/** What the bridge answers on a request's MessagePort. */
-export type BridgeReply =
-  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
-  | { type: 'error'; error: ErrorJSON }
-  | { type: 'original' };
-
-export interface ShimRequest {
-  keyport: typeof REQUEST;
-  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
-  options?: unknown;
-  challenge?: string;
-  /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
-  conditional?: boolean;
-}
+import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest } from '../protocol/window.ts';
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
 const installed = new WeakSet<object>();
@@ -61,12 +44,12 @@ function toError(w: typeof globalThis, e: ErrorJSON): Error {
 }
 
 /** Sends one request to the bridge of `host` (the window whose content scripts relay for this realm). */
-function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<BridgeReply> {
+function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<CeremonyAnswer> {
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (ev) => {
       port1.close();
-      resolve(ev.data as BridgeReply);
+      resolve(ev.data as CeremonyAnswer);
     };
     signal?.addEventListener('abort', () => port1.postMessage({ type: 'cancel' }), { once: true });
     host.postMessage({ keyport: REQUEST, ...req }, '*', [port2]);
@@ -103,7 +86,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json as RequestOptionsJSON);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
-    const reply = await new Promise<BridgeReply>((resolve, reject) => {
+    const reply = await new Promise<CeremonyAnswer>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
       send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve);
     });

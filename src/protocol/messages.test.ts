@@ -1,10 +1,9 @@
 // The background's schema for Settings → Security messages (docs/design.md rule 6): only the offered choices pass.
 import { describe, expect, it } from 'vitest';
-import * as v from 'valibot';
-import { KDF_STRENGTHS, RuntimeMessage } from './messages.ts';
+import { KDF_STRENGTHS, MESSAGES, parseMessage } from './messages.ts';
 import { MIN_KDF } from '../crypto/kdf.ts';
 
-const ok = (m: unknown) => v.safeParse(RuntimeMessage, m).success;
+const ok = (m: unknown) => parseMessage(m) !== undefined;
 
 describe('settings messages', () => {
   it('settings:set takes only the offered auto-lock times and themes', () => {
@@ -22,7 +21,7 @@ describe('settings messages', () => {
     expect(ok({ type: 'password:change', password: 'current', newPassword: '' })).toBe(false);
     expect(ok({ type: 'password:change', password: 'current', strength: 'weak' })).toBe(false);
     expect(ok({ type: 'password:change', password: 'current', kdf: { m: 1, t: 1 } })).toBe(true); // unknown members are dropped
-    expect(v.parse(RuntimeMessage, { type: 'password:change', password: 'current', kdf: { m: 1, t: 1 } })).not.toHaveProperty('kdf');
+    expect(parseMessage({ type: 'password:change', password: 'current', kdf: { m: 1, t: 1 } })).not.toHaveProperty('kdf');
   });
 
   it('every offered strength is at or above the floor (RFC 9106 second option)', () => {
@@ -41,5 +40,23 @@ describe('settings messages', () => {
     }
     expect(ok({ type: 'dev:set', settings: { enabled: true } })).toBe(true);
     expect(ok({ type: 'dev:set', settings: { enabled: true, autoApprove: true }, masterPassword: 'the master password' })).toBe(true);
+  });
+});
+
+describe('the message map', () => {
+  it('refuses what is not one of its messages, by name or by shape, inherited names included', () => {
+    expect(ok({ type: 'status' })).toBe(true);
+    expect(ok({ type: 'status!' })).toBe(false);
+    expect(ok({ type: 'toString' })).toBe(false);
+    expect(ok({ type: '__proto__' })).toBe(false);
+    expect(ok({ type: 'consent:get' })).toBe(false);
+    expect(ok({ type: 'consent:get', id: 7 })).toBe(false);
+    expect(ok(null)).toBe(false);
+    expect(ok('status')).toBe(false);
+  });
+
+  it('lets the bridge send only the fallback questions', () => {
+    const fromBridge = Object.entries(MESSAGES).filter(([, m]) => m.from === 'bridge').map(([type]) => type);
+    expect(fromBridge.sort()).toEqual(['fallback-check', 'fallback-done']);
   });
 });
