@@ -7,13 +7,14 @@ import { decode as fromB64u } from '../webauthn/base64url.ts';
 import { type VaultMeta, WrongPasswordError } from './keys.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
+import { fastKdf } from '../../tests/vectors/fastKdf.ts';
 
 
 let n = 0;
 async function newVault() {
   const storage = idbVaultStorage(`vault-test-${n++}`);
   const session = memorySession();
-  const vault = createVault({ storage, session, now: () => 1_700_000_000_000, touchDelayMs: 0 });
+  const vault = createVault({ storage, session, kdf: fastKdf, now: () => 1_700_000_000_000, touchDelayMs: 0 });
   const { recoveryCode } = await vault.setup('correct horse');
   const key = await vault.store.generateKey(ALG.ES256);
   await vault.store.add({
@@ -58,11 +59,11 @@ describe('vault', () => {
 
   it('resumes from the session key after a restart, and not after lock', async () => {
     const { storage, session } = await newVault();
-    const restarted = createVault({ storage, session, now: Date.now });
+    const restarted = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     expect(await restarted.resumeSession()).toBe(true);
     expect(restarted.all()).toHaveLength(1);
     await restarted.lock();
-    const again = createVault({ storage, session, now: Date.now });
+    const again = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     expect(await again.resumeSession()).toBe(false);
   }, 60_000);
 
@@ -94,12 +95,12 @@ describe('vault', () => {
     expect(sig[0]).toBe(0x30); // DER SEQUENCE
     vault.store.touch('Y3JlZC1pZC0x', 42);
     await new Promise((r) => setTimeout(r, 20));
-    const fresh = createVault({ storage, session, now: Date.now });
+    const fresh = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     await fresh.resumeSession();
     expect(fresh.all()[0]!.lastUsedAt).toBe(42);
     expect(await fresh.remove('Y3JlZC1pZC0x')).toBe(true);
     // A delete is a tombstone (for sync), with no key left in it.
-    const again = createVault({ storage, session, now: Date.now });
+    const again = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     await again.resumeSession();
     expect(again.all()).toHaveLength(0);
     expect(again.items()).toEqual([expect.objectContaining({ item: expect.objectContaining({ deleted: true, data: { lastUsedAt: 42 } }), dirty: true })]);
@@ -127,7 +128,7 @@ describe('vault', () => {
     expect(await storage.listRecords()).toHaveLength(1); // nothing written by planning
 
     await vault.importPasskeys(plan, { backedUp: false });
-    const fresh = createVault({ storage, session, now: Date.now });
+    const fresh = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     await fresh.resumeSession();
     expect(fresh.all().map((c) => [c.rpId, c.signCount, c.createdAt]).sort()).toEqual([['distinctive-rp.example', undefined, 1], ['new.example', 7, 5]]);
     const [out] = fresh.exportPasskeys(['bmV3LWlk']);
@@ -143,7 +144,7 @@ describe('vault', () => {
       ['YQ', 'Yg'].map((id) => ({ credentialId: fromB64u(id), rpId: 'a.example', userHandle: new Uint8Array(), userName: '', userDisplayName: '', pkcs8: key.pkcs8, alg: ALG.ES256, publicKeyCose: Uint8Array.of(1) })),
     );
     const failing: VaultStorage = { ...storage, write: async () => Promise.reject(new Error('QuotaExceededError')) };
-    const broken = createVault({ storage: failing, session: memorySession(), now: Date.now });
+    const broken = createVault({ storage: failing, session: memorySession(), kdf: fastKdf, now: Date.now });
     await broken.unlock('correct horse');
     await expect(broken.importPasskeys(plan, { backedUp: false })).rejects.toThrow('QuotaExceededError');
     expect(broken.all()).toHaveLength(1);
@@ -154,7 +155,7 @@ describe('vault', () => {
     const { storage, session, vault } = await newVault();
     expect(await vault.clear()).toBe(1);
     expect(vault.all()).toHaveLength(0);
-    const fresh = createVault({ storage, session, now: Date.now });
+    const fresh = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     await fresh.resumeSession();
     expect(fresh.all()).toHaveLength(0);
   }, 60_000);
@@ -215,7 +216,7 @@ describe('vault', () => {
   it('restores on a fresh browser from the recovery wrapping and the code, under a new password, never over a vault', async () => {
     const { vault, recoveryCode } = await newVault();
     const header = (await vault.header())!;
-    const fresh = createVault({ storage: idbVaultStorage(`vault-test-${n++}`), session: memorySession(), now: Date.now });
+    const fresh = createVault({ storage: idbVaultStorage(`vault-test-${n++}`), session: memorySession(), kdf: fastKdf, now: Date.now });
     await expect(fresh.restore(recoveryCode.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), header.recoveryWrap, 'x')).rejects.toThrow(/typo|checksum/);
     const identity = await fresh.restore(recoveryCode, header.recoveryWrap, 'fresh horse');
     expect(identity).toEqual(await vault.syncIdentity());
@@ -235,7 +236,7 @@ describe('vault', () => {
     const back = await vault.undoRemove();
     expect(back?.userName).toBe('renamed@example.com');
     expect(await vault.undoRemove()).toBeUndefined(); // once
-    const fresh = createVault({ storage, session, now: Date.now });
+    const fresh = createVault({ storage, session, kdf: fastKdf, now: Date.now });
     await fresh.resumeSession();
     expect(fresh.all().map((c) => c.userName)).toEqual(['renamed@example.com']);
     expect((await fresh.store.sign('Y3JlZC1pZC0x', Uint8Array.of(1)))[0]).toBe(0x30);

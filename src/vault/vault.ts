@@ -8,6 +8,7 @@ import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } f
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator/model.ts';
 import {
+  type Kdf,
   type NewVault,
   type SyncIdentity,
   type VaultMeta,
@@ -128,7 +129,7 @@ const LEGACY_NODE = '0'.repeat(16);
 
 export type Vault = ReturnType<typeof createVault>;
 
-export function createVault(deps: { storage: VaultStorage; session: SessionKeyStore; now: () => number; touchDelayMs?: number }) {
+export function createVault(deps: { storage: VaultStorage; session: SessionKeyStore; kdf: Kdf; now: () => number; touchDelayMs?: number }) {
   let state: Unlocked | undefined;
   let meta: VaultMeta | undefined;
   const pendingTouch = new Map<string, ReturnType<typeof setTimeout>>();
@@ -341,17 +342,17 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     isUnlocked: () => state !== undefined,
     async setup(password: string, opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {}): Promise<Pick<NewVault, 'recoveryCode'>> {
       if (await loadMeta()) throw new Error('Keyport is already set up.');
-      const created = await timed(newKdfCost(opts.kdf), () => createVaultKeys(password, { ...opts, now: deps.now() }));
+      const created = await timed(newKdfCost(opts.kdf), () => createVaultKeys(deps.kdf, password, { ...opts, now: deps.now() }));
       await deps.storage.putMeta(created.meta);
       meta = created.meta;
       await adopt(Promise.resolve(created.vaultKey));
       return { recoveryCode: created.recoveryCode };
     },
-    unlock: (password: string, onProgress?: (f: number) => void): Promise<void> => adopt(unwrapped((m) => timed(m.kdf, () => unlockWithPassword(m, password, onProgress)))),
+    unlock: (password: string, onProgress?: (f: number) => void): Promise<void> => adopt(unwrapped((m) => timed(m.kdf, () => unlockWithPassword(deps.kdf, m, password, onProgress)))),
     unlockWithRecoveryCode: (code: string): Promise<void> => adopt(unwrapped((m) => unlockWithRecoveryCode(m, code))),
     /** User verification (§6.2.3) while unlocked: proves the master password again; the key stays as it is. */
     async verifyPassword(password: string, onProgress?: (f: number) => void): Promise<void> {
-      (await unwrapped((m) => timed(m.kdf, () => unlockWithPassword(m, password, onProgress)))).fill(0);
+      (await unwrapped((m) => timed(m.kdf, () => unlockWithPassword(deps.kdf, m, password, onProgress)))).fill(0);
     },
     /** How long the last successful Argon2id run took, and its cost (m × t): the screens estimate unlock times from it. */
     lastDerivation: (): { ms: number; cost: number } | undefined => derivation,
@@ -402,7 +403,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
       if (!m) throw new VaultNotSetUpError();
       const raw = unlocked().raw;
       const cost = opts.kdf ? { m: opts.kdf.m, t: opts.kdf.t } : m.kdf;
-      const next = await timed(cost, () => rewrapPassword(m, raw, password, opts));
+      const next = await timed(cost, () => rewrapPassword(deps.kdf, m, raw, password, opts));
       await deps.storage.putMeta(next);
       meta = next;
     },
@@ -432,7 +433,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     /** A fresh browser: the vault from its recovery wrapping (a server or a backup), under a new master password. Refuses to overwrite a vault. */
     async restore(recoveryCode: string, recoveryWrap: { iv: string; ct: string }, password: string, onProgress?: (f: number) => void): Promise<SyncIdentity> {
       if (await loadMeta()) throw new Error('Keyport already holds a vault here; a restore would replace it. Nothing was changed.');
-      const r = await restoredVaultKeys(recoveryCode, recoveryWrap, password, { now: deps.now(), onProgress });
+      const r = await restoredVaultKeys(deps.kdf, recoveryCode, recoveryWrap, password, { now: deps.now(), onProgress });
       await deps.storage.putMeta(r.meta);
       meta = r.meta;
       await adopt(Promise.resolve(r.vaultKey));
@@ -444,8 +445,8 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
      */
     async restoreFromHeader(fileMeta: VaultMeta, secret: { recoveryCode: string } | { password: string }, password: string, onProgress?: (f: number) => void): Promise<void> {
       if (await loadMeta()) throw new Error('Keyport already holds a vault here; a restore would replace it. Nothing was changed.');
-      const vaultKey = 'recoveryCode' in secret ? await unlockWithRecoveryCode(fileMeta, secret.recoveryCode) : await unlockWithPassword(fileMeta, secret.password);
-      const next = await rewrapPassword(fileMeta, vaultKey, password, { onProgress });
+      const vaultKey = 'recoveryCode' in secret ? await unlockWithRecoveryCode(fileMeta, secret.recoveryCode) : await unlockWithPassword(deps.kdf, fileMeta, secret.password);
+      const next = await rewrapPassword(deps.kdf, fileMeta, vaultKey, password, { onProgress });
       await deps.storage.putMeta(next);
       meta = next;
       await adopt(Promise.resolve(vaultKey));
@@ -457,7 +458,7 @@ export function createVault(deps: { storage: VaultStorage; session: SessionKeySt
     /** A fresh browser paired with another: the vault key it sent, under a new master password here. Refuses to overwrite a vault. */
     async restoreFromKey(vaultKey: Uint8Array, recoveryWrap: { iv: string; ct: string }, identity: SyncIdentity, password: string, onProgress?: (f: number) => void): Promise<void> {
       if (await loadMeta()) throw new Error('Keyport already holds a vault here; pairing would replace it. Nothing was changed.');
-      const next = await pairedVaultKeys(vaultKey, recoveryWrap, identity, password, { now: deps.now(), onProgress });
+      const next = await pairedVaultKeys(deps.kdf, vaultKey, recoveryWrap, identity, password, { now: deps.now(), onProgress });
       await deps.storage.putMeta(next);
       meta = next;
       await adopt(Promise.resolve(vaultKey));
