@@ -32,8 +32,6 @@ export interface VaultStorage {
   listRecords(): Promise<StoredRecord[]>;
   getHead(): Promise<SyncHead | undefined>;
   write(w: VaultWrite): Promise<void>;
-  putRecord(record: StoredRecord): Promise<void>;
-  deleteRecord(id: string): Promise<void>;
 }
 
 /** Where the unlocked vault key waits across a service-worker restart (storage.session); cleared on lock. */
