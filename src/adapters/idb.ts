@@ -52,7 +52,6 @@ export function idbVaultStorage(name = 'keyport'): VaultStorage {
     getMeta: async () => (await open()).get('meta', 'vault'),
     putMeta: async (meta: VaultMeta) => void (await (await open()).put('meta', meta, 'vault')),
     listRecords: async () => (await open()).getAll('records'),
-    putRecord: async (r) => void (await (await open()).put('records', r)),
     getHead: async () => (await (await open()).get('meta', 'sync')) as SyncHead | undefined,
     async write({ records = [], states = [], head }) {
       const tx = (await open()).transaction(['records', 'meta'], 'readwrite');
@@ -65,6 +64,5 @@ export function idbVaultStorage(name = 'keyport'): VaultStorage {
       };
       await Promise.all([...records.map((r) => store.put(r)), ...states.map(mark), ...(head ? [tx.objectStore('meta').put(head, 'sync')] : []), tx.done]);
     },
-    deleteRecord: async (id) => (await open()).delete('records', id),
   };
 }

@@ -4,6 +4,7 @@
 // and the automation API (automation.ts).
 import browser from 'webextension-polyfill';
 import { createVault } from '../vault/vault.ts';
+import { argon2id } from '../vault/keys.ts';
 import { idbSettings, idbVaultStorage } from '../adapters/idb.ts';
 import { restrictSessionToTrustedContexts, sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
 import { watchDocumentPolicies } from '../adapters/documentPolicy.ts';
@@ -25,7 +26,7 @@ import { ALARMS, type KeyValueStore, MOVED_FROM_LOCAL, STORAGE } from '../protoc
 
 export function startBackground(): void {
   void restrictSessionToTrustedContexts().catch(() => {});
-  const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), now: Date.now });
+  const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), kdf: argon2id, now: Date.now });
   // Developer mode, the sync server and the wrong-password count lower security when changed: they live in the
   // extension's IndexedDB, out of content scripts' reach (storage.local is not; issue 13 item 7).
   const kept = idbSettings();

@@ -16,6 +16,7 @@ import { openSqliteStore } from '../server/store-sqlite.ts';
 import { SyncError } from './sync.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
+import { fastKdf } from '../../tests/vectors/fastKdf.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
@@ -35,7 +36,7 @@ function memoryStore() {
 
 /** One browser: a vault in its own IndexedDB, and its sync service. */
 function browser(now: () => number = Date.now) {
-  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), kdf: fastKdf, now, touchDelayMs: 0 });
   const sync = createSyncService({ vault, store: memoryStore(), timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
   return { vault, sync };
 }
@@ -51,7 +52,7 @@ describe('browser sync', () => {
   it("turning it off takes Keyport's records out of the browser's sync storage, and leaves other keys there", async () => {
     const now = Date.now;
     const area = createMemoryArea();
-    const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+    const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), kdf: fastKdf, now, touchDelayMs: 0 });
     const sync = createSyncService({ vault, store: memoryStore(), area, timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
     await vault.setup('password a', { kdf: FAST_KDF });
     await addPasskey(vault, 'synced');

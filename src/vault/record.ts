@@ -89,12 +89,6 @@ export function newRecordId(): string {
   return b64u(globalThis.crypto.getRandomValues(new Uint8Array(16)));
 }
 
-export async function sealPasskey(key: CryptoKey, id: string, p: Passkey): Promise<StoredRecord> {
-  const json = JSON.stringify({ ...p, pkcs8: b64u(p.pkcs8), publicKeyCose: b64u(p.publicKeyCose), prfSecret: b64u(p.prfSecret) });
-  const sealed = await seal(key, new TextEncoder().encode(json), recordAad('passkey', id));
-  return { id, kind: 'passkey', ...sealed };
-}
-
 export class RecordError extends Error {
   override name = 'RecordError';
   constructor(
