@@ -1,7 +1,7 @@
 // tsc over the JavaScript suites, their helpers and scripts/ (tests/tsconfig.json: checkJs, with the relaxations noted there).
 // The program also holds what they import: TypeScript files, which `tsc --noEmit` already checks with the
-// project's strict options, and a few helpers of src/testing, which is being made a typed package with checks of
-// its own. Only the suites' own diagnostics are reported, and any of them fails the run.
+// project's strict options, and a few helpers of src/testing, which `tsc -p src/testing` checks with the package's
+// own options. Only the suites' own diagnostics are reported, and any of them fails the run.
 import ts from 'typescript';
 
 const configPath = 'tests/tsconfig.json';

@@ -5,9 +5,9 @@
 // polyfill) and a hand-written check of its one incoming message (no schema library). npm run bench
 // measured 1.2 ms to evaluate it with both.
 import { browser } from 'wxt/browser';
-import { CEREMONY_PORT, DOOR_KEY, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery } from '../app/channels.ts';
-import { DOOR_EVENT, REQUEST, type BridgeReply, type ShimRequest } from '../shim/shim.ts';
-import type { AutofillNotice } from '../app/autofill.ts';
+import { CEREMONY_PORT, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery, type PortMessage } from '../protocol/bridge.ts';
+import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest } from '../protocol/window.ts';
+import { STORAGE } from '../protocol/storage.ts';
 import { type AutofillFrame, autofillFrame } from './autofillFrame.ts';
 
 /**
@@ -81,11 +81,12 @@ export function startBridge(): void {
   // Which door is open, from storage.local: reading it does not wake the background on every page load.
   let door: 'proxy' | 'shim' | undefined;
   const doorKnown = browser.storage.local
-    .get(DOOR_KEY)
-    .then((r) => (door = r[DOOR_KEY] === 'proxy' ? 'proxy' : 'shim'))
+    .get(STORAGE.door.name)
+    .then((r) => (door = r[STORAGE.door.name] === 'proxy' ? 'proxy' : 'shim'))
     .catch(() => (door = 'shim'));
   browser.storage.onChanged.addListener((changes, area) => {
-    if (area === 'local' && changes[DOOR_KEY]) door = changes[DOOR_KEY].newValue === 'proxy' ? 'proxy' : 'shim';
+    const change = changes[STORAGE.door.name];
+    if (area === 'local' && change) door = change.newValue === 'proxy' ? 'proxy' : 'shim';
   });
 
   // Firefox: the background asks which frame embeds a requesting frame, and whether it delegated WebAuthn
@@ -121,7 +122,7 @@ export function startBridge(): void {
   });
 
   async function handle(req: ShimRequest, pagePort: MessagePort): Promise<void> {
-    const reply = (r: BridgeReply) => {
+    const reply = (r: CeremonyAnswer) => {
       pagePort.postMessage(r);
       pagePort.close();
     };
@@ -142,16 +143,17 @@ export function startBridge(): void {
       done = true;
       list?.remove();
     };
-    port.onMessage.addListener((msg) => {
-      const notice = msg as Partial<AutofillNotice>;
-      if (notice.type === 'autofill') {
-        if (!conditional || typeof notice.id !== 'string' || !Number.isInteger(notice.rows)) return;
-        list ??= autofillFrame(browser.runtime.getURL(`/autofill.html#${encodeURIComponent(notice.id)}` as '/autofill.html'));
-        list.update(notice.rows!);
+    port.onMessage.addListener((raw) => {
+      // From the background, which this port reaches only (runtime.connect): a PortMessage.
+      const msg = raw as PortMessage;
+      if (msg.type === 'autofill') {
+        if (!conditional || typeof msg.id !== 'string' || !Number.isInteger(msg.rows)) return;
+        list ??= autofillFrame(browser.runtime.getURL(`/autofill.html#${encodeURIComponent(msg.id)}` as '/autofill.html'));
+        list.update(msg.rows);
         return;
       }
       finish();
-      reply(msg as BridgeReply);
+      reply(msg);
       port.disconnect();
     });
     port.onDisconnect.addListener(() => {

@@ -4,11 +4,12 @@
 // frame loads another document or its tab closes. Only documents that name a WebAuthn feature are kept, in
 // memory and in storage.session (Firefox's MV3 background is an event page that may be unloaded between a
 // page's load and its request). A document loaded before Keyport started is unknown and counts as having
-// sent no header; its embedders' <iframe allow> is still checked (app/callers.ts).
+// sent no header; its embedders' <iframe allow> is still checked (app/doors/callers.ts).
 import browser, { type WebRequest } from 'webextension-polyfill';
-import { type DeclaredPolicy, parsePermissionsPolicy } from '../webauthn/permissionsPolicy.ts';
+import { type DeclaredPolicy, parsePermissionsPolicy } from '../webauthn/client/permissionsPolicy.ts';
+import { STORAGE } from '../protocol/storage.ts';
 
-const KEY = 'keyport:documentPolicies';
+const KEY = STORAGE.documentPolicies.name;
 
 /** A document's declared policy (its Permissions-Policy header), by tab and frame; undefined when it sent none. */
 export type DeclaredPolicies = (tabId: number, frameId: number) => Promise<DeclaredPolicy | undefined>;

@@ -4,6 +4,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { RecordSyncState, SyncHead, VaultStorage } from '../vault/vault.ts';
 import type { VaultMeta } from '../vault/keys.ts';
 import type { StoredRecord } from '../vault/record.ts';
+import type { KeyValueStore, StorageKey } from '../protocol/storage.ts';
 
 interface KeyportDB extends DBSchema {
   meta: { key: string; value: unknown };
@@ -31,12 +32,17 @@ function openKeyport(name: string): Promise<IDBPDatabase<KeyportDB>> {
  * wrong-password count): in the extension's IndexedDB, which no content script can reach, unlike
  * storage.local. Kept in "meta" under "setting:<key>", beside the vault header.
  */
-export function idbSettings(name = 'keyport') {
-  const key = (k: string) => `setting:${k}`;
+export function idbSettings(name = 'keyport'): KeyValueStore & { moved: { get(): Promise<boolean>; set(): Promise<void> } } {
+  const key = (k: StorageKey<unknown>) => `setting:${k.name}`;
   return {
-    get: async <T>(k: string) => (await (await openKeyport(name)).get('meta', key(k))) as T | undefined,
-    set: async (k: string, value: unknown) => void (await (await openKeyport(name)).put('meta', value, key(k))),
-    remove: async (k: string) => (await openKeyport(name)).delete('meta', key(k)),
+    get: async <T>(k: StorageKey<T>) => (await (await openKeyport(name)).get('meta', key(k))) as T | undefined,
+    set: async <T>(k: StorageKey<T>, value: T) => void (await (await openKeyport(name)).put('meta', value, key(k))),
+    remove: async (k: StorageKey<unknown>) => (await openKeyport(name)).delete('meta', key(k)),
+    /** The marker of the one-time move out of storage.local (background.ts). */
+    moved: {
+      get: async () => (await (await openKeyport(name)).get('meta', 'setting:movedFromLocal')) === true,
+      set: async () => void (await (await openKeyport(name)).put('meta', true, 'setting:movedFromLocal')),
+    },
   };
 }
 
@@ -46,7 +52,6 @@ export function idbVaultStorage(name = 'keyport'): VaultStorage {
     getMeta: async () => (await open()).get('meta', 'vault'),
     putMeta: async (meta: VaultMeta) => void (await (await open()).put('meta', meta, 'vault')),
     listRecords: async () => (await open()).getAll('records'),
-    putRecord: async (r) => void (await (await open()).put('records', r)),
     getHead: async () => (await (await open()).get('meta', 'sync')) as SyncHead | undefined,
     async write({ records = [], states = [], head }) {
       const tx = (await open()).transaction(['records', 'meta'], 'readwrite');
@@ -59,6 +64,5 @@ export function idbVaultStorage(name = 'keyport'): VaultStorage {
       };
       await Promise.all([...records.map((r) => store.put(r)), ...states.map(mark), ...(head ? [tx.objectStore('meta').put(head, 'sync')] : []), tx.done]);
     },
-    deleteRecord: async (id) => (await open()).delete('records', id),
   };
 }

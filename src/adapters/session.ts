@@ -3,8 +3,10 @@
 import browser from 'webextension-polyfill';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
 import type { SessionKeyStore } from '../vault/vault.ts';
+import { STORAGE, type StorageKey } from '../protocol/storage.ts';
 
-const KEY = 'keyport:vaultKey';
+const KEY = STORAGE.vaultKey.name;
+
 
 /**
  * storage.session for the extension's own pages and background only. Chromium's default already, said
@@ -29,9 +31,10 @@ export function sessionKeyStore(): SessionKeyStore {
   };
 }
 
-export async function sessionGet<T>(key: string, fallback: T): Promise<T> {
-  const r = await browser.storage.session.get(key);
-  return (r[key] as T | undefined) ?? fallback;
+/** storage.session is written by the background only (TRUSTED_CONTEXTS), so a value has the type its key declares. */
+export async function sessionGet<T>(key: StorageKey<T>, fallback: T): Promise<T> {
+  const r = await browser.storage.session.get(key.name);
+  return (r[key.name] as T | undefined) ?? fallback;
 }
 
-export const sessionSet = (key: string, value: unknown) => browser.storage.session.set({ [key]: value });
+export const sessionSet = <T>(key: StorageKey<T>, value: T) => browser.storage.session.set({ [key.name]: value });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createAutofill, type AutofillNotice } from './autofill.ts';
-import type { CredentialMeta } from '../webauthn/authenticator.ts';
+import { createAutofill } from './autofill.ts';
+import type { AutofillNotice } from '../protocol/bridge.ts';
+import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 
 const meta = (credentialId: string, userName: string, lastUsedAt?: number): CredentialMeta =>
   ({ credentialId, userName, userDisplayName: userName.toUpperCase(), rpId: 'login.example.com', createdAt: 1, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}) }) as CredentialMeta;

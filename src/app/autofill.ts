@@ -4,23 +4,12 @@
 // bridge inside a closed shadow root: the page can neither read it (another origin) nor click it by script
 // (events it dispatches do not cross into the frame). Names and ids go from here to that frame only; the
 // bridge learns a session id and a row count, nothing else.
-import type { CredentialMeta } from '../webauthn/authenticator.ts';
+import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { siteOf } from './consent.ts';
+import type { AutofillNotice } from '../protocol/bridge.ts';
+import type { AutofillView } from '../protocol/views.ts';
 
-/** What the suggestion list shows. Metadata only. */
-export interface AutofillView {
-  site: string;
-  rpId: string;
-  state: 'locked' | 'ready';
-  accounts: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
-}
 
-/** Background → bridge, on the ceremony's port: frame the list for session `id` with this many rows. */
-export interface AutofillNotice {
-  type: 'autofill';
-  id: string;
-  rows: number;
-}
 
 type Choice = { action: 'choose'; credentialId: string } | { action: 'unlock' };
 

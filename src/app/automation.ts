@@ -11,9 +11,9 @@ import type { CeremonyFilter, DeveloperMode } from './developer.ts';
 import type { createPairingService } from './pairing.ts';
 import type { SyncService } from './sync.ts';
 import type { Session } from './session.ts';
-import { AUTOLOCK_KEY } from './session.ts';
+import { STORAGE } from '../protocol/storage.ts';
 import type { AutomationSettings } from './ceremonies.ts';
-import type { StatusView } from './messages.ts';
+import type { StatusView } from '../protocol/views.ts';
 import type { DevSettingsInput, SimulatedError } from '../devtools/settings.ts';
 import type { FormatId } from '../formats/types.ts';
 import { encode as encodeCbor } from '../webauthn/cbor.ts';
@@ -94,21 +94,19 @@ export interface AutomationDeps {
   settings: ReturnType<typeof createAutomationSettings>;
 }
 
-const SETTINGS_KEY = 'keyport:automation';
-
 /** The automation settings (auto-approve, the UV flag under it), kept in storage.session: gone when the browser closes. */
 export function createAutomationSettings() {
   let settings: AutomationSettings = { autoApprove: false, userVerified: true };
   return {
     /** After a restarted service worker: the settings from storage.session. */
     async load(): Promise<void> {
-      settings = await sessionGet(SETTINGS_KEY, settings);
+      settings = await sessionGet(STORAGE.automation, settings);
     },
     get: () => settings,
     async set(change: Partial<AutomationSettings>): Promise<AutomationSettings> {
       if (change.autoApprove !== undefined) settings = { ...settings, autoApprove: Boolean(change.autoApprove) };
       if (change.userVerified !== undefined) settings = { ...settings, userVerified: Boolean(change.userVerified) };
-      await sessionSet(SETTINGS_KEY, settings);
+      await sessionSet(STORAGE.automation, settings);
       return settings;
     },
   };
@@ -137,7 +135,7 @@ export function createAutomationApi(deps: AutomationDeps) {
     async configure(s: Partial<AutomationSettings> & { autoLockMinutes?: number }): Promise<AutomationSettings> {
       await deps.ready();
       const settings = await deps.settings.set(s);
-      if (s.autoLockMinutes !== undefined) await browser.storage.local.set({ [AUTOLOCK_KEY]: Math.max(1, Number(s.autoLockMinutes)) });
+      if (s.autoLockMinutes !== undefined) await browser.storage.local.set({ [STORAGE.autoLockMinutes.name]: Math.max(1, Number(s.autoLockMinutes)) });
       return settings;
     },
     /** Metadata of every passkey; `includePrivateKeys: true` adds each PKCS#8 key (base64url), for a developer who asks on purpose. */

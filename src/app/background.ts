@@ -4,6 +4,7 @@
 // and the automation API (automation.ts).
 import browser from 'webextension-polyfill';
 import { createVault } from '../vault/vault.ts';
+import { argon2id } from '../vault/keys.ts';
 import { idbSettings, idbVaultStorage } from '../adapters/idb.ts';
 import { restrictSessionToTrustedContexts, sessionGet, sessionKeyStore, sessionSet } from '../adapters/session.ts';
 import { watchDocumentPolicies } from '../adapters/documentPolicy.ts';
@@ -20,23 +21,20 @@ import { createProxyDoor } from './doors/proxy.ts';
 import { openPageDoor } from './doors/page.ts';
 import { createRouter } from './router.ts';
 import { createAutomationApi, createAutomationSettings } from './automation.ts';
+import { ALARMS, type KeyValueStore, MOVED_FROM_LOCAL, STORAGE } from '../protocol/storage.ts';
 
-const DEVELOPER_KEY = 'keyport:developer';
-const GUARD_KEY = 'keyport:passwordGuard';
-/** Settings that once lived in storage.local, which content scripts can write; now in the extension's IndexedDB. */
-const MOVED_FROM_LOCAL = [DEVELOPER_KEY, 'keyport:sync', 'keyport:lastBackupAt', 'keyport:recoveryConfirmedAt', 'keyport:pairedAt'];
 
 export function startBackground(): void {
   void restrictSessionToTrustedContexts().catch(() => {});
-  const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), now: Date.now });
+  const vault = createVault({ storage: idbVaultStorage(), session: sessionKeyStore(), kdf: argon2id, now: Date.now });
   // Developer mode, the sync server and the wrong-password count lower security when changed: they live in the
   // extension's IndexedDB, out of content scripts' reach (storage.local is not; issue 13 item 7).
   const kept = idbSettings();
   const moved = moveOutOfStorageLocal(kept);
-  const store = {
-    get: async <T>(key: string) => (await moved, kept.get<T>(key)),
-    set: async (key: string, value: unknown) => (await moved, kept.set(key, value)),
-    remove: async (key: string) => (await moved, kept.remove(key)),
+  const store: KeyValueStore = {
+    get: async (key) => (await moved, kept.get(key)),
+    set: async (key, value) => (await moved, kept.set(key, value)),
+    remove: async (key) => (await moved, kept.remove(key)),
   };
   const sync = createSyncService({
     vault,
@@ -50,7 +48,7 @@ export function startBackground(): void {
   const session = createSession({
     vault,
     // Every re-authentication and unlock of the screens: counted before Argon2id runs, kept in IndexedDB.
-    guard: createPasswordGuard({ now: Date.now, load: () => store.get(GUARD_KEY), save: (st) => store.set(GUARD_KEY, st) }),
+    guard: createPasswordGuard({ now: Date.now, load: () => store.get(STORAGE.passwordGuard), save: (st) => store.set(STORAGE.passwordGuard, st) }),
     onUnlocked: () => {
       windows.unlocked();
       autofill.unlocked();
@@ -59,9 +57,9 @@ export function startBackground(): void {
     onLocking: () => sync.locked(),
   });
   const developer = createDeveloperMode({
-    load: () => store.get(DEVELOPER_KEY),
-    save: (settings) => store.set(DEVELOPER_KEY, settings),
-    keep: { get: () => sessionGet('keyport:developer-log', undefined), set: (k) => sessionSet('keyport:developer-log', k) },
+    load: () => store.get(STORAGE.developer),
+    save: (settings) => store.set(STORAGE.developer, settings),
+    keep: { get: () => sessionGet(STORAGE.developerLog, undefined), set: (k) => sessionSet(STORAGE.developerLog, k) },
   });
   const automationSettings = createAutomationSettings();
   const run = createCeremonyService({
@@ -99,9 +97,9 @@ export function startBackground(): void {
   })();
 
   // Sync on a timer, also after the service worker slept (the scheduler's own timers do not survive that).
-  void browser.alarms.create('keyport:sync', { periodInMinutes: 5 });
+  void browser.alarms.create(ALARMS.sync, { periodInMinutes: 5 });
   browser.alarms.onAlarm.addListener((alarm) => void (async () => {
-    if (alarm.name !== 'keyport:sync' || !vault.isUnlocked() || !sync.backedUp()) return;
+    if (alarm.name !== ALARMS.sync || !vault.isUnlocked() || !sync.backedUp()) return;
     await sync.syncNow().catch(() => {}); // the status keeps the error for the person
   })());
   // The first-run setup page (entrypoints/setup); it also asks for site access where the browser withheld it
@@ -118,11 +116,12 @@ export function startBackground(): void {
  */
 async function moveOutOfStorageLocal(kept: ReturnType<typeof idbSettings>): Promise<void> {
   try {
-    if (await kept.get('movedFromLocal')) return;
-    const old = await browser.storage.local.get(MOVED_FROM_LOCAL);
-    for (const key of MOVED_FROM_LOCAL) if (old[key] !== undefined && (await kept.get(key)) === undefined) await kept.set(key, old[key]);
-    await kept.set('movedFromLocal', true);
-    await browser.storage.local.remove(MOVED_FROM_LOCAL);
+    if (await kept.moved.get()) return;
+    const names = MOVED_FROM_LOCAL.map((key) => key.name);
+    const old = await browser.storage.local.get(names);
+    for (const key of MOVED_FROM_LOCAL) if (old[key.name] !== undefined && (await kept.get(key)) === undefined) await kept.set(key, old[key.name]);
+    await kept.moved.set();
+    await browser.storage.local.remove(names);
   } catch {
     // IndexedDB unavailable: the settings read as unset (sync off, developer mode off), the safe side.
   }

@@ -1,27 +1,23 @@
 // One ceremony service for both front doors (docs/design.md step 4): unlock if needed, ask the person (or the
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
-import { createValidated } from '../webauthn/create.ts';
-import { getValidated } from '../webauthn/get.ts';
-import { type ValidatedRequest, validateRequest } from '../webauthn/client.ts';
-import { type Consent, type CredentialMeta, effectiveTimeout } from '../webauthn/authenticator.ts';
-import { type ErrorJSON, WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
-import type { AuthenticationResponseJSON, Caller, RegistrationResponseJSON } from '../webauthn/types.ts';
+import { authenticatorFor, createValidated } from '../webauthn/client/create.ts';
+import { getValidated } from '../webauthn/client/get.ts';
+import { type ValidatedRequest, effectiveTimeout, validateRequest } from '../webauthn/client/validate.ts';
+import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
+import { WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
+import type { Caller } from '../webauthn/types.ts';
 import type { Vault } from '../vault/vault.ts';
 import { simulatedAnswer } from '../devtools/settings.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
 import type { AutofillPicker } from './autofill.ts';
+import type { CeremonyAnswer } from '../protocol/window.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
   userVerified: boolean;
 }
-
-export type CeremonyAnswer =
-  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
-  | { type: 'error'; error: ErrorJSON }
-  | { type: 'original' };
 
 /** UV is claimed for a window approval only if the master password was proven this recently (docs/design.md). */
 export const UV_GRACE_MS = 5 * 60_000;
@@ -45,7 +41,7 @@ export function createCeremonyService(deps: {
 }) {
   /**
    * One ceremony. Rule 8, "validate, then show": the request's options, origin, RP ID and frame policy are checked
-   * (webauthn/client.ts) before anything else happens; a refused request gets its error and opens no window, no
+   * (webauthn/client/validate.ts) before anything else happens; a refused request gets its error and opens no window, no
    * list and no unlock prompt, and is not logged. Only the validated RP ID reaches the screens and the inspector.
    * `startPicker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts),
    * made for the validated RP ID.
@@ -63,6 +59,8 @@ export function createCeremonyService(deps: {
     let request: ValidatedRequest;
     try {
       request = validateRequest(kind, options, caller, framePermitted);
+      // A request only the browser's own authenticators may answer goes to them before any window or unlock.
+      if (request.kind === 'create' && authenticatorFor(request.options) === 'browser') return { type: 'original' };
     } catch (e) {
       return { type: 'error', error: toErrorJSON(e) };
     }

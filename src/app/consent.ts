@@ -7,7 +7,7 @@
 import browser from 'webextension-polyfill';
 import { parse } from 'tldts';
 import { WebAuthnError, notAllowed } from '../webauthn/errors.ts';
-import type { ConsentView } from './messages.ts';
+import type { ConsentView } from '../protocol/views.ts';
 
 export type WindowDecision = { action: 'approve'; credentialId?: string } | { action: 'fallback' };
 

@@ -30,7 +30,7 @@ export function createDeveloperMode(deps: {
   load: () => Promise<unknown>;
   save: (s: DevSettings) => Promise<void>;
   /** storage.session: the log and a pending simulated error, kept across a stopped background, gone with the browser. */
-  keep?: { get: () => Promise<Kept | undefined>; set: (k: Kept) => Promise<void> };
+  keep?: { get: () => Promise<unknown>; set: (k: Kept) => Promise<void> };
 }) {
   let settings: DevSettings = DEFAULT_DEV_SETTINGS;
   let nextError: SimulatedError | undefined;
@@ -48,7 +48,9 @@ export function createDeveloperMode(deps: {
       }),
     deps.keep
       ?.get()
-      .then((k) => {
+      // Written by this background only (storage.session is TRUSTED_CONTEXTS).
+      .then((kept) => {
+        const k = kept as Kept | undefined;
         if (!k) return;
         log.splice(0, log.length, ...k.log.slice(-LOG_SIZE));
         nextError ??= k.nextError;

@@ -8,23 +8,9 @@ import type { PairingPayload } from '../sync/pairing.ts';
 import { recoveryWrapFromBlob } from '../vault/keys.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { SyncService } from './sync.ts';
+import type { PairingView } from '../protocol/views.ts';
 
-export type PairingStage =
-  | 'idle'
-  | 'waiting' // new browser: showing the code, no browser joined yet
-  | 'compare' // both: the strings are shown; the person compares them
-  | 'approved' // new browser: the other browser approved; confirm here too, with a new master password
-  | 'done'
-  | 'failed';
 
-export interface PairingView {
-  role?: 'new' | 'existing';
-  stage: PairingStage;
-  code?: string;
-  sas?: string;
-  expiresAt?: number;
-  error?: string;
-}
 
 export class PairingFlowError extends Error {
   override name = 'PairingFlowError';

@@ -1,14 +1,8 @@
 // Progress of slow background work (Argon2id takes about 2 s) for the screen that started it: broadcast
 // as a runtime message that every extension page may hear; it carries a task name and a fraction only.
 import browser from 'webextension-polyfill';
+import { PROGRESS, type ProgressMessage, type ProgressTask } from '../protocol/messages.ts';
 
-export const PROGRESS = 'keyport:progress';
-export type ProgressTask = 'setup' | 'unlock' | 'password' | 'restore' | 'reauth';
-export interface ProgressMessage {
-  type: typeof PROGRESS;
-  task: ProgressTask;
-  fraction: number;
-}
 
 /** An onProgress callback that reports each further 2 % (and the end), so a page repaints about 50 times. */
 export function progressReporter(task: ProgressTask, post: (m: ProgressMessage) => Promise<unknown> = (m) => browser.runtime.sendMessage(m)): (fraction: number) => void {

@@ -7,11 +7,9 @@ import type { Vault } from '../vault/vault.ts';
 import { WrongPasswordError } from '../vault/keys.ts';
 import { type PasswordGuard, guardedCheck } from './passwordGuard.ts';
 import { progressReporter } from './progress.ts';
-import { AUTOLOCK_CHOICES } from './messages.ts';
+import { AUTOLOCK_CHOICES } from '../protocol/messages.ts';
+import { ALARMS, STORAGE } from '../protocol/storage.ts';
 
-const ACTIVITY_KEY = 'keyport:lastActivity';
-const PROOF_KEY = 'keyport:lastPasswordProof';
-export const AUTOLOCK_KEY = 'keyport:autoLockMinutes';
 
 /**
  * The auto-lock time as stored in storage.local, which a content script can write: at most the longest choice
@@ -42,13 +40,13 @@ export function createSession(deps: {
     lastActivity = Date.now();
     activityWrite ??= setTimeout(() => {
       activityWrite = undefined;
-      void sessionSet(ACTIVITY_KEY, lastActivity);
+      void sessionSet(STORAGE.lastActivity, lastActivity);
     }, 1000);
   }
   /** The master password was proven (unlock, setup, restore, UV): UV counts for UV_GRACE_MS from now. */
   function passwordProven(): void {
     lastPasswordProof = Date.now();
-    void sessionSet(PROOF_KEY, lastPasswordProof);
+    void sessionSet(STORAGE.lastPasswordProof, lastPasswordProof);
     deps.onUnlocked();
   }
   async function lock(): Promise<void> {
@@ -65,18 +63,18 @@ export function createSession(deps: {
     return guardedCheck(deps.guard, check, (e) => e instanceof WrongPasswordError);
   }
 
-  void browser.alarms.create('keyport:autolock', { periodInMinutes: 1 });
+  void browser.alarms.create(ALARMS.autoLock, { periodInMinutes: 1 });
   browser.alarms.onAlarm.addListener((alarm) => void (async () => {
-    if (alarm.name !== 'keyport:autolock' || !vault.isUnlocked()) return;
-    const minutes = autoLockMinutes((await browser.storage.local.get(AUTOLOCK_KEY))[AUTOLOCK_KEY]);
-    const last = Math.max(lastActivity, await sessionGet(ACTIVITY_KEY, Date.now()));
+    if (alarm.name !== ALARMS.autoLock || !vault.isUnlocked()) return;
+    const minutes = autoLockMinutes((await browser.storage.local.get(STORAGE.autoLockMinutes.name))[STORAGE.autoLockMinutes.name]);
+    const last = Math.max(lastActivity, await sessionGet(STORAGE.lastActivity, Date.now()));
     if (Date.now() - last > minutes * 60_000) await lock();
   })());
 
   return {
     /** After a restarted service worker: the last proof, from storage.session. */
     async load(): Promise<void> {
-      lastPasswordProof = await sessionGet(PROOF_KEY, 0);
+      lastPasswordProof = await sessionGet(STORAGE.lastPasswordProof, 0);
     },
     lastPasswordProof: () => lastPasswordProof,
     recordActivity,

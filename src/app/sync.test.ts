@@ -16,11 +16,13 @@ import { openSqliteStore } from '../server/store-sqlite.ts';
 import { SyncError } from './sync.ts';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
+import { fastKdf } from '../../tests/vectors/fastKdf.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
 import { createMemoryArea } from '../../tests/vectors/syncFakes.ts';
+import type { KeyValueStore } from '../protocol/storage.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
 let n = 0;
@@ -28,12 +30,13 @@ let n = 0;
 
 function memoryStore() {
   const m = new Map<string, unknown>();
-  return { get: async <T>(k: string) => m.get(k) as T | undefined, set: async (k: string, v: unknown) => void m.set(k, v), remove: async (k: string) => void m.delete(k) };
+  const store: KeyValueStore = { get: async (k) => m.get(k.name) as never, set: async (k, v) => void m.set(k.name, v), remove: async (k) => void m.delete(k.name) };
+  return store;
 }
 
 /** One browser: a vault in its own IndexedDB, and its sync service. */
 function browser(now: () => number = Date.now) {
-  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+  const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), kdf: fastKdf, now, touchDelayMs: 0 });
   const sync = createSyncService({ vault, store: memoryStore(), timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
   return { vault, sync };
 }
@@ -49,7 +52,7 @@ describe('browser sync', () => {
   it("turning it off takes Keyport's records out of the browser's sync storage, and leaves other keys there", async () => {
     const now = Date.now;
     const area = createMemoryArea();
-    const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), now, touchDelayMs: 0 });
+    const vault = createVault({ storage: idbVaultStorage(`sync-test-${n++}`), session: memorySession(), kdf: fastKdf, now, touchDelayMs: 0 });
     const sync = createSyncService({ vault, store: memoryStore(), area, timer: { now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }, now });
     await vault.setup('password a', { kdf: FAST_KDF });
     await addPasskey(vault, 'synced');

@@ -14,42 +14,14 @@ import { parseRecoveryCode } from '../crypto/recoveryCode.ts';
 import { kdfParamsProblem } from '../crypto/kdf.ts';
 import type { Vault } from '../vault/vault.ts';
 import { newRecordId } from '../vault/record.ts';
+import type { SyncStatus } from '../protocol/views.ts';
+import { type KeyValueStore, STORAGE, type SyncConfig } from '../protocol/storage.ts';
 
-export type SyncConfig = { transport: 'server'; serverUrl: string } | { transport: 'browser' };
 
-export interface SyncStatus {
-  transport: 'off' | 'server' | 'browser';
-  serverUrl?: string;
-  state: SchedulerState['status'];
-  /** The last failure as a sentence for the person. */
-  error?: string;
-  lastSync?: { at: number; summary: SyncSummary };
-  /** Records the last sync received altered or damaged (they failed authentication); the local copies were kept. */
-  tampered: string[];
-  /**
-   * Of those, the ones this browser does not hold yet: every sync asks for them again until they open or a
-   * newer version replaces them (src/sync/engine.ts). The UI says "1 passkey could not be read from sync; retrying".
-   */
-  unread: string[];
-  lastBackupAt?: number;
-  /** When the person last typed the current recovery code back (a new code clears it). */
-  recoveryConfirmedAt?: number;
-  /** When another browser was last paired with this one (either side). */
-  pairedAt?: number;
-}
 
-export interface SyncStore {
-  get<T>(key: string): Promise<T | undefined>;
-  set(key: string, value: unknown): Promise<void>;
-  remove(key: string): Promise<void>;
-}
+/** The sync service's settings (IndexedDB in the extension). */
+export type SyncStore = KeyValueStore;
 
-const CONFIG_KEY = 'keyport:sync';
-const BACKUP_KEY = 'keyport:lastBackupAt';
-const CONFIRMED_KEY = 'keyport:recoveryConfirmedAt';
-const PAIRED_KEY = 'keyport:pairedAt';
-/** This browser's replica id for the sync server (protocol.ts ReplicaId): random, made once. */
-const REPLICA_KEY = 'keyport:syncReplica';
 export const BACKUP_FORMAT = 'keyport-backup';
 const MAX_BACKUP_ITEMS = 100_000;
 
@@ -84,10 +56,10 @@ export function createSyncService(deps: {
   let schedulerState: SchedulerState = { status: 'locked', failures: 0 };
   let lastSync: SyncStatus['lastSync'];
   const ready = (async () => {
-    config = await deps.store.get<SyncConfig>(CONFIG_KEY);
-    lastBackupAt = await deps.store.get<number>(BACKUP_KEY);
-    recoveryConfirmedAt = await deps.store.get<number>(CONFIRMED_KEY);
-    pairedAt = await deps.store.get<number>(PAIRED_KEY);
+    config = await deps.store.get(STORAGE.syncConfig);
+    lastBackupAt = await deps.store.get(STORAGE.lastBackupAt);
+    recoveryConfirmedAt = await deps.store.get(STORAGE.recoveryConfirmedAt);
+    pairedAt = await deps.store.get(STORAGE.pairedAt);
   })();
 
   // BS (docs/design.md, Authenticator semantics): backed up while sync is on, or when a backup holds the passkey.
@@ -102,10 +74,10 @@ export function createSyncService(deps: {
     }
     const identity = await deps.vault.syncIdentity();
     if (!identity) throw new SyncError('This vault was made before sync existed: show a new recovery code first (Settings, Recovery), then connect.');
-    let replica = await deps.store.get<string>(REPLICA_KEY);
+    let replica = await deps.store.get(STORAGE.syncReplica);
     if (!v.is(RecordId, replica)) {
       replica = newRecordId();
-      await deps.store.set(REPLICA_KEY, replica);
+      await deps.store.set(STORAGE.syncReplica, replica);
     }
     return syncServer(config.serverUrl, identity, deps.fetch, { replica });
   }
@@ -131,8 +103,8 @@ export function createSyncService(deps: {
 
   async function save(next: SyncConfig | undefined): Promise<void> {
     const leavingBrowserSync = config?.transport === 'browser' && next?.transport !== 'browser';
-    if (next) await deps.store.set(CONFIG_KEY, next);
-    else await deps.store.remove(CONFIG_KEY);
+    if (next) await deps.store.set(STORAGE.syncConfig, next);
+    else await deps.store.remove(STORAGE.syncConfig);
     config = next;
     // Browser sync turned off (or replaced by a server): Keyport's sealed records leave the browser's sync storage.
     if (leavingBrowserSync && deps.area) await clearBrowserSync(deps.area);
@@ -203,12 +175,12 @@ export function createSyncService(deps: {
     async recoveryConfirmed(): Promise<void> {
       await ready;
       recoveryConfirmedAt = deps.now();
-      await deps.store.set(CONFIRMED_KEY, recoveryConfirmedAt);
+      await deps.store.set(STORAGE.recoveryConfirmedAt, recoveryConfirmedAt);
     },
     async paired(): Promise<void> {
       await ready;
       pairedAt = deps.now();
-      await deps.store.set(PAIRED_KEY, pairedAt);
+      await deps.store.set(STORAGE.pairedAt, pairedAt);
     },
 
     /** A fresh browser: the whole vault from a sync server, with only its address and the recovery code. */
@@ -255,7 +227,7 @@ export function createSyncService(deps: {
       await rotation.commit();
       // Not yet written down: the health panel says so until the person types the new code back.
       recoveryConfirmedAt = undefined;
-      await deps.store.remove(CONFIRMED_KEY);
+      await deps.store.remove(STORAGE.recoveryConfirmedAt);
       return { recoveryCode: rotation.recoveryCode };
     },
 
@@ -269,7 +241,7 @@ export function createSyncService(deps: {
       const at = deps.now();
       const file = JSON.stringify({ format: BACKUP_FORMAT, version: 1, createdAt: at, header, items });
       lastBackupAt = at;
-      await deps.store.set(BACKUP_KEY, at);
+      await deps.store.set(STORAGE.lastBackupAt, at);
       return file;
     },
 

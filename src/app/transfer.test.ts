@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
+import { fastKdf } from '../../tests/vectors/fastKdf.ts';
 import { loadForeign } from '../../tests/vectors/formatFixtures.ts';
 import { createTransferService } from './transfer.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
@@ -11,7 +12,7 @@ import { memorySession } from '../../tests/vectors/memorySession.ts';
 
 let n = 0;
 async function service() {
-  const vault = createVault({ storage: idbVaultStorage(`transfer-test-${n++}`), session: memorySession(), now: Date.now });
+  const vault = createVault({ storage: idbVaultStorage(`transfer-test-${n++}`), session: memorySession(), kdf: fastKdf, now: Date.now });
   await vault.setup('transfer password');
   return { vault, transfer: createTransferService({ vault, backedUp: () => false, now: Date.now }) };
 }

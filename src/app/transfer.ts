@@ -2,25 +2,12 @@
 // confirmation writes it, in one transaction. Everything here runs in the background: the options page
 // sends a file's text in and receives metadata back, never a private key (docs/design.md rule 3).
 import { canExport, parseDocument, writeDocument } from '../formats/index.ts';
-import { type FormatId, FormatError, type InvalidEntry, type PortablePasskey, formatLimit } from '../formats/types.ts';
+import { type FormatId, FormatError, type PortablePasskey, formatLimit } from '../formats/types.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import type { ImportPlan, Vault } from '../vault/vault.ts';
+import type { ImportPreview, PreviewRow } from '../protocol/views.ts';
 
-/** One row of a preview: what a person needs to recognise a passkey. */
-export interface PreviewRow {
-  rpId: string;
-  userName: string;
-  credentialId: string;
-}
 
-export interface ImportPreview {
-  /** Pass to commit() to write exactly this. Expires after PREVIEW_TTL_MS. */
-  id: string;
-  format: FormatId;
-  add: PreviewRow[];
-  duplicates: PreviewRow[];
-  invalid: InvalidEntry[];
-}
 
 export interface ExportRequest {
   format: FormatId;

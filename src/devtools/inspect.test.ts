@@ -4,12 +4,12 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ORIGIN, RP_ID, harness, sameOrigin } from '../../tests/vectors/ceremonyHarness.ts';
-import { KEYPORT_PROFILE } from '../webauthn/authenticator.ts';
+import { KEYPORT_PROFILE } from '../webauthn/authenticator/profile.ts';
 import { decode as b64d, encode as b64u } from '../webauthn/base64url.ts';
 import { type CborMap, decode as cborDecode, encode as cborEncode } from '../webauthn/cbor.ts';
 import { decodeCoseKey, spki } from '../webauthn/cose.ts';
-import { createCredential } from '../webauthn/create.ts';
-import { getAssertion } from '../webauthn/get.ts';
+import { createCredential } from '../webauthn/client/create.ts';
+import { getAssertion } from '../webauthn/client/get.ts';
 import type { AuthenticationResponseJSON, CreationOptionsJSON, RegistrationResponseJSON, RequestOptionsJSON } from '../webauthn/types.ts';
 import {
   type AttestationView,

@@ -7,9 +7,9 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
 import { type CborValue, decode as cborDecode } from '../webauthn/cbor.ts';
-import { FLAG, parseAuthData } from '../webauthn/authData.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { FLAG, parseAuthData, rpIdHash, signedData } from '../webauthn/authData.ts';
 import { ALG, type PublicKey, decodeCoseKey, spki } from '../webauthn/cose.ts';
-import { rpIdHash, signedData } from '../webauthn/authenticator.ts';
 import { verifySignature } from './verify.ts';
 
 export type JSONValue = string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
@@ -22,7 +22,7 @@ export interface CeremonyInput {
   answer: { credential: unknown } | { error: { name: string; message: string } } | { fallback: true };
   startedAt: number;
   durationMs: number;
-  /** The RP ID the request was validated for (webauthn/client.ts): never a guess from the options (docs/design.md rule 8). */
+  /** The RP ID the request was validated for (webauthn/client/validate.ts): never a guess from the options (docs/design.md rule 8). */
   rpId: string;
   /** The credential's stored COSE public key (base64url or bytes), to check an assertion's signature. */
   publicKeyCose?: string | Uint8Array;
@@ -343,7 +343,7 @@ async function selfAttestationChecks(authData: Uint8Array, alg: CborValue | unde
   if (!(sig instanceof Uint8Array) || !clientDataJSON) return [...checks, { name: 'sig and client data present', ok: false }];
   let ok: boolean;
   try {
-    ok = await verifySignature(key, signedData(authData, clientDataJSON), sig);
+    ok = await verifySignature(key, signedData(authData, sha256(clientDataJSON)), sig);
   } catch {
     ok = false; // not a well-formed signature
   }
@@ -359,7 +359,7 @@ async function signatureView(sig: Uint8Array, authData: Uint8Array | undefined, 
   try {
     const key = decodeCoseKey(typeof publicKeyCose === 'string' ? fromB64u(publicKeyCose) : publicKeyCose);
     try {
-      view.verified = await verifySignature(key, signedData(authData, clientDataJSON), sig);
+      view.verified = await verifySignature(key, signedData(authData, sha256(clientDataJSON)), sig);
     } catch (e) {
       view.verified = false;
       view.problem = `malformed signature: ${message(e)}`;

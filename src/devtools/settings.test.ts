@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { KEYPORT_PROFILE } from '../webauthn/authenticator.ts';
+import { KEYPORT_PROFILE } from '../webauthn/authenticator/profile.ts';
 import {
   autoApprovalWidens,
   DEFAULT_DEV_SETTINGS,

@@ -1,9 +1,9 @@
 // Developer mode's settings (issue 6): what the options page and the automation API edit, validated like any other
-// input (docs/design.md rule 6), and the authenticator profile (src/webauthn/authenticator.ts) they give each site.
+// input (docs/design.md rule 6), and the authenticator profile (src/webauthn/authenticator/profile.ts) they give each site.
 // Per-site rules match the RP ID or the origin's host, exactly or as `*.example.com` (the domain and every name under it,
 // as a host in an extension match pattern), whole labels only: `*.example.com` does not match `evilexample.com`.
 import * as v from 'valibot';
-import type { AuthenticatorProfile } from '../webauthn/authenticator.ts';
+import type { AuthenticatorProfile } from '../webauthn/authenticator/profile.ts';
 import { ALG } from '../webauthn/cose.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
 

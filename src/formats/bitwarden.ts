@@ -102,7 +102,7 @@ const ProtectedSchema = v.looseObject({
 });
 
 /** True when `json` is a Bitwarden JSON export of either kind (for format detection). */
-export function looksLikeBitwarden(json: unknown): boolean {
+function looksLikeBitwarden(json: unknown): boolean {
   return isObject(json) && typeof json.encrypted === 'boolean' && ['items', 'data', 'encKeyValidation_DO_NOT_EDIT', 'passwordProtected'].some((k) => k in json);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importSigner } from '../crypto/credentialKeys.ts';
+import { importSigner } from '../webauthn/authenticator/keys.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
 import { ALG } from '../webauthn/cose.ts';
 import { parseCxf, writeCxf } from './cxf.ts';

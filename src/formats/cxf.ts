@@ -80,7 +80,7 @@ function parseJson(data: string): unknown {
 }
 
 /** True when `data` looks like a CXF header (for format detection). */
-export function looksLikeCxf(json: unknown): boolean {
+function looksLikeCxf(json: unknown): boolean {
   return isObject(json) && isObject(json.version) && Array.isArray(json.accounts);
 }
 

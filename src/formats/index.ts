@@ -1,10 +1,10 @@
-// The two entry points the app uses to read and write other managers' files, and a guess at which
-// format a file is. Limits against hostile files are applied here before any format looks at the data.
+// The two entry points the app uses to read and write other managers' files. Limits against hostile files
+// are applied here before any format looks at the data.
 import type { BitwardenKdf } from './bitwardenCrypto.ts';
-import { canWriteBitwarden, looksLikeBitwarden, parseBitwarden, writeBitwarden } from './bitwarden.ts';
-import { looksLikeCxf, parseCxf, writeCxf } from './cxf.ts';
+import { canWriteBitwarden, parseBitwarden, writeBitwarden } from './bitwarden.ts';
+import { parseCxf, writeCxf } from './cxf.ts';
 import { LIMITS } from './entry.ts';
-import { keepassxcContainer, parseKeepassxc, writeKeepassxc } from './keepassxc.ts';
+import { parseKeepassxc, writeKeepassxc } from './keepassxc.ts';
 import { type FormatId, FormatError, type ParsedDocument, type PortablePasskey } from './types.ts';
 
 export const FORMATS: readonly FormatId[] = ['cxf', 'bitwarden', 'keepassxc'];
@@ -75,23 +75,4 @@ export async function writeDocument(format: FormatId, passkeys: PortablePasskey[
     default:
       throw new TypeError(`writeDocument: unknown format ${String(format)}`);
   }
-}
-
-/** Guesses the format of a file's text from its shape; undefined when it is none of them. */
-export function detectFormat(text: string): FormatId | undefined {
-  if (typeof text !== 'string' || text.length > LIMITS.documentChars) return undefined;
-  const data = text.replace(/^\uFEFF/, '');
-  const container = keepassxcContainer(data);
-  if (container === 'xml') return /<KeePassFile[\s>]/.test(data.slice(0, 4096)) ? 'keepassxc' : undefined;
-  if (container !== 'passkey-file') return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (looksLikeCxf(json)) return 'cxf';
-  if (looksLikeBitwarden(json)) return 'bitwarden';
-  if (typeof json === 'object' && json !== null && 'privateKey' in json && 'relyingParty' in json) return 'keepassxc';
-  return undefined;
 }

@@ -41,7 +41,7 @@ export interface KeepassXmlPreserved {
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Sniffs which of the two containers `data` is. */
-export function keepassxcContainer(data: string): 'passkey-file' | 'xml' | undefined {
+function keepassxcContainer(data: string): 'passkey-file' | 'xml' | undefined {
   const start = data.replace(/^\uFEFF/, '').trimStart();
   if (start.startsWith('{')) return 'passkey-file';
   if (start.startsWith('<')) return 'xml';

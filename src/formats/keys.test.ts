@@ -2,9 +2,9 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from '
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
-import { generateCredentialKey, importSigner } from '../crypto/credentialKeys.ts';
+import { generateCredentialKey, importSigner } from '../webauthn/authenticator/keys.ts';
 import { ALG, type Alg, spki } from '../webauthn/cose.ts';
-import { TAG, oidBytes, tlv } from './der.ts';
+import { TAG, oidBytes, tlv } from '../webauthn/der.ts';
 import { KeyError, derToPem, inspectPrivateKey, pemToDer } from './keys.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -34,7 +34,7 @@ function ed25519V2(seed: Uint8Array, pub = ed25519.getPublicKey(seed)): Uint8Arr
   return tlv(TAG.SEQUENCE, int(1), tlv(TAG.SEQUENCE, tlv(TAG.OID, ED_OID)), tlv(TAG.OCTET_STRING, tlv(TAG.OCTET_STRING, seed)), tlv(TAG.CTX1_PRIM, Uint8Array.of(0), pub));
 }
 
-describe('inspectPrivateKey: the keys Keyport makes (src/crypto/credentialKeys.ts)', () => {
+describe('inspectPrivateKey: the keys Keyport makes (src/webauthn/authenticator/keys.ts)', () => {
   for (const [name, alg] of Object.entries(ALG) as [string, Alg][]) {
     it(`${name}: same algorithm, same public key, byte-identical PKCS#8`, async () => {
       const key = await generateCredentialKey(alg);

@@ -3,12 +3,12 @@
 // (RFC 5915, RFC 5480 §2.1.1), Ed25519 (RFC 8410 §7) and RSA of at least 2048 bits (RFC 8017 §A.1.2).
 // The public key is always derived from the private key, never taken from the file; a public key the file
 // carries must match it. The key comes back in one canonical PKCS#8 form that every browser's WebCrypto
-// imports and that src/crypto/credentialKeys.ts produces and reads.
+// imports and that src/webauthn/authenticator/keys.ts produces and reads.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { ALG, type Alg, type PublicKey } from '../webauthn/cose.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
-import { DerError, DerReader, TAG, oidBytes, readBitStringBytes, readOid, readSmallInt, readUnsigned, tlv } from './der.ts';
+import { DerError, DerReader, TAG, oidBytes, readBitStringBytes, readOid, readSmallInt, readUnsigned, tlv } from '../webauthn/der.ts';
 
 /** A key Keyport cannot use, with a sentence saying why. */
 export class KeyError extends Error {

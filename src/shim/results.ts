@@ -108,7 +108,14 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
     response,
     authenticatorAttachment: json.authenticatorAttachment,
     getClientExtensionResults: () => {
-      const out = JSON.parse(JSON.stringify(results)) as { prf?: { results?: { first: unknown; second?: unknown } } };
+      const out = JSON.parse(JSON.stringify(results)) as {
+        prf?: { results?: { first: unknown; second?: unknown } };
+        getCredBlob?: unknown;
+        largeBlob?: { blob?: unknown };
+      };
+      // The JSON form's base64url members are ArrayBuffers here (§5.1 toJSON() is the inverse).
+      if (typeof out.getCredBlob === 'string') out.getCredBlob = buf(out.getCredBlob);
+      if (typeof out.largeBlob?.blob === 'string') out.largeBlob.blob = buf(out.largeBlob.blob);
       const prf = out.prf?.results;
       if (prf) {
         prf.first = buf(prf.first as string);

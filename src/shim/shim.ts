@@ -3,31 +3,17 @@
 // password/federated requests and for the fallback to the browser's own authenticators. No extension
 // API, no dependencies beyond the page's own DOM; it does nothing until a page calls WebAuthn.
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON, RequestOptionsJSON } from '../webauthn/types.ts';
+import type { RequestOptionsJSON } from '../webauthn/types.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
 import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions } from './webidl.ts';
 import { buildCredential } from './results.ts';
-
-export const REQUEST = 'keyport:request';
-export const DOOR_EVENT = 'keyport:door';
-
-/** What the bridge answers on a request's MessagePort. */
-export type BridgeReply =
-  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
-  | { type: 'error'; error: ErrorJSON }
-  | { type: 'original' };
-
-export interface ShimRequest {
-  keyport: typeof REQUEST;
-  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
-  options?: unknown;
-  challenge?: string;
-  /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
-  conditional?: boolean;
-}
+import { clientCapabilities } from './capabilities.ts';
+import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest } from '../protocol/window.ts';
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
 const installed = new WeakSet<object>();
+/** How long getClientCapabilities() waits for the browser's own answer (hybridTransport) before going without. */
+const NATIVE_CAPABILITIES_MS = 300;
 
 /**
  * A CredentialsContainer method runs for its `this`, whatever realm the function came from:
@@ -61,12 +47,12 @@ function toError(w: typeof globalThis, e: ErrorJSON): Error {
 }
 
 /** Sends one request to the bridge of `host` (the window whose content scripts relay for this realm). */
-function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<BridgeReply> {
+function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<CeremonyAnswer> {
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (ev) => {
       port1.close();
-      resolve(ev.data as BridgeReply);
+      resolve(ev.data as CeremonyAnswer);
     };
     signal?.addEventListener('abort', () => port1.postMessage({ type: 'cancel' }), { once: true });
     host.postMessage({ keyport: REQUEST, ...req }, '*', [port2]);
@@ -103,7 +89,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
-    const reply = await new Promise<BridgeReply>((resolve, reject) => {
+    const reply = await new Promise<CeremonyAnswer>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
       send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve, reject);
     });
@@ -162,6 +148,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   const PKC = (w as unknown as { PublicKeyCredential?: Record<string, unknown> }).PublicKeyCredential;
   if (PKC) {
     const nativeUvpaa = PKC.isUserVerifyingPlatformAuthenticatorAvailable as (() => Promise<boolean>) | undefined;
+    const nativeCapabilities = PKC.getClientCapabilities as (() => Promise<unknown>) | undefined;
     const statics = {
       // Keyport is a user-verifying authenticator (the master password) wherever it is set up.
       isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
@@ -171,20 +158,14 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       isConditionalMediationAvailable(): Promise<boolean> {
         return Promise.resolve(true);
       },
+      // What Keyport does, merged with what the browser's own authenticators add (capabilities.ts). The browser's
+      // answer waits on the proxy's isUvpaa answer while a proxy is attached, which an extension holding it may
+      // never give (measured in Chromium 156): wait for it only briefly.
       getClientCapabilities(): Promise<Record<string, boolean>> {
-        return Promise.resolve({
-          conditionalCreate: false,
-          conditionalGet: true,
-          hybridTransport: true,
-          passkeyPlatformAuthenticator: true,
-          userVerifyingPlatformAuthenticator: true,
-          relatedOrigins: false,
-          signalAllAcceptedCredentials: false,
-          signalCurrentUserDetails: false,
-          signalUnknownCredential: false,
-          'extension:credProps': true,
-          'extension:prf': true,
-        });
+        const own = typeof nativeCapabilities === 'function'
+          ? Promise.race([Promise.resolve(nativeCapabilities.call(PKC)).catch(() => undefined), new Promise((r) => setTimeout(r, NATIVE_CAPABILITIES_MS))])
+          : Promise.resolve(undefined);
+        return own.then(clientCapabilities);
       },
     };
     if (nativeUvpaa) Object.defineProperty(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', { configurable: true, writable: true, value: statics.isUserVerifyingPlatformAuthenticatorAvailable });

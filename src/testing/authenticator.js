@@ -8,14 +8,19 @@
 // The browser is the caller's: keyportAuthenticator takes `evalBackground(fn, arg)`, which runs fn(arg) in
 // Keyport's background (free identifiers resolve to its globals) and resolves to its JSON-serializable result.
 // chromium.js (Playwright) and puppeteer.js (Firefox) launch a browser and make one; playwright.js is the
-// Playwright Test fixture.
+// Playwright Test fixture. `keyport.credentials` speaks Playwright's browserContext.credentials (create, get,
+// delete; base64url, PKCS#8 and SPKI), so a passkey moves between the two either way.
 
 import { randomBytes } from 'node:crypto';
-import { credentialIdOf, toAutomationCredential, toVirtualCredential } from './credentials.js';
+import { credentialIdOf, toAutomationCredential, toCreateRequest, toKeyportCredential, toPlaywrightCredential } from './credentials.js';
 import { consentWindows } from './consent.js';
+import { readState, writeState } from './state.js';
 
 /** @typedef {import('./credentials.js').CredentialInput} CredentialInput */
-/** @typedef {import('./credentials.js').VirtualCredential} VirtualCredential */
+/** @typedef {import('./credentials.js').KeyportCredential} KeyportCredential */
+/** @typedef {import('./credentials.js').CreateOptions} CreateOptions */
+/** @typedef {import('./keys.js').VirtualCredential} VirtualCredential */
+/** @typedef {import('./state.js').KeyportState} KeyportState */
 /** @typedef {import('./consent.js').AnyPage} AnyPage */
 
 /**
@@ -53,6 +58,7 @@ import { consentWindows } from './consent.js';
  * @property {boolean} [automaticPresenceSimulation=true]  ceremonies complete without the consent window
  * @property {boolean} [isUserVerified=true]  the UV flag Keyport answers (see setUserVerified)
  * @property {DeveloperSettings} [developer]  further developer settings, e.g. { attestation: 'packed' }
+ * @property {string | KeyportState} [state]  passkeys to start with: a file saveState() wrote, or its content
  */
 
 /** A random master password for a throwaway vault. */
@@ -65,8 +71,11 @@ export const randomPassword = () => randomBytes(18).toString('base64url');
  * @param {() => Promise<AnyPage[]> | AnyPage[]} [opts.pages]  every open page (for the consent window helpers)
  * @param {string} [opts.extensionOrigin]  'chrome-extension://<id>' or 'moz-extension://<uuid>'
  * @param {string} [opts.password]  the vault's master password (unlock(), and the consent window's password fields)
+ * @param {{ automation: Record<string, unknown>, developer: DeveloperSettings }} [opts.defaults]  the settings reset()
+ *        returns to (setUpKeyport passes those it set up with)
  */
-export function keyportAuthenticator(evalBackground, { pages = () => [], extensionOrigin = '', password } = {}) {
+export function keyportAuthenticator(evalBackground, { pages = () => [], extensionOrigin = '', password, defaults: initial } = {}) {
+  let defaults = initial ?? setUpDefaults({});
   /**
    * passkeyVault[method](...args) in the background. Arguments go as JSON: an undefined one would arrive as null,
    * so callers pass only the arguments they have.
@@ -94,26 +103,94 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
   };
 
   /**
-   * Every passkey, in CDP's shape (base64 credentialId and userHandle) with `id` in base64url beside it.
-   * The private keys (base64 PKCS#8) come only with { includePrivateKeys: true }.
+   * Every passkey, base64url throughout, with Keyport's metadata. The keys (PKCS#8 and SPKI) come only with
+   * { includePrivateKeys: true }.
    * @param {{ includePrivateKeys?: boolean }} [opts]
-   * @returns {Promise<VirtualCredential[]>}
+   * @returns {Promise<KeyportCredential[]>}
    */
   async function getCredentials({ includePrivateKeys = false } = {}) {
     const list = await call('getCredentials', [{ includePrivateKeys: boolean(includePrivateKeys, 'includePrivateKeys') }]);
-    return list.map(toVirtualCredential);
+    return list.map(toKeyportCredential);
+  }
+
+  /**
+   * Playwright's browserContext.credentials, answered by Keyport's vault: the same calls, arguments and results.
+   * No install(): Keyport is in the page's path from the start.
+   */
+  const credentials = {
+    /**
+     * Adds a passkey and resolves to it. With only rpId: a fresh ES256 key pair (or `alg`), credential id and user
+     * handle. A passkey Playwright's own authenticator gave (context.credentials.get()) goes in as it is.
+     * @param {string} rpId
+     * @param {CreateOptions} [options]
+     * @returns {Promise<VirtualCredential>}
+     */
+    async create(rpId, options = {}) {
+      const { automation, credential } = toCreateRequest(rpId, options);
+      await call('addCredential', [automation]);
+      return credential;
+    },
+    /**
+     * Every passkey, or those of `rpId`, or the one `id` (base64url), with its keys and counter.
+     * @param {{ rpId?: string, id?: string }} [filter]
+     * @returns {Promise<VirtualCredential[]>}
+     */
+    async get(filter = {}) {
+      if (typeof filter !== 'object' || filter === null) throw new TypeError('credentials.get: the filter must be an object such as { rpId }');
+      for (const k of Object.keys(filter)) if (k !== 'rpId' && k !== 'id') throw new TypeError(`credentials.get: unknown filter ${k} (expected rpId, id)`);
+      const list = await getCredentials({ includePrivateKeys: true });
+      return list.filter((c) => (filter.rpId === undefined || c.rpId === filter.rpId) && (filter.id === undefined || c.id === filter.id)).map(toPlaywrightCredential);
+    },
+    /**
+     * Removes a passkey by id (base64url); nothing happens when it is not there, as with Playwright.
+     * @param {string} id
+     * @returns {Promise<void>}
+     */
+    async delete(id) {
+      if (typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id)) throw new TypeError(`credentials.delete: id must be a base64url credential id, got ${JSON.stringify(id)}`);
+      await call('removeCredential', [id]);
+    },
+  };
+
+  /**
+   * Adds the passkeys of a saved state (checked whole before any is added).
+   * @param {string | KeyportState} state  a file saveState() wrote, or its content
+   * @returns {Promise<number>} how many were added
+   */
+  async function loadState(state) {
+    const passkeys = readState(state, 'loadState: state');
+    for (const p of passkeys) await call('addCredential', [p]);
+    return passkeys.length;
   }
 
   return {
     evalBackground,
     extensionOrigin,
     password,
+    credentials,
+
+    // ---- state across tests (as Playwright's storageState does for cookies) ----
+
+    /**
+     * The vault's passkeys, with their keys and counters: written as JSON to `path` when given (its folder made),
+     * and resolved to. A later context starts from it: the `keyportState` option, `state` of a launch, or loadState().
+     * @param {string} [path]
+     * @returns {Promise<KeyportState>}
+     */
+    async saveState(path) {
+      const passkeys = (await getCredentials({ includePrivateKeys: true })).map((c) => ({ ...c, privateKey: c.privateKey ?? '' }));
+      /** @type {KeyportState} */
+      const state = { keyport: 1, passkeys };
+      if (path !== undefined) writeState(path, state);
+      return state;
+    },
+    loadState,
 
     // ---- Chromium's WebAuthn domain ----
 
     /**
-     * Adds a passkey made elsewhere (CDP WebAuthn.addCredential, or the toJSON / PKCS#8 form: see credentials.js).
-     * Resolves to its id, base64url.
+     * Adds a passkey made elsewhere (CDP WebAuthn.addCredential, whose base64 it reads, or the toJSON / PKCS#8 form:
+     * see credentials.js). Resolves to its id, base64url.
      * @param {CredentialInput} credential
      * @returns {Promise<string>}
      */
@@ -127,6 +204,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
      * One passkey by id (bytes, base64 or base64url), or undefined.
      * @param {import('./credentials.js').BytesLike} credentialId
      * @param {{ includePrivateKeys?: boolean }} [opts]
+     * @returns {Promise<KeyportCredential | undefined>}
      */
     async getCredential(credentialId, opts) {
       const id = credentialIdOf(credentialId, 'getCredential: credentialId');
@@ -235,6 +313,32 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
       await call('clearCeremonies');
     },
 
+    /**
+     * Back to a fresh vault's behaviour without a new browser: no passkeys, no recorded ceremonies, no pending
+     * simulated error, unlocked, and the settings it was set up with (presence simulation, UV, developer settings).
+     * For one browser shared by many tests (the fixture's reuseKeyportBrowser, or a node:test file's beforeEach()).
+     * `settings` replaces those for the tests that follow.
+     * @param {{ automaticPresenceSimulation?: boolean, isUserVerified?: boolean, developer?: DeveloperSettings }} [settings]
+     * @returns {Promise<void>}
+     */
+    async reset(settings) {
+      if (settings !== undefined) defaults = setUpDefaults(settings);
+      if (!(await call('status')).unlocked) {
+        if (password === undefined) throw new Error('reset: the vault is locked and no password was given');
+        await call('unlock', [password]);
+      }
+      await evalBackground(async (d) => {
+        // @ts-expect-error: a global of Keyport's background
+        const vault = passkeyVault;
+        await vault.configure(d.automation);
+        // undefined (set here, where it survives) takes a setting back to Keyport's own default.
+        await vault.configureDeveloper({ algorithms: undefined, backupEligible: undefined, backupState: undefined, attestation: 'none', counter: { mode: 'zero' }, sites: [], ...d.developer });
+        await vault.simulateNextError(null);
+        await vault.clearCeremonies();
+        await vault.clearCredentials();
+      }, defaults);
+    },
+
     // ---- the vault ----
 
     /** @returns {Promise<{ setUp: boolean, unlocked: boolean, door: 'proxy'|'shim', passkeys: number, damaged: number, developer: boolean }>} */
@@ -278,10 +382,12 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
  * @param {SetUpOptions & { pages?: () => Promise<AnyPage[]> | AnyPage[], extensionOrigin?: string }} [opts]
  * @returns {Promise<KeyportAuthenticator>}
  */
-export async function setUpKeyport(evalBackground, { password = randomPassword(), automaticPresenceSimulation = true, isUserVerified = true, developer = {}, pages, extensionOrigin } = {}) {
+export async function setUpKeyport(evalBackground, { password = randomPassword(), automaticPresenceSimulation = true, isUserVerified = true, developer = {}, state, pages, extensionOrigin } = {}) {
   if (typeof password !== 'string' || password === '') throw new TypeError('setUpKeyport: password must be a non-empty string');
+  const passkeys = state === undefined ? [] : readState(state, 'state');
   await closeSetupPage(evalBackground);
-  const keyport = keyportAuthenticator(evalBackground, { password, ...(pages ? { pages } : {}), ...(extensionOrigin ? { extensionOrigin } : {}) });
+  const defaults = setUpDefaults({ automaticPresenceSimulation, isUserVerified, developer });
+  const keyport = keyportAuthenticator(evalBackground, { password, defaults, ...(pages ? { pages } : {}), ...(extensionOrigin ? { extensionOrigin } : {}) });
   await evalBackground(async (password) => {
     // @ts-expect-error: a global of Keyport's background
     await passkeyVault.setup({ password });
@@ -291,11 +397,21 @@ export async function setUpKeyport(evalBackground, { password = randomPassword()
     await passkeyVault.configure(s.automation);
     // @ts-expect-error: a global of Keyport's background
     await passkeyVault.configureDeveloper(s.developer);
-  }, {
-    automation: { autoApprove: automaticPresenceSimulation, userVerified: isUserVerified },
-    developer: { enabled: true, autoApprove: automaticPresenceSimulation, userVerification: isUserVerified ? 'on' : 'off', ...developer },
-  });
+  }, defaults);
+  for (const p of passkeys) await keyport.addCredential(p);
   return keyport;
+}
+
+/**
+ * The automation and developer settings of a test vault.
+ * @param {{ automaticPresenceSimulation?: boolean, isUserVerified?: boolean, developer?: DeveloperSettings }} opts
+ */
+function setUpDefaults({ automaticPresenceSimulation = true, isUserVerified = true, developer = {} }) {
+  return {
+    automation: { autoApprove: automaticPresenceSimulation, userVerified: isUserVerified },
+    /** @type {DeveloperSettings} */
+    developer: { enabled: true, autoApprove: automaticPresenceSimulation, userVerification: isUserVerified ? 'on' : 'off', ...developer },
+  };
 }
 
 /**

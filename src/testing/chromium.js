@@ -1,21 +1,36 @@
 // @ts-check
 // Chromium with Keyport, through Playwright: a persistent context (a throwaway profile) with the unpacked extension,
 // and Keyport's background (a service worker) to run the automation API in. Used by the Playwright Test fixture
-// (playwright.js) and usable on its own with playwright-core, e.g. from node:test.
+// (playwright.js) and usable on its own, e.g. from node:test, with @playwright/test or playwright-core installed.
 //
 //   const { context, keyport, close } = await launchKeyportChromium();
 //   const page = await context.newPage();   // create() and get() are answered by Keyport at once
 
-import { chromium as playwrightChromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { keyportAuthenticator, setUpKeyport } from './authenticator.js';
+import { DEFAULT_CHROMIUM_EXTENSION, checkExtensionDir } from './extensions.js';
+import { readState } from './state.js';
 
-/** The Chromium build of this repository (npm run build), found from this file, not from the working directory. */
-export const DEFAULT_CHROMIUM_EXTENSION = fileURLToPath(new URL('../../.output/chrome-mv3', import.meta.url));
+export { DEFAULT_CHROMIUM_EXTENSION };
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Playwright's chromium, from the test runner when it is installed (one copy of Playwright in the process), else
+ * from playwright-core. Both are optional peer dependencies: imported only when a launch needs one.
+ * @returns {Promise<import('@playwright/test').BrowserType>}
+ */
+async function playwrightChromium() {
+  for (const name of ['@playwright/test', 'playwright-core']) {
+    try {
+      return (await import(name)).chromium;
+    } catch (e) {
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    }
+  }
+  throw new Error('launchKeyportChromium needs Playwright: npm install -D @playwright/test');
+}
 
 /**
  * Chromium's flags for unpacked extensions in a test profile (Playwright passes --disable-extensions by default:
@@ -35,13 +50,13 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
 
 /**
  * @typedef {object} ChromiumLaunchOptions
- * @property {string} [extensionDir]     the unpacked Keyport build (default: this repository's .output/chrome-mv3)
+ * @property {string} [extensionDir]     Keyport's unpacked Chromium build (default: the one inside this package)
  * @property {string} [executablePath='/usr/bin/chromium']
  * @property {boolean} [headless=true]
  * @property {string[]} [args=[]]        further Chromium flags
  * @property {string[]} [extensions=[]]  further unpacked extensions to load beside Keyport
- * @property {import('playwright-core').BrowserContextOptions} [contextOptions]  e.g. { baseURL, ignoreHTTPSErrors, viewport }
- * @property {import('playwright-core').BrowserType} [browserType]  Playwright's chromium; the Playwright Test fixture passes the test runner's
+ * @property {import('@playwright/test').BrowserContextOptions} [contextOptions]  e.g. { baseURL, ignoreHTTPSErrors, viewport }
+ * @property {import('@playwright/test').BrowserType} [browserType]  Playwright's chromium; the Playwright Test fixture passes the test runner's
  * @property {'proxy'|'shim'} [door='proxy']  how requests reach Keyport: Chromium's WebAuthn proxy (Keyport's default
  *           in Chromium), or Keyport's page script, as when another extension holds the proxy (a small extension
  *           that holds it is loaded first). Chromium's proxy raises any timeout below 3 minutes to 3 minutes; through
@@ -51,12 +66,12 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
 
 /**
  * @typedef {object} KeyportChromium
- * @property {import('playwright-core').BrowserContext} context
+ * @property {import('@playwright/test').BrowserContext} context
  * @property {import('./authenticator.js').KeyportAuthenticator} keyport
  * @property {string} extensionId
  * @property {string} extensionOrigin  'chrome-extension://<id>'
  * @property {import('./authenticator.js').EvalBackground} evalBackground
- * @property {() => Promise<import('playwright-core').Page>} newPage
+ * @property {() => Promise<import('@playwright/test').Page>} newPage
  * @property {() => Promise<void>} close
  */
 
@@ -73,18 +88,21 @@ export async function launchKeyportChromium({
   args = [],
   extensions = [],
   contextOptions = {},
-  browserType = playwrightChromium,
+  browserType,
   door = 'proxy',
   setUp = true,
   ...setUpOptions
 } = {}) {
+  // Every argument is checked before the browser starts.
   if (door !== 'proxy' && door !== 'shim') throw new TypeError(`door must be "proxy" or "shim", got ${String(door)}`);
-  const dir = resolve(extensionDir);
-  const name = manifestName(dir);
+  const { dir, manifest } = checkExtensionDir(extensionDir, 'chromium');
+  const name = manifest.name;
+  if (setUpOptions.state !== undefined) readState(setUpOptions.state, 'state');
+  const launcher = browserType ?? (await playwrightChromium());
   const holder = door === 'shim' ? proxyHolder() : undefined;
   const dirs = [...(holder ? [holder] : []), dir, ...extensions.map((d) => resolve(d))].join(',');
   const removeHolder = () => holder && rmSync(holder, { recursive: true, force: true });
-  const context = await browserType.launchPersistentContext('', {
+  const context = await launcher.launchPersistentContext('', {
     ...contextOptions,
     executablePath,
     headless,
@@ -133,18 +151,9 @@ function proxyHolder() {
   return dir;
 }
 
-/** @param {string} dir */
-function manifestName(dir) {
-  try {
-    return String(JSON.parse(readFileSync(resolve(dir, 'manifest.json'), 'utf8')).name);
-  } catch (e) {
-    throw new Error(`Keyport's Chromium build is not at ${dir} (npm run build makes it; or pass extensionDir): ${/** @type {Error} */ (e).message}`);
-  }
-}
-
 /**
  * The service worker of the extension named `name` (the manifest's name).
- * @param {import('playwright-core').BrowserContext} context
+ * @param {import('@playwright/test').BrowserContext} context
  * @param {string} name
  */
 async function findWorker(context, name, timeout = 10_000) {
@@ -165,7 +174,7 @@ async function findWorker(context, name, timeout = 10_000) {
  * evalBackground for Chromium: the extension's current service worker. Chromium may stop an idle worker and start
  * a new one (Keyport keeps its unlocked key in storage.session, so the vault stays open); a stopped one is woken by
  * opening one of the extension's pages.
- * @param {import('playwright-core').BrowserContext} context
+ * @param {import('@playwright/test').BrowserContext} context
  * @param {string} extensionOrigin
  * @returns {import('./authenticator.js').EvalBackground}
  */

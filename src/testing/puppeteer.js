@@ -6,20 +6,30 @@
 //   const { browser, keyport, newPage, close } = await launchKeyportFirefox();
 //   const page = await newPage();   // create() and get() are answered by Keyport at once
 
-import puppeteer from 'puppeteer-core';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { keyportAuthenticator, setUpKeyport } from './authenticator.js';
+import { DEFAULT_FIREFOX_EXTENSION, FIREFOX_ADDON_ID, checkExtensionDir } from './extensions.js';
+import { readState } from './state.js';
 
-/** The Firefox build of this repository (npm run build:firefox), found from this file, not from the working directory. */
-export const DEFAULT_FIREFOX_EXTENSION = fileURLToPath(new URL('../../.output/firefox-mv3', import.meta.url));
+export { DEFAULT_FIREFOX_EXTENSION };
 export const DEFAULT_FIREFOX_PATH = '/usr/bin/firefox-esr';
 
 /**
+ * puppeteer-core, an optional peer dependency: imported only when a launch needs it.
+ * @returns {Promise<import('puppeteer-core').PuppeteerNode>}
+ */
+async function puppeteerCore() {
+  try {
+    return /** @type {any} */ (await import('puppeteer-core')).default;
+  } catch (e) {
+    if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ERR_MODULE_NOT_FOUND') throw new Error('launchKeyportFirefox needs puppeteer-core: npm install -D puppeteer-core');
+    throw e;
+  }
+}
+
+/**
  * @typedef {object} FirefoxLaunchOptions
- * @property {string} [extensionDir]   the unpacked Keyport build (default: this repository's .output/firefox-mv3)
+ * @property {string} [extensionDir]   Keyport's unpacked Firefox build (default: the one inside this package)
  * @property {string} [executablePath='/usr/bin/firefox-esr']
  * @property {boolean} [headless=true]
  * @property {Record<string, unknown>} [prefs={}]  further Firefox preferences (they win over the defaults below)
@@ -58,8 +68,11 @@ export async function launchKeyportFirefox({
   setUp = true,
   ...setUpOptions
 } = {}) {
-  const dir = resolve(extensionDir);
-  const addonId = geckoId(dir);
+  // Every argument is checked before the browser starts.
+  const { dir } = checkExtensionDir(extensionDir, 'firefox');
+  if (setUpOptions.state !== undefined) readState(setUpOptions.state, 'state');
+  const puppeteer = await puppeteerCore();
+  const addonId = FIREFOX_ADDON_ID;
   const uuid = randomUUID();
   const extensionOrigin = `moz-extension://${uuid}`;
   const browser = await puppeteer.launch({
@@ -105,17 +118,4 @@ export async function launchKeyportFirefox({
     await browser.close();
     throw err;
   }
-}
-
-/** @param {string} dir */
-function geckoId(dir) {
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(resolve(dir, 'manifest.json'), 'utf8'));
-  } catch (e) {
-    throw new Error(`Keyport's Firefox build is not at ${dir} (npm run build:firefox makes it; or pass extensionDir): ${/** @type {Error} */ (e).message}`);
-  }
-  const id = manifest.browser_specific_settings?.gecko?.id;
-  if (typeof id !== 'string') throw new Error(`${dir}/manifest.json has no browser_specific_settings.gecko.id: is it the Firefox build?`);
-  return id;
 }

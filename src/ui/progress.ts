@@ -1,6 +1,6 @@
-// The screens' side of src/app/progress.ts: follow one task's progress while a request runs.
+// The screens' side of src/app/progress.ts (the message: protocol/messages.ts PROGRESS): follow one task's progress while a request runs.
 import browser from 'webextension-polyfill';
-import { PROGRESS, type ProgressMessage, type ProgressTask } from '../app/progress.ts';
+import { PROGRESS, type ProgressMessage, type ProgressTask } from '../protocol/messages.ts';
 
 /** Calls back with each fraction (0..1) the background reports for `task`; returns the unsubscribe. */
 export function watchProgress(task: ProgressTask, onFraction: (fraction: number) => void): () => void {

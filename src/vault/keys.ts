@@ -1,11 +1,19 @@
 // The vault key and its two wrappings (docs/design.md, Keys): one under Argon2id of the master password,
 // one under HKDF of the recovery code. Both are AES-256-GCM seals of the 32-byte vault key with a label
-// as associated data.
+// as associated data. The password KDF is a port (Kdf): the extension passes argon2id, unit tests a fast one.
 import * as v from 'valibot';
 import { encode as b64u, decode as fromB64u } from '../webauthn/base64url.ts';
 import { importAeadKey, open, seal, TamperedError } from '../crypto/aead.ts';
 import { type KdfParams, deriveKey, newKdfParams } from '../crypto/kdf.ts';
 import { deriveFromRecovery, generateRecoveryCode, parseRecoveryCode } from '../crypto/recoveryCode.ts';
+
+/** Derives the 32-byte key that wraps the vault key from the master password, under a header's salt and parameters. */
+export interface Kdf {
+  derive(password: string, params: KdfParams, onProgress?: (fraction: number) => void): Promise<Uint8Array>;
+}
+
+/** The real one: Argon2id (RFC 9106), src/crypto/kdf.ts. */
+export const argon2id: Kdf = { derive: deriveKey };
 
 const PASSWORD_AAD = 'keyport/vault-key/password/v1';
 const RECOVERY_AAD = 'keyport/vault-key/recovery/v1';
@@ -47,6 +55,7 @@ export class WrongPasswordError extends Error {
 const toJSON = (s: { iv: Uint8Array; ct: Uint8Array }) => ({ iv: b64u(s.iv), ct: b64u(s.ct) });
 const fromJSON = (s: { iv: string; ct: string }) => ({ iv: fromB64u(s.iv), ct: fromB64u(s.ct) });
 const kdfOf = (meta: VaultMeta): KdfParams => ({ ...meta.kdf, salt: fromB64u(meta.kdf.salt) });
+const headerKdf = (p: KdfParams): VaultMeta['kdf'] => ({ algorithm: 'argon2id', salt: b64u(p.salt), m: p.m, t: p.t, p: p.p });
 
 async function wrap(wrappingKey: Uint8Array, vaultKey: Uint8Array, aad: string) {
   const k = await importAeadKey(wrappingKey);
@@ -111,14 +120,15 @@ export async function rotateRecovery(meta: VaultMeta, vaultKey: Uint8Array): Pro
  * (lower or higher, never below MIN_KDF: newKdfParams throws RangeError and nothing changes).
  */
 export async function rewrapPassword(
+  kdf: Kdf,
   meta: VaultMeta,
   vaultKey: Uint8Array,
   password: string,
   opts: { kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void } = {},
 ): Promise<VaultMeta> {
-  const kdf = newKdfParams({ m: opts.kdf?.m ?? meta.kdf.m, t: opts.kdf?.t ?? meta.kdf.t, p: opts.kdf?.p ?? meta.kdf.p });
-  const passwordKey = await deriveKey(password, kdf, opts.onProgress);
-  return { ...meta, kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p }, passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD) };
+  const params = newKdfParams({ m: opts.kdf?.m ?? meta.kdf.m, t: opts.kdf?.t ?? meta.kdf.t, p: opts.kdf?.p ?? meta.kdf.p });
+  const passwordKey = await kdf.derive(password, params, opts.onProgress);
+  return { ...meta, kdf: headerKdf(params), passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD) };
 }
 
 /**
@@ -127,17 +137,18 @@ export async function rewrapPassword(
  * sync identity, and a new master password for this browser.
  */
 export async function pairedVaultKeys(
+  kdf: Kdf,
   vaultKey: Uint8Array,
   recoveryWrap: { iv: string; ct: string },
   identity: SyncIdentity,
   password: string,
   opts: { now: number; kdf?: { m?: number; t?: number; p?: number }; onProgress?: (f: number) => void },
 ): Promise<VaultMeta> {
-  const kdf = newKdfParams(opts.kdf);
+  const params = newKdfParams(opts.kdf);
   return {
     version: 1,
-    kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
-    passwordWrap: await wrap(await deriveKey(password, kdf, opts.onProgress), vaultKey, PASSWORD_AAD),
+    kdf: headerKdf(params),
+    passwordWrap: await wrap(await kdf.derive(password, params, opts.onProgress), vaultKey, PASSWORD_AAD),
     recoveryWrap,
     syncIdentity: await sealIdentity(vaultKey, identity),
     createdAt: opts.now,
@@ -149,6 +160,7 @@ export async function pairedVaultKeys(
  * same code keeps working), a new master password, and the sync identity.
  */
 export async function restoredVaultKeys(
+  kdf: Kdf,
   recoveryCode: string,
   recoveryWrap: { iv: string; ct: string },
   password: string,
@@ -165,20 +177,21 @@ export async function restoredVaultKeys(
   } finally {
     entropy.fill(0);
   }
-  return { meta: await pairedVaultKeys(vaultKey, recoveryWrap, identity, password, opts), vaultKey, identity };
+  return { meta: await pairedVaultKeys(kdf, vaultKey, recoveryWrap, identity, password, opts), vaultKey, identity };
 }
 
 export async function createVaultKeys(
+  kdf: Kdf,
   password: string,
   opts: { kdf?: { m?: number; t?: number; p?: number }; now: number; onProgress?: (f: number) => void },
 ): Promise<NewVault> {
   const vaultKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
-  const kdf = newKdfParams(opts.kdf);
-  const passwordKey = await deriveKey(password, kdf, opts.onProgress);
+  const params = newKdfParams(opts.kdf);
+  const passwordKey = await kdf.derive(password, params, opts.onProgress);
   const { code, entropy } = generateRecoveryCode();
   const meta: VaultMeta = {
     version: 1,
-    kdf: { algorithm: 'argon2id', salt: b64u(kdf.salt), m: kdf.m, t: kdf.t, p: kdf.p },
+    kdf: headerKdf(params),
     passwordWrap: await wrap(passwordKey, vaultKey, PASSWORD_AAD),
     recoveryWrap: await wrap(deriveFromRecovery(entropy, 'wrap'), vaultKey, RECOVERY_AAD),
     syncIdentity: await sealIdentity(vaultKey, syncIdentityOf(entropy)),
@@ -188,8 +201,8 @@ export async function createVaultKeys(
   return { meta, vaultKey, recoveryCode: code };
 }
 
-export async function unlockWithPassword(meta: VaultMeta, password: string, onProgress?: (f: number) => void): Promise<Uint8Array> {
-  const key = await deriveKey(password, kdfOf(meta), onProgress);
+export async function unlockWithPassword(kdf: Kdf, meta: VaultMeta, password: string, onProgress?: (f: number) => void): Promise<Uint8Array> {
+  const key = await kdf.derive(password, kdfOf(meta), onProgress);
   try {
     return await unwrap(key, meta.passwordWrap, PASSWORD_AAD);
   } catch (e) {

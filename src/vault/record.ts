@@ -8,7 +8,7 @@
 import * as v from 'valibot';
 import { encode as b64u, decode as fromB64u, isBase64url } from '../webauthn/base64url.ts';
 import { type Sealed, open, seal } from '../crypto/aead.ts';
-import type { CredentialMeta } from '../webauthn/authenticator.ts';
+import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
 
 export type RecordKind = 'passkey' | 'item';
 
@@ -87,12 +87,6 @@ export const recordAad = (kind: RecordKind, id: string) => `keyport/record/v1|${
 
 export function newRecordId(): string {
   return b64u(globalThis.crypto.getRandomValues(new Uint8Array(16)));
-}
-
-export async function sealPasskey(key: CryptoKey, id: string, p: Passkey): Promise<StoredRecord> {
-  const json = JSON.stringify({ ...p, pkcs8: b64u(p.pkcs8), publicKeyCose: b64u(p.publicKeyCose), prfSecret: b64u(p.prfSecret) });
-  const sealed = await seal(key, new TextEncoder().encode(json), recordAad('passkey', id));
-  return { id, kind: 'passkey', ...sealed };
 }
 
 export class RecordError extends Error {

@@ -1,4 +1,5 @@
 // WebAuthn L3 §6.1 Authenticator Data, §6.5.1 attested credential data.
+import { sha256 } from '@noble/hashes/sha2.js';
 import { type CborMap, decodeFirst, encode } from './cbor.ts';
 
 /** §6.1 flags, bit by bit. */
@@ -23,6 +24,18 @@ export interface AuthData {
   signCount: number;
   attestedCredentialData?: AttestedCredentialData;
   extensions?: CborMap;
+}
+
+/** §6.1 rpIdHash: SHA-256 of the RP ID's UTF-8 bytes. */
+export const rpIdHash = (rpId: string): Uint8Array => sha256(new TextEncoder().encode(rpId));
+
+/** What assertion (§6.3.3 step 11) and packed attestation (§8.2) signatures sign: authenticatorData || clientDataHash. */
+export function signedData(authData: Uint8Array, clientDataHash: Uint8Array): Uint8Array {
+  if (clientDataHash.length !== 32) throw new RangeError(`clientDataHash must be 32 bytes, got ${clientDataHash.length}`);
+  const out = new Uint8Array(authData.length + 32);
+  out.set(authData);
+  out.set(clientDataHash, authData.length);
+  return out;
 }
 
 export function encodeAuthData(data: AuthData): Uint8Array {

@@ -1,6 +1,9 @@
 // COSE keys (RFC 9052 §7, RFC 9053 §2.1/§2.2, RFC 8230 §4) as WebAuthn §6.5.1.1 uses them in
 // attested credential data, and the SubjectPublicKeyInfo form that getPublicKey() returns (§5.2.1.1).
 import { type CborMap, decode } from './cbor.ts';
+import { TAG, oidBytes, tlv, unsignedInteger } from './der.ts';
+
+const RSA_ENCRYPTION = '1.2.840.113549.1.1.1'; // RFC 3279 §2.3.1
 
 export const ALG = { ES256: -7, EdDSA: -8, RS256: -257 } as const;
 export type Alg = (typeof ALG)[keyof typeof ALG];
@@ -71,20 +74,6 @@ export function decodeCoseKey(bytes: Uint8Array): PublicKey {
   throw new RangeError(`COSE key: unsupported kty ${shown(kty)} / alg ${shown(alg)}`);
 }
 
-function derLength(n: number): number[] {
-  if (n < 0x80) return [n];
-  if (n < 0x100) return [0x81, n];
-  return [0x82, n >> 8, n & 0xff];
-}
-
-function derInteger(bytes: Uint8Array): number[] {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  const body = [...bytes.subarray(i)];
-  if (body[0]! & 0x80) body.unshift(0);
-  return [0x02, ...derLength(body.length), ...body];
-}
-
 /** SubjectPublicKeyInfo DER of a public key (RFC 5280 §4.1.2.7), as PublicKeyCredential's getPublicKey() returns. */
 export function spki(key: PublicKey): Uint8Array {
   switch (key.alg) {
@@ -93,13 +82,10 @@ export function spki(key: PublicKey): Uint8Array {
     case ALG.EdDSA:
       return Uint8Array.from([...ED25519_SPKI_PREFIX, ...key.x]);
     case ALG.RS256: {
-      // RFC 8017 §A.1.1 RSAPublicKey inside RFC 3279 rsaEncryption SPKI.
-      const rsaKey = [...derInteger(key.n), ...derInteger(key.e)];
-      const seq = [0x30, ...derLength(rsaKey.length), ...rsaKey];
-      const bitString = [0x03, ...derLength(seq.length + 1), 0x00, ...seq];
-      const algId = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
-      const body = [...algId, ...bitString];
-      return Uint8Array.from([0x30, ...derLength(body.length), ...body]);
+      // RFC 8017 §A.1.1 RSAPublicKey inside RFC 3279 rsaEncryption SPKI (AlgorithmIdentifier with NULL parameters).
+      const rsaKey = tlv(TAG.SEQUENCE, unsignedInteger(key.n), unsignedInteger(key.e));
+      const algId = tlv(TAG.SEQUENCE, tlv(TAG.OID, oidBytes(RSA_ENCRYPTION)), tlv(TAG.NULL));
+      return tlv(TAG.SEQUENCE, algId, tlv(TAG.BIT_STRING, Uint8Array.of(0), rsaKey));
     }
   }
 }

@@ -1,7 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from './base64url.ts';
-import { evaluatePrf, prfSalt } from './prf.ts';
+import { encodePrfOutputs, hmacSecret, prfSalt, prfSalts } from './prf.ts';
+
+/** Both halves, as the client and the authenticator run them one after the other. */
+const evaluatePrf = (secret: Uint8Array, values: { first: string; second?: string }) => encodePrfOutputs(hmacSecret(secret, prfSalts(values)));
 
 const nodeSalt = (input: Uint8Array) =>
   Uint8Array.from(createHash('sha256').update(Buffer.from('WebAuthn PRF', 'utf8')).update(Buffer.of(0)).update(input).digest());

@@ -174,8 +174,9 @@ async function loadKeyport() {
   register();
   await import('fake-indexeddb/auto');
   const { IDBFactory } = await import('fake-indexeddb');
-  const [{ createVault }, { idbVaultStorage }, { createSyncService }] = await Promise.all([
+  const [{ createVault }, { argon2id }, { idbVaultStorage }, { createSyncService }] = await Promise.all([
     import('../../src/vault/vault.ts'),
+    import('../../src/vault/keys.ts'),
     import('../../src/adapters/idb.ts'),
     import('../../src/app/sync.ts'),
   ]);
@@ -196,7 +197,7 @@ async function loadKeyport() {
    */
   return async function nodeBrowser() {
     globalThis.indexedDB = new IDBFactory();
-    const vault = createVault({ storage: idbVaultStorage(`keyport-bench-${n++}`), session: memorySession(), now: Date.now, touchDelayMs: 0 });
+    const vault = createVault({ storage: idbVaultStorage(`keyport-bench-${n++}`), session: memorySession(), kdf: argon2id, now: Date.now, touchDelayMs: 0 });
     await vault.isSetUp();
     const sync = createSyncService({ vault, store: memoryStore(), timer, now: Date.now });
     return {

@@ -1,4 +1,4 @@
-// The example relying-party suite in Firefox, with Keyport's puppeteer helper (keyport/testing/puppeteer): the same
+// The example relying-party suite in Firefox, with Keyport's puppeteer helper (@keyport/testing/puppeteer): the same
 // scenarios as tests/playwright/example.spec.mjs (Playwright cannot load an extension into Firefox). One Firefox and
 // one vault for the file; each test uses its own user names. The relying party is tests/support/rp.mjs
 // (@simplewebauthn/server): a page with a user name field, "Register" and "Sign in" buttons, and #status.
@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { launchKeyportFirefox } from 'keyport/testing/puppeteer';
+import { launchKeyportFirefox } from '@keyport/testing/puppeteer';
 import { startRelyingParty } from '../support/rp.mjs';
 import { makeForeignPasskey } from '../support/foreign.mjs';
 

@@ -1,4 +1,4 @@
-// The testing package (src/testing, `keyport/testing/*`): Keyport as a virtual authenticator for relying-party tests.
+// The testing package (src/testing, `@keyport/testing`): Keyport as a virtual authenticator for relying-party tests.
 // First the credential shapes in plain Node, then every helper in Chromium (Playwright) and Firefox (puppeteer)
 // against tests/support/rp.mjs, whose @simplewebauthn/server verifies each ceremony. Passkeys added by test code come
 // from tests/support/foreign.mjs, which shares no code with Keyport.
@@ -6,13 +6,13 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { launchKeyportChromium } from 'keyport/testing/chromium';
-import { launchKeyportFirefox } from 'keyport/testing/puppeteer';
-import { keyportAuthenticator } from 'keyport/testing';
-import { toAutomationCredential, toBytes, toVirtualCredential } from '../../src/testing/credentials.js';
+import { launchKeyportChromium } from '@keyport/testing/chromium';
+import { launchKeyportFirefox } from '@keyport/testing/puppeteer';
+import { keyportAuthenticator } from '@keyport/testing';
+import { toAutomationCredential, toBytes, toKeyportCredential } from '../../src/testing/credentials.js';
 import { startRelyingParty } from '../support/rp.mjs';
 import { makeForeignPasskey } from '../support/foreign.mjs';
 
@@ -42,8 +42,8 @@ describe('credential shapes (no browser)', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
 
-  test('CDP (base64), toJSON (base64url) and byte forms give the same credential', async () => {
-    const expected = { credentialId: '+/8BAgP+', rpId: 'example.com', privateKey: b64(pkcs8), userHandle: 'AQID', isResidentCredential: false, signCount: 7 };
+  test('CDP (base64), toJSON (base64url) and byte forms give the same credential, base64url to Keyport', async () => {
+    const expected = { credentialId: '-_8BAgP-', rpId: 'example.com', privateKey: b64url(pkcs8), userHandle: 'AQID', isResidentCredential: false, signCount: 7 };
     const forms = [
       { credentialId: '+/8BAgP+', privateKey: b64(pkcs8), userHandle: 'AQID' },
       { credentialId: '-_8BAgP-', privateKey: b64url(pkcs8), userHandle: 'AQID' },
@@ -61,7 +61,7 @@ describe('credential shapes (no browser)', () => {
     const pair = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
     const exported = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
     const c = await toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: pair.privateKey });
-    assert.equal(c.privateKey, b64(exported));
+    assert.equal(c.privateKey, b64url(exported));
     const sealed = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
     await assert.rejects(toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: sealed.privateKey }), /privateKey is a CryptoKey that is not extractable/);
     await assert.rejects(toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: pair.publicKey }), /privateKey must be a private key, got a public CryptoKey/);
@@ -70,7 +70,7 @@ describe('credential shapes (no browser)', () => {
   test('wrong input is refused, naming the field', async () => {
     const ok = { credentialId: 'AAAA', rpId: 'example.com', privateKey: pkcs8 };
     const cases = [
-      [{ ...ok, credentialId: undefined }, /credentialId is missing/],
+      [{ ...ok, credentialId: undefined }, /credentialId \(or id\) is missing/],
       [{ ...ok, credentialId: 'not base64!' }, /credentialId is not base64 or base64url text/],
       [{ ...ok, credentialId: 'ab+_' }, /credentialId is not base64 or base64url text/], // two alphabets
       [{ ...ok, credentialId: 'abcde' }, /credentialId is not base64 or base64url text/], // a dangling character
@@ -88,24 +88,26 @@ describe('credential shapes (no browser)', () => {
     assert.throws(() => toBytes({}, 'userHandle'), /userHandle must be bytes/);
   });
 
-  test("getCredentials' entries in the CDP shape, base64url id beside it; a listed passkey can be added again", async () => {
+  test("getCredentials' entries: base64url throughout, keys beside each other; a listed passkey can be added again", async () => {
     const meta = { id: '-_8BAgP-', rpId: 'example.com', userName: 'alice', userDisplayName: 'Alice', userHandle: 'AQID', alg: -7, isResidentCredential: true, backedUp: false, signCount: 3, createdAt: 1000, lastUsedAt: 2000, privateKey: b64url(pkcs8) };
-    const v = toVirtualCredential(meta);
-    assert.deepEqual(v, { credentialId: '+/8BAgP+', id: '-_8BAgP-', isResidentCredential: true, rpId: 'example.com', userHandle: 'AQID', signCount: 3, userName: 'alice', userDisplayName: 'Alice', alg: -7, backupState: false, createdAt: 1000, lastUsedAt: 2000, privateKey: b64(pkcs8) });
-    assert.equal(toVirtualCredential({ ...meta, userHandle: '' }).userHandle, undefined);
+    const v = toKeyportCredential(meta);
+    const spki = b64url(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
+    assert.deepEqual(v, { id: '-_8BAgP-', rpId: 'example.com', userHandle: 'AQID', signCount: 3, isResidentCredential: true, userName: 'alice', userDisplayName: 'Alice', alg: -7, backupState: false, createdAt: 1000, lastUsedAt: 2000, privateKey: b64url(pkcs8), publicKey: spki });
+    assert.equal(toKeyportCredential({ ...meta, userHandle: '' }).userHandle, '');
     const again = await toAutomationCredential(v);
-    assert.deepEqual(again, { credentialId: '+/8BAgP+', rpId: 'example.com', privateKey: b64(pkcs8), userHandle: 'AQID', isResidentCredential: true, signCount: 3, userName: 'alice', userDisplayName: 'Alice' });
+    assert.deepEqual(again, { credentialId: '-_8BAgP-', rpId: 'example.com', privateKey: b64url(pkcs8), userHandle: 'AQID', isResidentCredential: true, signCount: 3, userName: 'alice', userDisplayName: 'Alice' });
   });
 
-  test('README "Testing your relying party with Keyport": each example is an excerpt of the file it names', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.split('\n## Testing your relying party with Keyport\n')[1]?.split('\n## ')[0];
+  test("the READMEs' examples are excerpts of the files they name", () => {
+    const read = (path) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+    const section = read('README.md').split('\n## Testing your relying party with Keyport\n')[1]?.split('\n## ')[0];
     assert.ok(section, 'the README section');
-    const blocks = [...section.matchAll(/```js\n\/\/ (tests\/\S+)\n([\s\S]*?)```/g)];
-    assert.ok(blocks.length >= 3, `${blocks.length} examples`);
-    for (const [, path, code] of blocks) {
-      assert.ok(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8').includes(code), `README example from ${path} is not in that file`);
-    }
+    const blocks = [
+      ...[...section.matchAll(/```js\n\/\/ (src\/testing\/examples\/\S+)\n([\s\S]*?)```/g)].map(([, path, code]) => [path, code]),
+      ...[...read('src/testing/README.md').matchAll(/```js\n\/\/ (examples\/\S+)\n([\s\S]*?)```/g)].map(([, path, code]) => [`src/testing/${path}`, code]),
+    ];
+    assert.ok(blocks.length >= 7, `${blocks.length} examples`);
+    for (const [path, code] of blocks) assert.ok(read(path).includes(code), `README example from ${path} is not in that file:\n${code}`);
   });
 
   test('keyportAuthenticator calls passkeyVault with JSON arguments and no undefined ones', async () => {
@@ -223,25 +225,25 @@ for (const target of TARGETS) {
       }
     });
 
-    test('getCredentials: the CDP shape; private keys only when asked, and they are the keys added', async () => {
+    test('getCredentials: base64url throughout; private keys only when asked, and they are the keys added', async () => {
       const list = await keyport.getCredentials();
       assert.equal(list.length, 2);
       const byId = new Map(list.map((c) => [c.id, c]));
       const a = byId.get(es256.credentialIdB64);
       assert.deepEqual(
-        { credentialId: a.credentialId, isResidentCredential: a.isResidentCredential, rpId: a.rpId, userHandle: a.userHandle, signCount: a.signCount, userName: a.userName, alg: a.alg },
-        { credentialId: b64(es256.credentialId), isResidentCredential: true, rpId: 'localhost', userHandle: b64(es256.userHandle), signCount: 0, userName: 'ext-es256', alg: -7 },
+        { id: a.id, isResidentCredential: a.isResidentCredential, rpId: a.rpId, userHandle: a.userHandle, signCount: a.signCount, userName: a.userName, alg: a.alg },
+        { id: b64url(es256.credentialId), isResidentCredential: true, rpId: 'localhost', userHandle: b64url(es256.userHandle), signCount: 0, userName: 'ext-es256', alg: -7 },
       );
       assert.equal(byId.get(eddsa.credentialIdB64).alg, -8);
       assert.ok(list.every((c) => !('privateKey' in c)));
       const withKeys = new Map((await keyport.getCredentials({ includePrivateKeys: true })).map((c) => [c.id, c.privateKey]));
-      assert.equal(withKeys.get(es256.credentialIdB64), b64(es256.pkcs8));
-      assert.equal(withKeys.get(eddsa.credentialIdB64), b64(eddsa.pkcs8));
+      assert.equal(withKeys.get(es256.credentialIdB64), b64url(es256.pkcs8));
+      assert.equal(withKeys.get(eddsa.credentialIdB64), b64url(eddsa.pkcs8));
     });
 
     test('addCredential refuses a duplicate id and a key that is not PKCS#8, saying why', async () => {
       await assert.rejects(keyport.addCredential({ credentialId: es256.credentialId, rpId: 'localhost', privateKey: es256.pkcs8 }), /already in the vault/);
-      await assert.rejects(keyport.addCredential({ credentialId: 'AQIDBA', rpId: 'localhost', privateKey: 'AQIDBA' }), /^Error: Keyport's passkeyVault\.addCredential: .*not valid PKCS#8/);
+      await assert.rejects(keyport.addCredential({ credentialId: 'AQIDBA', rpId: 'localhost', privateKey: 'AQIDBA' }), /^TypeError: addCredential: privateKey is not a PKCS#8 \(DER\) private key/);
       assert.equal((await keyport.getCredentials()).length, 2);
     });
 

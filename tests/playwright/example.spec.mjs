@@ -2,7 +2,7 @@
 // @simplewebauthn/server (tests/support/rp.mjs: a page with a user name field, "Register" and "Sign in" buttons, and
 // a #status line showing the server's verify result or the error), each simulated error, packed attestation, UV and
 // the consent window. Every test gets its own Chromium and a fresh vault. Run: npm run test:playwright.
-import { test as keyportTest, expect } from 'keyport/testing/playwright';
+import { test as keyportTest, expect } from '@keyport/testing/playwright';
 import { createHash } from 'node:crypto';
 import { startRelyingParty } from '../support/rp.mjs';
 import { makeForeignPasskey } from '../support/foreign.mjs';

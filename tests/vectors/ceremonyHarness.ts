@@ -1,8 +1,8 @@
-// Test fixture for the ceremonies in src/webauthn/{create,get}.ts: an in-memory CredentialStore that
-// signs with src/crypto/credentialKeys.ts, and a scripted Consent that records what it was asked.
-import { type GeneratedKey, generateCredentialKey, importSigner } from '../../src/crypto/credentialKeys.ts';
+// Test fixture for the ceremonies (src/webauthn/client/{create,get}.ts over src/webauthn/authenticator/): an in-memory
+// CredentialStore that signs with src/webauthn/authenticator/keys.ts, and a scripted Consent that records what it was asked.
+import { type GeneratedKey, generateCredentialKey, importSigner } from '../../src/webauthn/authenticator/keys.ts';
+import type { AuthenticatorProfile } from '../../src/webauthn/authenticator/profile.ts';
 import type {
-  AuthenticatorProfile,
   CeremonyDeps,
   Consent,
   CreateRequestInfo,
@@ -11,7 +11,7 @@ import type {
   Decision,
   GetRequestInfo,
   NewCredential,
-} from '../../src/webauthn/authenticator.ts';
+} from '../../src/webauthn/authenticator/model.ts';
 import type { Alg } from '../../src/webauthn/cose.ts';
 import { WebAuthnError } from '../../src/webauthn/errors.ts';
 import type { Caller } from '../../src/webauthn/types.ts';

@@ -1,6 +1,6 @@
 // Shared by the formats' tests (not imported by the app): passkeys as Keyport makes them, and typed access
 // to the independent generator of foreign documents in tests/support/foreign.mjs.
-import { generateCredentialKey } from '../../src/crypto/credentialKeys.ts';
+import { generateCredentialKey } from '../../src/webauthn/authenticator/keys.ts';
 import { encode as cborEncode } from '../../src/webauthn/cbor.ts';
 import { ALG, type Alg, encodeCoseKey } from '../../src/webauthn/cose.ts';
 import type { PortablePasskey } from '../../src/formats/types.ts';

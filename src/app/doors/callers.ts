@@ -5,11 +5,10 @@
 // forge there (window.origin in Firefox, the ancestors' origins, the document's own policy where exposed).
 import browser, { type Runtime } from 'webextension-polyfill';
 import * as v from 'valibot';
-import { FramePolicyAnswer } from '../messages.ts';
-import { FRAME_POLICY, type FramePolicyQuery } from '../channels.ts';
-import type { PolicyFeature } from '../../webauthn/client.ts';
+import { FRAME_POLICY, FramePolicyAnswer, type FramePolicyQuery } from '../../protocol/bridge.ts';
+import type { PolicyFeature } from '../../webauthn/client/validate.ts';
 import type { Caller } from '../../webauthn/types.ts';
-import { allows } from '../../webauthn/permissionsPolicy.ts';
+import { allows } from '../../webauthn/client/permissionsPolicy.ts';
 import type { DeclaredPolicies } from '../../adapters/documentPolicy.ts';
 
 /** What the bridge of the requesting frame reports about its own document. */

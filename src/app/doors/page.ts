@@ -4,10 +4,10 @@
 import browser from 'webextension-polyfill';
 import * as v from 'valibot';
 import type { DeclaredPolicies } from '../../adapters/documentPolicy.ts';
-import type { CeremonyAnswer, CeremonyService } from '../ceremonies.ts';
+import type { CeremonyService } from '../ceremonies.ts';
 import type { createAutofill } from '../autofill.ts';
-import { CEREMONY_PORT } from '../channels.ts';
-import { CeremonyRequest } from '../messages.ts';
+import { CEREMONY_PORT, CeremonyRequest } from '../../protocol/bridge.ts';
+import type { CeremonyAnswer } from '../../protocol/window.ts';
 import { callerOf, documentPermits } from './callers.ts';
 
 export function openPageDoor(deps: {

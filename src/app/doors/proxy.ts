@@ -5,7 +5,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { listenToProxy, proxyApi } from '../../adapters/proxy.ts';
 import type { CeremonyService } from '../ceremonies.ts';
-import { DOOR_KEY } from '../channels.ts';
+import { STORAGE } from '../../protocol/storage.ts';
 import type { Caller } from '../../webauthn/types.ts';
 import { originOf } from './callers.ts';
 
@@ -25,7 +25,7 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
   async function setDoor(d: Door) {
     door = d;
     // Only a hint for the bridges (content scripts can write storage.local): the background decides every request.
-    await browser.storage.local.set({ [DOOR_KEY]: d });
+    await browser.storage.local.set({ [STORAGE.door.name]: d });
   }
 
   async function attach(): Promise<void> {

@@ -1,0 +1,134 @@
+// What the background's answers carry to the extension's pages (protocol/messages.ts): metadata only, never key
+// material (docs/design.md rule 3). Declared here, below the services that produce them and the screens that
+// show them, so that both import them downward.
+import type { SyncSummary } from '../sync/engine.ts';
+import type { SchedulerState } from '../sync/scheduler.ts';
+import type { FormatId, InvalidEntry } from '../formats/types.ts';
+
+/** The answer to any UI request that can fail: the value, or a sentence for the person. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string; needsInvite?: true };
+
+/** One passkey as the vault manager shows it: metadata only. */
+export interface PasskeyRow {
+  credentialId: string;
+  rpId: string;
+  /** The registrable domain of rpId (tldts, in the background), which the list's icon and grouping show. */
+  site: string;
+  userName: string;
+  userDisplayName: string;
+  /** COSE algorithm: -7 ES256, -8 EdDSA, -257 RS256. */
+  alg: number;
+  discoverable: boolean;
+  createdAt: number;
+  lastUsedAt?: number;
+  backedUp: boolean;
+  /** The signature counter, when this passkey counts (developer mode); absent or 0 otherwise. */
+  signCount?: number;
+}
+
+/** What a consent window shows. Metadata only: never key material. */
+export interface ConsentView {
+  id: string;
+  kind: 'create' | 'get';
+  origin: string;
+  rpId: string;
+  /** The registrable domain, which the window emphasizes. */
+  site: string;
+  /** The request came from a frame that is not same-origin with all its ancestors (§5.1.3 sameOriginWithAncestors). */
+  crossOrigin?: boolean;
+  /** That frame's top-level page, when the door knows it (the shim door does), and its registrable domain. */
+  topOrigin?: string;
+  topSite?: string;
+  locked: boolean;
+  /** The site asked to create a passkey that is already here: the window only acknowledges it. */
+  excluded?: boolean;
+  /** Approving needs the master password (userVerification 'required' and no recent proof). */
+  verify?: boolean;
+  userName?: string;
+  accounts?: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
+}
+
+export interface StatusView {
+  setUp: boolean;
+  unlocked: boolean;
+  door: 'proxy' | 'shim';
+  proxyProblem?: string;
+  passkeys: number;
+  damaged: number;
+  /** Developer mode is on: the popup offers the ceremony inspector. */
+  developer: boolean;
+  /** unread: records the last sync could not open and is asking for again (SyncStatus.unread), when any. */
+  sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number; unread?: number };
+}
+
+/** Settings → Security as the background keeps them. */
+export interface SettingsView {
+  autoLockMinutes: number;
+  theme: 'system' | 'light' | 'dark';
+  /** The vault's Argon2id parameters (m in KiB), when it is set up. */
+  kdf?: { m: number; t: number; p: number };
+  /** The last Argon2id run here: its time and cost (m × t), to estimate others. */
+  derivation?: { ms: number; cost: number };
+}
+
+export type PairingStage =
+  | 'idle'
+  | 'waiting' // new browser: showing the code, no browser joined yet
+  | 'compare' // both: the strings are shown; the person compares them
+  | 'approved' // new browser: the other browser approved; confirm here too, with a new master password
+  | 'done'
+  | 'failed';
+
+export interface PairingView {
+  role?: 'new' | 'existing';
+  stage: PairingStage;
+  code?: string;
+  sas?: string;
+  expiresAt?: number;
+  error?: string;
+}
+
+export interface SyncStatus {
+  transport: 'off' | 'server' | 'browser';
+  serverUrl?: string;
+  state: SchedulerState['status'];
+  /** The last failure as a sentence for the person. */
+  error?: string;
+  lastSync?: { at: number; summary: SyncSummary };
+  /** Records the last sync received altered or damaged (they failed authentication); the local copies were kept. */
+  tampered: string[];
+  /**
+   * Of those, the ones this browser does not hold yet: every sync asks for them again until they open or a
+   * newer version replaces them (src/sync/engine.ts). The UI says "1 passkey could not be read from sync; retrying".
+   */
+  unread: string[];
+  lastBackupAt?: number;
+  /** When the person last typed the current recovery code back (a new code clears it). */
+  recoveryConfirmedAt?: number;
+  /** When another browser was last paired with this one (either side). */
+  pairedAt?: number;
+}
+
+/** One row of a preview: what a person needs to recognise a passkey. */
+export interface PreviewRow {
+  rpId: string;
+  userName: string;
+  credentialId: string;
+}
+
+export interface ImportPreview {
+  /** Pass to commit() to write exactly this. Expires after PREVIEW_TTL_MS. */
+  id: string;
+  format: FormatId;
+  add: PreviewRow[];
+  duplicates: PreviewRow[];
+  invalid: InvalidEntry[];
+}
+
+/** What the suggestion list shows. Metadata only. */
+export interface AutofillView {
+  site: string;
+  rpId: string;
+  state: 'locked' | 'ready';
+  accounts: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
+}

@@ -1,0 +1,28 @@
+// Page realm ⇄ bridge: what the MAIN-world shim posts to its own window and what comes back on the request's
+// MessagePort. The shim imports this file, so it holds names and types only, never code that needs a library.
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/types.ts';
+import type { ErrorJSON } from '../webauthn/errors.ts';
+
+/** The `keyport` member of every shim request (window.postMessage, with a MessagePort for the answer). */
+export const REQUEST = 'keyport:request';
+/** A cancelable event the shim dispatches on its window: the bridge cancels it when the proxy door is open. */
+export const DOOR_EVENT = 'keyport:door';
+
+export interface ShimRequest {
+  keyport: typeof REQUEST;
+  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
+  options?: unknown;
+  challenge?: string;
+  /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
+  conditional?: boolean;
+}
+
+/**
+ * A ceremony's answer, the same on both hops: the background posts it on the ceremony's port (bridge.ts) and the
+ * bridge relays it unchanged to the shim. 'original': the person chose another authenticator; the shim calls the
+ * browser's own function with the page's own options.
+ */
+export type CeremonyAnswer =
+  | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
+  | { type: 'error'; error: ErrorJSON }
+  | { type: 'original' };

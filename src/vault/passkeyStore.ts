@@ -1,0 +1,133 @@
+// The passkeys as the person and the ceremonies see them: the authenticator's CredentialStore (list, add, sign,
+// sign-in counters), the list the screens show, rename, remove and its undo. What a passkey's backed-up flag
+// (BS) says is the sync service's policy. Sign-ins change memory at once and are written soon after, coalesced.
+import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../webauthn/authenticator/keys.ts';
+import type { Alg } from '../webauthn/cose.ts';
+import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator/model.ts';
+import { type Passkey, passkeyToData } from './record.ts';
+import type { Entry, Records } from './replica.ts';
+import type { JsonObject } from '../sync/item.ts';
+
+/** How long a removed passkey can be brought back. */
+export const UNDO_MS = 30_000;
+
+export type BackupPolicy = (p: CredentialMeta, state: { seq: number; dirty: boolean }) => boolean;
+
+export type PasskeyStore = ReturnType<typeof createPasskeyStore>;
+
+export function createPasskeyStore(deps: { records: Records; now: () => number; touchDelayMs?: number }) {
+  const { records } = deps;
+  /** Sign-ins waiting to be written, by credential id. */
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The passkey removed last, for undo: its record and payload, kept in memory for UNDO_MS. */
+  let undoable: { recordId: string; data: JsonObject; at: number } | undefined;
+  let backupPolicy: BackupPolicy | undefined;
+  /** Imported signing keys, one per decoded passkey (a new version of the record decodes a new one). */
+  const signers = new WeakMap<Entry, Promise<Signer>>();
+
+  /** What may leave the background about a passkey: everything but its keys (docs/design.md rule 3). */
+  function describe(p: Passkey, recordId?: string): CredentialMeta {
+    const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, ...m } = p;
+    const h = recordId && records.isOpen() ? records.record(recordId) : undefined;
+    if (backupPolicy) m.backedUp = backupPolicy(m, h ?? { seq: 0, dirty: true });
+    return m;
+  }
+
+  /** Coalesces: a burst of sign-ins writes the record once, after the answer has gone out. */
+  function writeSoon(credentialId: string, e: Entry): void {
+    if (pending.has(credentialId)) return;
+    pending.set(
+      credentialId,
+      setTimeout(() => {
+        pending.delete(credentialId);
+        if (records.isOpen() && records.findEntry(credentialId) === e) records.persist([records.used(e)]).catch(() => {});
+      }, deps.touchDelayMs ?? 1000),
+    );
+  }
+
+  const store: CredentialStore = {
+    list(rpId) {
+      return records.entries().flatMap((e) => (e.passkey.rpId === rpId ? [describe(e.passkey, e.recordId)] : []));
+    },
+    async add(c: NewCredential) {
+      const passkey: Passkey = { ...c, pkcs8: c.pkcs8.slice() };
+      await records.persist([records.added('passkey', passkeyToData(passkey))]);
+    },
+    async sign(credentialId, data) {
+      const e = records.entry(credentialId);
+      let signer = signers.get(e);
+      if (!signer) signers.set(e, (signer = importSigner(e.passkey.alg, e.passkey.pkcs8)));
+      return (await signer)(data);
+    },
+    prfSecret: (credentialId) => records.entry(credentialId).passkey.prfSecret,
+    // A sign-in's monotone fields: changed in memory now, written by writeSoon.
+    touch(credentialId, at) {
+      const e = records.entry(credentialId);
+      e.passkey.lastUsedAt = Math.max(e.passkey.lastUsedAt ?? 0, at);
+      writeSoon(credentialId, e);
+    },
+    setSignCount(credentialId, count) {
+      const e = records.entry(credentialId);
+      e.passkey.signCount = count;
+      writeSoon(credentialId, e);
+    },
+    generateKey: (alg: Alg): Promise<GeneratedKey> => generateCredentialKey(alg),
+  };
+
+  return {
+    store,
+    describe,
+    all: (): CredentialMeta[] => records.entries().map((e) => describe(e.passkey, e.recordId)),
+    /** The COSE public key of a passkey (public data: the inspector checks signatures with it). */
+    publicKeyCose(credentialId: string): Uint8Array | undefined {
+      return records.isOpen() ? records.findEntry(credentialId)?.passkey.publicKeyCose.slice() : undefined;
+    },
+    /** What BS (backed up) says for a passkey: set by the sync service (sync on, or in a backup since its last change). */
+    setBackupPolicy(policy: BackupPolicy): void {
+      backupPolicy = policy;
+    },
+    /** A new account name or display name for a passkey (what the person sees; the site keeps its own). */
+    async rename(credentialId: string, names: { userName?: string; userDisplayName?: string }): Promise<void> {
+      const e = records.entry(credentialId);
+      const next: Passkey = { ...e.passkey, ...(names.userName !== undefined ? { userName: names.userName } : {}), ...(names.userDisplayName !== undefined ? { userDisplayName: names.userDisplayName } : {}) };
+      await records.persist([records.edited(e.recordId, { data: passkeyToData(next) })]);
+    },
+    async remove(credentialId: string): Promise<boolean> {
+      const e = records.findEntry(credentialId);
+      if (!e) return false;
+      const before = records.record(e.recordId)!;
+      await records.persist([records.deleted(e.recordId)]);
+      // Undo (below) needs the passkey back; only in memory, only briefly, wiped on lock with the rest.
+      undoable = { recordId: e.recordId, data: before.item.data!, at: deps.now() };
+      return true;
+    },
+    /** Brings back the passkey removed last, within UNDO_MS, as a new version of its record (synced like an edit). */
+    async undoRemove(): Promise<CredentialMeta | undefined> {
+      records.assertOpen();
+      const u = undoable;
+      undoable = undefined;
+      if (!u || deps.now() - u.at > UNDO_MS) return undefined;
+      if (!records.record(u.recordId)?.item.deleted) return undefined;
+      await records.persist([records.edited(u.recordId, { deleted: false, data: u.data })]);
+      const back = records.entries().find((e) => e.recordId === u.recordId);
+      return back ? describe(back.passkey, u.recordId) : undefined;
+    },
+    /** Removes every passkey in one transaction (the testing fixture's clearCredentials). */
+    async clear(): Promise<number> {
+      const all = records.entries();
+      await records.persist(all.map((e) => records.deleted(e.recordId)));
+      return all.length;
+    },
+    /** Writes the sign-ins still waiting, before the key goes (lock). */
+    async flush(): Promise<void> {
+      for (const t of pending.values()) clearTimeout(t);
+      const due = records.isOpen() ? [...pending.keys()].flatMap((id) => records.findEntry(id) ?? []) : [];
+      pending.clear();
+      if (due.length) await records.persist(due.map((e) => records.used(e))).catch(() => {});
+    },
+    /** Forgets what only memory held (lock). */
+    forget(): void {
+      undoable = undefined;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The authenticator's ports (WebAuthn L3 §6.3): what it stores, what it asks the person. makeCredential.ts and
+// getAssertion.ts take these as a small deps object, so tests script the person (Consent) and the storage
+// (CredentialStore) without any browser.
+import type { Alg } from '../cose.ts';
+import type { GeneratedKey } from './keys.ts';
+import type { AuthenticatorProfile } from './profile.ts';
+
+/** Keyport's AAGUID (§6.5.1), a fixed random value that names this authenticator model. */
+export const KEYPORT_AAGUID = Uint8Array.from([0x6b, 0x70, 0x2d, 0x4b, 0x65, 0x79, 0x70, 0x6f, 0x72, 0x74, 0x41, 0x0d, 0x9e, 0x13, 0x5c, 0x27]);
+
+/** What the ceremony needs of a passkey. The private key stays in the store; only `sign` uses it. */
+export interface CredentialMeta {
+  credentialId: string; // base64url
+  rpId: string;
+  userHandle: string; // base64url
+  userName: string;
+  userDisplayName: string;
+  alg: Alg;
+  discoverable: boolean;
+  backedUp: boolean;
+  createdAt: number;
+  lastUsedAt?: number;
+  /** The signature counter (§6.1.1). Keyport's passkeys are multi-device and answer 0; developer mode may count. */
+  signCount?: number;
+}
+
+export interface NewCredential extends Omit<CredentialMeta, 'lastUsedAt'> {
+  pkcs8: Uint8Array;
+  publicKeyCose: Uint8Array;
+  prfSecret: Uint8Array;
+}
+
+export interface CredentialStore {
+  /** Passkeys for an RP ID, from memory (the vault is unlocked before a ceremony reaches the store). */
+  list(rpId: string): CredentialMeta[];
+  add(credential: NewCredential): Promise<void>;
+  sign(credentialId: string, data: Uint8Array): Promise<Uint8Array>;
+  prfSecret(credentialId: string): Uint8Array;
+  touch(credentialId: string, at: number): void;
+  /** Remembers a signature counter the ceremony answered with (developer mode), written like touch. */
+  setSignCount(credentialId: string, count: number): void;
+  generateKey(alg: Alg): Promise<GeneratedKey>;
+}
+
+export interface CreateRequestInfo {
+  origin: string;
+  rpId: string;
+  rpName: string;
+  userName: string;
+  userDisplayName: string;
+  userVerification: string;
+}
+
+export interface GetRequestInfo {
+  origin: string;
+  rpId: string;
+  accounts: CredentialMeta[];
+  userVerification: string;
+}
+
+/** The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). */
+export type Decision<T = object> = ({ action: 'approve'; uv: boolean } & T) | { action: 'fallback' };
+
+/** The UI as a port (Bitwarden's fido2-user-interface idea): cancel rejects with NotAllowedError. */
+export interface Consent {
+  confirmCreate(info: CreateRequestInfo, signal: AbortSignal): Promise<Decision>;
+  /** §6.3.2 step 3: the person acknowledges that a passkey the RP excludes is already here (cancel: NotAllowedError). */
+  confirmExcluded(info: CreateRequestInfo, signal: AbortSignal): Promise<void>;
+  pickCredential(info: GetRequestInfo, signal: AbortSignal): Promise<Decision<{ credentialId: string }>>;
+}
+
+export interface CeremonyDeps {
+  store: CredentialStore;
+  consent: Consent;
+  now: () => number;
+  /** Developer mode's authenticator; absent: KEYPORT_PROFILE. */
+  profile?: AuthenticatorProfile;
+}
+
+export type Outcome<T> = { kind: 'credential'; credential: T } | { kind: 'fallback' };

@@ -1,0 +1,71 @@
+// WebAuthn L3 §5.1.3 steps 7–8 / §5.1.4.1 steps 7–8: the origin must be a secure https (or localhost)
+// origin, and the RP ID must be the origin's effective domain or a registrable domain suffix of it
+// (HTML §7.2 "is a registrable domain suffix of or is equal to"), never a public suffix.
+// The public suffix list comes from tldts (ICANN and private sections, as browsers use it).
+import { parse } from 'tldts';
+import { WebAuthnError } from '../errors.ts';
+
+export interface ParsedOrigin {
+  scheme: 'https' | 'http';
+  host: string;
+  origin: string;
+}
+
+function isLocalhost(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost');
+}
+
+/** Accepts only origins WebAuthn is available to: https, or http on localhost. */
+export function parseCallerOrigin(origin: string): ParsedOrigin {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new WebAuthnError('SecurityError', `The origin ${origin} is not valid.`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  const host = url.hostname;
+  if (scheme !== 'https' && !(scheme === 'http' && isLocalhost(host))) {
+    throw new WebAuthnError('SecurityError', `Public-key credentials are only available to HTTPS origins or localhost, not ${url.origin}.`);
+  }
+  return { scheme, host, origin: url.origin };
+}
+
+function isIpAddress(host: string): boolean {
+  return /^[0-9.]+$/.test(host) || host.startsWith('[');
+}
+
+/** Returns the RP ID to use: the requested one if valid for the origin, else the origin's effective domain. */
+export function resolveRpId(origin: ParsedOrigin, requested: string | undefined): string {
+  const host = origin.host;
+  if (isIpAddress(host)) throw new WebAuthnError('SecurityError', `The effective domain ${host} is an IP address, which is not a valid RP ID.`);
+  if (requested === undefined) return host;
+  const rpId = requested;
+  if (rpId === host) return rpId;
+  if (rpId.length === 0 || rpId !== rpId.toLowerCase() || !host.endsWith('.' + rpId)) {
+    throw new WebAuthnError('SecurityError', `The relying party ID "${rpId}" is not a registrable domain suffix of, nor equal to, the current domain "${host}".`);
+  }
+  // A whole-label suffix: now it must not be a public suffix (it must be registrable or below).
+  const parsed = parse(rpId, { allowPrivateDomains: true });
+  if (parsed.isIp || parsed.publicSuffix === rpId || parsed.domain === null) {
+    throw new WebAuthnError('SecurityError', `The relying party ID "${rpId}" is a public suffix.`);
+  }
+  return rpId;
+}
+
+/**
+ * HTML §7.1.1 "same site" for two tuple origins: the same scheme and the same registrable domain (the host itself
+ * where it has none: localhost, an IP address). Unparseable or opaque origins are never same site.
+ */
+export function isSameSite(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    if (x.origin === 'null' || y.origin === 'null' || x.protocol !== y.protocol) return false;
+    const site = (host: string) => parse(host, { allowPrivateDomains: true }).domain ?? host;
+    return site(x.hostname) === site(y.hostname);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,134 @@
+// The client steps that create and get share (WebAuthn L3 §5.1.3 and §5.1.4.1), in one place for every door
+// and feature (docs/design.md rule 8, "validate, then show"): the options' shape, the frame's permissions policy,
+// the caller's origin and the RP ID. Consent, autofill, developer mode and the inspector read only the
+// request this returns; nothing before it may open a window or name the requested RP ID.
+// On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
+// hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
+import { WebAuthnError, notAllowed } from '../errors.ts';
+import { isBase64url } from '../base64url.ts';
+import { type ParsedOrigin, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { parseCreationOptions, parseRequestOptions } from './schema.ts';
+import { decode as fromB64u } from '../base64url.ts';
+import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
+
+interface Validated {
+  caller: Caller;
+  origin: ParsedOrigin;
+  /** The RP ID in effect: checked against the origin (shim door) or by the browser (proxy door). */
+  rpId: string;
+}
+export interface ValidatedCreate extends Validated {
+  kind: 'create';
+  options: CreationOptionsJSON;
+}
+export interface ValidatedGet extends Validated {
+  kind: 'get';
+  options: RequestOptionsJSON;
+}
+export type ValidatedRequest = ValidatedCreate | ValidatedGet;
+
+/** §5.1.3 step 6 / §5.4.4: the lifetime timer; browsers clamp to a sensible range. Chromium: 10 s .. 10 min, default 5 min. */
+export function effectiveTimeout(timeout: number | undefined): number {
+  if (timeout === undefined) return 300_000;
+  return Math.min(Math.max(timeout, 10_000), 600_000);
+}
+
+export type PolicyFeature = 'publickey-credentials-create' | 'publickey-credentials-get';
+
+/**
+ * §5.1.3 step 2 / §5.1.4.1 step 2, and the document's own Permissions-Policy (docs/design.md rule 2): the feature
+ * must be enabled in the calling document. `framePermitted` is what the browser or the bridge found for this
+ * document (header, inherited policy and the embedder's allow attribute); it is honoured for same-origin
+ * documents too, which the spec's step leaves to the policy's default allowlist ('self') but a header can
+ * turn off (Chromium refuses such a document with NotAllowedError, measured).
+ */
+export function checkFramePolicy(caller: Caller, framePermitted: boolean, feature: PolicyFeature): void {
+  if (caller.door === 'shim' && !framePermitted) {
+    throw notAllowed(`The "${feature}" feature is not enabled in this document.`);
+  }
+}
+
+/**
+ * §5.1.3 step 7 / §5.1.4.1 step 7: an opaque origin (a sandboxed document or frame, a data: document) is
+ * refused with NotAllowedError, never read as the origin its URL would have (docs/design.md rule 1). Then
+ * steps 7–8: a secure origin, and the RP ID it asked for or its effective domain.
+ */
+export function callerScope(caller: Caller, requestedRpId: string | undefined): { origin: ParsedOrigin; rpId: string } {
+  if (caller.origin === 'null' || caller.origin === '') throw notAllowed('The document has an opaque origin.');
+  const origin = parseCallerOrigin(caller.origin);
+  const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId) : (requestedRpId ?? origin.host);
+  return { origin, rpId };
+}
+
+/** §5.1.3 steps 1–8 for create(): a TypeError, NotAllowedError or SecurityError before anything is shown. */
+export function validateCreate(input: unknown, caller: Caller, framePermitted: boolean): ValidatedCreate {
+  const options = parseCreationOptions(input);
+  checkFramePolicy(caller, framePermitted, 'publickey-credentials-create');
+  // §5.1.3 step 2: a cross-origin frame creates only with the person's transient activation. Chromium 156 asks it
+  // of a frame that is cross-site with the top page ("A user activation is required to create a credential in a
+  // cross-origin iframe"), and lets a same-site one create without (both measured); Keyport does as it does.
+  if (caller.door === 'shim' && !caller.sameOriginWithAncestors && !isSameSite(caller.origin, caller.topOrigin) && !caller.transientActivation) {
+    throw notAllowed('A user activation is required to create a credential in a cross-origin iframe.');
+  }
+  // §5.4.3: user.id is at most 64 bytes. An empty one is accepted: Chromium 156 and Firefox 153 both
+  // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
+  const userId = fromB64u(options.user.id).length;
+  if (userId > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId}.`);
+  // Chromium refuses these in the renderer, before the browser checks the RP ID (an extension error wins).
+  checkCreateExtensions(options);
+  return { kind: 'create', options, caller, ...callerScope(caller, options.rp.id) };
+}
+
+/** §5.1.4.1 steps 1–8 and the client extension checks (§10.1): the same errors, before anything is shown. */
+export function validateGet(input: unknown, caller: Caller, framePermitted: boolean): ValidatedGet {
+  const options = parseRequestOptions(input);
+  checkFramePolicy(caller, framePermitted, 'publickey-credentials-get');
+  checkGetExtensions(options); // before the RP ID, as in create()
+  const scope = callerScope(caller, options.rpId);
+  // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
+  // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
+  if (options.extensions?.credProps === true) throw new WebAuthnError('NotSupportedError', "The 'credProps' extension is only valid when creating a credential.");
+  // §10.1.4 client extension processing (authentication): evalByCredential names allowed credentials only.
+  const prf = options.extensions?.prf;
+  if (prf?.evalByCredential && Object.keys(prf.evalByCredential).length > 0) {
+    const allow = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
+    if (allow.length === 0) throw new WebAuthnError('NotSupportedError', 'prf.evalByCredential needs allowCredentials.');
+    for (const key of Object.keys(prf.evalByCredential)) {
+      if (key === '' || !isBase64url(key) || !allow.some((d) => d.id === key)) {
+        throw new WebAuthnError('SyntaxError', `prf.evalByCredential key "${key}" is not the id of an allowed credential.`);
+      }
+    }
+  }
+  return { kind: 'get', options, caller, ...scope };
+}
+
+const notSupported = (why: string) => new WebAuthnError('NotSupportedError', why);
+
+/** The registration extension inputs the client refuses (§9.1: an extension's client processing may return an error). */
+function checkCreateExtensions(options: CreationOptionsJSON): void {
+  const ext = options.extensions;
+  // §10.1.1 appid is an authentication extension: Chromium 156 refuses it in create() whatever its value (empty,
+  // "null", a URL) with NotSupportedError (measured).
+  if (ext?.appid !== undefined) throw notSupported("The 'appid' extension is only valid when requesting an assertion.");
+  // §10.1.5 largeBlob, registration client processing step 1: read or write present → NotSupportedError.
+  if (ext?.largeBlob?.read !== undefined) throw notSupported("The 'largeBlob' extension's 'read' parameter is only valid when requesting an assertion.");
+  if (ext?.largeBlob?.write !== undefined) throw notSupported("The 'largeBlob' extension's 'write' parameter is only valid when requesting an assertion.");
+}
+
+/** The authentication extension inputs the client refuses. */
+function checkGetExtensions(options: RequestOptionsJSON): void {
+  const largeBlob = options.extensions?.largeBlob;
+  if (!largeBlob) return;
+  // §10.1.5 largeBlob, authentication client processing: step 1, support present; step 2, read and write both
+  // present; and write needs exactly one allowed credential (Chromium 156 refuses none or two with
+  // NotSupportedError, measured), since a blob is written for one known credential.
+  if (largeBlob.support !== undefined) throw notSupported("The 'largeBlob' extension's 'support' parameter is only valid when creating a credential.");
+  if (largeBlob.read !== undefined && largeBlob.write !== undefined) throw notSupported("Only one of the 'largeBlob' extension's 'read' and 'write' parameters is allowed.");
+  if (largeBlob.write !== undefined && (options.allowCredentials ?? []).length !== 1) {
+    throw notSupported("The 'largeBlob' extension's 'write' parameter needs exactly one credential in allowCredentials.");
+  }
+}
+
+export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean): ValidatedRequest {
+  return kind === 'create' ? validateCreate(input, caller, framePermitted) : validateGet(input, caller, framePermitted);
+}
