@@ -115,7 +115,7 @@ describe('signals (§5.1.10): the same module as ceremonies', () => {
   it('accepts the origin\'s effective domain or a registrable suffix, and names the caller\'s origin', () => {
     expect(unknown({})).toEqual({ kind: 'unknownCredential', rpId: 'example.com', credentialId: 'AAAA', origin: 'https://login.example.com' });
     expect(unknown({ rpId: 'login.example.com' }).rpId).toBe('login.example.com');
-    expect(unknown({ credentialId: '' }).credentialId).toBe(''); // as Chromium 156: "" decodes
+    expect((unknown({ credentialId: '' }) as { credentialId: string }).credentialId).toBe(''); // as Chromium 156: "" decodes
   });
   it('another site, a public suffix, an uppercase RP ID or an opaque or insecure caller → SecurityError', () => {
     expect(errorName(() => unknown({ rpId: 'other.example' }))).toBe('SecurityError');
