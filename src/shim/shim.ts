@@ -214,7 +214,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
  * attached, the browser still answers them itself, as without one, and the extension hears nothing). Converted as
  * WebIDL does, validated and applied by the background (app/signals.ts); the page gets Keyport's answer, which
  * never depends on what the vault holds (docs/design.md rule 7). Where the browser has the method, it is called
- * afterwards with the page's own options so the browser's own passkey manager hears the site too; its answer is
+ * afterwards with the same options so the browser's own passkey manager hears the site too; its answer is
  * not waited for. Firefox 153 has no signal methods: the shim adds them (a site can see that they exist, as it can
  * see getClientCapabilities' answer).
  */
@@ -233,7 +233,8 @@ function installSignals(w: typeof globalThis, host: Window, PKC: Record<string, 
         const options = convertSignalOptions(kind, args[0]);
         const reply = await send<SignalAnswer>(host, { kind: 'signal', signal: kind, options });
         if (reply.type === 'error') throw toError(w, reply.error);
-        if (typeof native === 'function') void native.call(PKC, args[0]).catch(() => {});
+        // The converted dictionary, not the page's object: its getters run once, as for any call.
+        if (typeof native === 'function') void native.call(PKC, options).catch(() => {});
         return undefined;
       },
     }[name]!;
