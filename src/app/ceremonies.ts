@@ -1,6 +1,6 @@
 // One ceremony service for both front doors (docs/design.md step 4): unlock if needed, ask the person (or the
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
-import { createValidated } from '../webauthn/client/create.ts';
+import { authenticatorFor, createValidated } from '../webauthn/client/create.ts';
 import { getValidated } from '../webauthn/client/get.ts';
 import { type ValidatedRequest, effectiveTimeout, validateRequest } from '../webauthn/client/validate.ts';
 import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
@@ -59,6 +59,8 @@ export function createCeremonyService(deps: {
     let request: ValidatedRequest;
     try {
       request = validateRequest(kind, options, caller, framePermitted);
+      // A request only the browser's own authenticators may answer goes to them before any window or unlock.
+      if (request.kind === 'create' && authenticatorFor(request.options) === 'browser') return { type: 'original' };
     } catch (e) {
       return { type: 'error', error: toErrorJSON(e) };
     }

@@ -109,6 +109,9 @@ export function buildCredential(w: typeof globalThis, json: AnyJSON, kind: 'crea
     authenticatorAttachment: json.authenticatorAttachment,
     getClientExtensionResults: () => {
       const out = JSON.parse(JSON.stringify(results));
+      // The JSON form's base64url members are ArrayBuffers here (§5.1 toJSON() is the inverse).
+      if (typeof out.getCredBlob === 'string') out.getCredBlob = buf(out.getCredBlob);
+      if (typeof out.largeBlob?.blob === 'string') out.largeBlob.blob = buf(out.largeBlob.blob);
       const prf = out.prf?.results;
       if (prf) {
         prf.first = buf(prf.first);

@@ -7,10 +7,13 @@ import type { RequestOptionsJSON } from '../webauthn/types.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
 import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions, convertSignalOptions } from './webidl.ts';
 import { buildCredential } from './results.ts';
+import { clientCapabilities } from './capabilities.ts';
 import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest, type SignalAnswer, type SignalKind } from '../protocol/window.ts';
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
 const installed = new WeakSet<object>();
+/** How long getClientCapabilities() waits for the browser's own answer (hybridTransport) before going without. */
+const NATIVE_CAPABILITIES_MS = 300;
 
 /**
  * A CredentialsContainer method runs for its `this`, whatever realm the function came from:
@@ -145,6 +148,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   const PKC = (w as unknown as { PublicKeyCredential?: Record<string, unknown> }).PublicKeyCredential;
   if (PKC) {
     const nativeUvpaa = PKC.isUserVerifyingPlatformAuthenticatorAvailable as (() => Promise<boolean>) | undefined;
+    const nativeCapabilities = PKC.getClientCapabilities as (() => Promise<unknown>) | undefined;
     const statics = {
       // Keyport is a user-verifying authenticator (the master password) wherever it is set up.
       isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
@@ -154,20 +158,14 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       isConditionalMediationAvailable(): Promise<boolean> {
         return Promise.resolve(true);
       },
+      // What Keyport does, merged with what the browser's own authenticators add (capabilities.ts). The browser's
+      // answer waits on the proxy's isUvpaa answer while a proxy is attached, which an extension holding it may
+      // never give (measured in Chromium 156): wait for it only briefly.
       getClientCapabilities(): Promise<Record<string, boolean>> {
-        return Promise.resolve({
-          conditionalCreate: false,
-          conditionalGet: true,
-          hybridTransport: true,
-          passkeyPlatformAuthenticator: true,
-          userVerifyingPlatformAuthenticator: true,
-          relatedOrigins: false,
-          signalAllAcceptedCredentials: false,
-          signalCurrentUserDetails: false,
-          signalUnknownCredential: false,
-          'extension:credProps': true,
-          'extension:prf': true,
-        });
+        const own = typeof nativeCapabilities === 'function'
+          ? Promise.race([Promise.resolve(nativeCapabilities.call(PKC)).catch(() => undefined), new Promise((r) => setTimeout(r, NATIVE_CAPABILITIES_MS))])
+          : Promise.resolve(undefined);
+        return own.then(clientCapabilities);
       },
     };
     installSignals(w, host, PKC);

@@ -150,3 +150,27 @@ describe('convertSignalOptions (WebAuthn L3 §5.1.10 dictionaries)', () => {
     expect(() => convertSignalOptions('allAcceptedCredentials', { rpId: 'e', userId: 'AAAA', allAcceptedCredentialIds: 5 })).toThrow(TypeError);
   });
 });
+
+describe('AuthenticationExtensionsClientInputs: inputs the client checks reach it intact', () => {
+  it('appid is a USVString: null is "null", an empty string stays, so create() can refuse any of them', () => {
+    expect(convertCreationOptions(creation({ extensions: { appid: null } })).extensions).toEqual({ appid: 'null' });
+    expect(convertCreationOptions(creation({ extensions: { appid: '' } })).extensions).toEqual({ appid: '' });
+    expect(convertCreationOptions(creation({ extensions: { appid: undefined } })).extensions).toEqual({});
+    expect(() => convertCreationOptions(creation({ extensions: { appid: Symbol('x') } }))).toThrow(TypeError);
+  });
+
+  it('§10.1.5 largeBlob: support a DOMString, read a boolean, write a BufferSource (a view gives its own bytes)', () => {
+    const write = new Uint8Array([0, 1, 2, 3]).subarray(1, 3);
+    expect(convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { read: 0, support: 7, write } } }).extensions).toEqual({
+      largeBlob: { read: false, support: '7', write: 'AQI' },
+    });
+    expect(convertCreationOptions(creation({ extensions: { largeBlob: null } })).extensions).toEqual({ largeBlob: {} });
+    expect(() => convertCreationOptions(creation({ extensions: { largeBlob: 5 } }))).toThrow(TypeError);
+    expect(() => convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: 'AQI' } } })).toThrow(TypeError);
+  });
+
+  it('credBlob a BufferSource, getCredBlob a boolean', () => {
+    expect(convertCreationOptions(creation({ extensions: { credBlob: new Uint8Array([255]), getCredBlob: 1 } })).extensions).toEqual({ credBlob: '_w', getCredBlob: true });
+    expect(() => convertCreationOptions(creation({ extensions: { credBlob: [1] } }))).toThrow(TypeError);
+  });
+});

@@ -103,7 +103,21 @@ function extensions(value: unknown): AuthenticationExtensionsClientInputsJSON | 
   if (value === undefined) return undefined;
   const d = dict(value, 'extensions');
   const out: AuthenticationExtensionsClientInputsJSON = {};
+  // Members in lexicographic order, as WebIDL reads them. appid is a USVString (null is "null"): the client
+  // refuses it in create() and must see it, whatever its value.
+  if (d.appid !== undefined) out.appid = str(d.appid, 'appid');
+  if (d.credBlob !== undefined) out.credBlob = b64u(bufferSource(d.credBlob, 'credBlob'));
   if (d.credProps !== undefined) out.credProps = Boolean(d.credProps);
+  if (d.getCredBlob !== undefined) out.getCredBlob = Boolean(d.getCredBlob);
+  if (d.largeBlob !== undefined) {
+    // §10.1.5 AuthenticationExtensionsLargeBlobInputs: support is a DOMString (an unknown value is ignored later).
+    const l = dict(d.largeBlob, 'largeBlob');
+    const largeBlob: NonNullable<AuthenticationExtensionsClientInputsJSON['largeBlob']> = {};
+    if (l.read !== undefined) largeBlob.read = Boolean(l.read);
+    if (l.support !== undefined) largeBlob.support = str(l.support, 'support');
+    if (l.write !== undefined) largeBlob.write = b64u(bufferSource(l.write, 'write'));
+    out.largeBlob = largeBlob;
+  }
   if (d.prf !== undefined) {
     const p = dict(d.prf, 'prf');
     const prf: NonNullable<AuthenticationExtensionsClientInputsJSON['prf']> = {};

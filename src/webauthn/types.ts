@@ -11,7 +11,14 @@ export interface PublicKeyCredentialDescriptorJSON {
 }
 
 export interface AuthenticationExtensionsClientInputsJSON {
+  /** §10.1.1: authentication only (the legacy U2F AppID); refused in create(). */
+  appid?: string;
+  /** CTAP 2.1 credBlob (create) and getCredBlob (get), as Chromium exposes them. */
+  credBlob?: Base64URLString;
   credProps?: boolean;
+  getCredBlob?: boolean;
+  /** §10.1.5: `support` at create; `read` or `write` at get. */
+  largeBlob?: { support?: string; read?: boolean; write?: Base64URLString };
   prf?: {
     eval?: { first: Base64URLString; second?: Base64URLString };
     evalByCredential?: Record<string, { first: Base64URLString; second?: Base64URLString }>;
@@ -49,7 +56,10 @@ export interface RequestOptionsJSON {
 }
 
 export interface ClientExtensionOutputsJSON {
+  credBlob?: boolean;
   credProps?: { rk: boolean };
+  getCredBlob?: Base64URLString;
+  largeBlob?: { supported?: boolean; blob?: Base64URLString; written?: boolean };
   prf?: { enabled?: boolean; results?: { first: Base64URLString; second?: Base64URLString } };
 }
 

@@ -1,8 +1,10 @@
 // Keyport benchmark (npm run bench; needs the Chromium build in .output/chrome-mv3).
 //
-// 1. navigator.credentials.get() with auto-approve, timed in the page, for three targets in one run:
+// 1. navigator.credentials.get() with auto-approve, timed in the page, with allowCredentials and discoverably,
+//    for three targets in one run:
 //      keyport  Keyport (set up, unlocked, autoApprove) answering through chrome.webAuthenticationProxy,
-//               with an ES256 passkey like the others (and, for information, an EdDSA one)
+//               with an ES256 passkey like the others (and, for information, an EdDSA one, and the same build
+//               without its content scripts, which splits the cost between the page and the background)
 //      floor    tests/bench/floor-extension: a bare proxy authenticator, one in-memory key, no vault
 //      virtual  Chromium's own DevTools virtual authenticator (no extension)
 //    Pages coarsen performance.now() to 0.1 ms, so each sample is a batch of sequential gets timed as a
@@ -43,6 +45,8 @@ const SNAPSHOT = mkdtempSync(join(tmpdir(), 'keyport-bench-build-'));
 const CHROME_BUILD = join(SNAPSHOT, 'chrome-mv3');
 cpSync(process.env.BENCH_KEYPORT_DIR ?? BUILT, CHROME_BUILD, { recursive: true });
 const FLOOR_DIR = join(HERE, 'floor-extension');
+/** Copies of the build with some content scripts removed (buildVariant), under the snapshot. */
+const VARIANTS = join(SNAPSHOT, 'variants');
 const FLOOR_NAME = JSON.parse(readFileSync(join(FLOOR_DIR, 'manifest.json'), 'utf8')).name;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20);
@@ -69,8 +73,11 @@ const f2 = (x) => x.toFixed(2);
 
 // ---- in-page helpers (run with page.evaluate) ----
 
-/** n sequential gets of one credential, timed as a batch; returns the batch's ms. */
-const timedGets = async ({ n, credentialId }) => {
+/**
+ * n sequential gets, timed as a batch; returns the batch's ms. `discoverable`: no allowCredentials (the
+ * authenticator finds the site's passkey); otherwise allowCredentials names the target's credential.
+ */
+const timedGets = async ({ n, credentialId, discoverable }) => {
   const id = Uint8Array.from(atob(credentialId.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -78,7 +85,7 @@ const timedGets = async ({ n, credentialId }) => {
       publicKey: {
         challenge: crypto.getRandomValues(new Uint8Array(32)),
         rpId: location.hostname,
-        allowCredentials: [{ type: 'public-key', id }],
+        ...(discoverable ? {} : { allowCredentials: [{ type: 'public-key', id }] }),
         userVerification: 'preferred',
         timeout: 60_000,
       },
@@ -119,18 +126,29 @@ async function verifyLogin(name, page, userName) {
 async function launchTargets(rp) {
   const targets = [];
 
+  const launchKeyport = async (dir) => {
+    const b = await launchChromium({ extensions: [dir] });
+    await b.evalBackground(() => passkeyVault.setup({ password: 'keyport bench password' }));
+    await b.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+    const status = await b.evalBackground(() => passkeyVault.status());
+    if (status.door !== 'proxy') throw new Error(`Keyport is not on the proxy door: ${JSON.stringify(status)}`);
+    return b;
+  };
   log('launching Keyport');
-  const keyport = await launchChromium({ extensions: [CHROME_BUILD] });
-  await keyport.evalBackground(() => passkeyVault.setup({ password: 'keyport bench password' }));
-  await keyport.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
-  const kStatus = await keyport.evalBackground(() => passkeyVault.status());
-  if (kStatus.door !== 'proxy') throw new Error(`Keyport is not on the proxy door: ${JSON.stringify(kStatus)}`);
+  const keyport = await launchKeyport(CHROME_BUILD);
   // The page is opened after setup, so its bridge already knows the proxy door is attached.
   const keyportPage = await keyport.newPage();
   targets.push({ name: 'keyport', label: 'Keyport (ES256)', browser: keyport, page: keyportPage });
-  // Information only: the same Keyport with an Ed25519 passkey, what an RP with @simplewebauthn's
-  // default algorithm list (EdDSA first) gets. Not part of the ratios.
-  targets.push({ name: 'keyportEd25519', label: 'Keyport (EdDSA)', alg: -8, browser: keyport, page: keyportPage, shared: true });
+  // Information: the same build without its content scripts (the proxy answers alone), which splits Keyport's
+  // cost between the page (shim and bridge on every call) and the background.
+  log('launching Keyport without content scripts');
+  const bare = await launchKeyport(buildVariant(VARIANTS, 'get-nocs', () => false));
+  targets.push({ name: 'keyportNoCs', label: 'Keyport, no content scripts', browser: bare, page: await bare.newPage() });
+  // Information only: Keyport with an Ed25519 passkey, what an RP with @simplewebauthn's default algorithm
+  // list (EdDSA first) gets. Not part of the ratios.
+  // Its own browser and vault, so that a discoverable get finds only the one passkey.
+  const keyportEd = await launchKeyport(CHROME_BUILD);
+  targets.push({ name: 'keyportEd25519', label: 'Keyport (EdDSA)', alg: -8, browser: keyportEd, page: await keyportEd.newPage() });
 
   log('launching the floor extension');
   const floor = await launchChromium({ extensions: [FLOOR_DIR], extensionName: FLOOR_NAME });
@@ -150,21 +168,26 @@ async function launchTargets(rp) {
   return targets;
 }
 
+/** The two ways a site signs in: naming the credential (allowCredentials) and discoverably. */
+const MODES = ['allow', 'discoverable'];
+
 async function benchGets(targets) {
-  for (const t of targets) await t.page.evaluate(timedGets, { n: WARMUP, credentialId: t.credentialId });
-  log(`timing get(): ${ROUNDS} rounds x ${BATCH} gets per target, interleaved`);
-  for (const t of targets) t.perCall = [];
+  for (const t of targets) for (const mode of MODES) await t.page.evaluate(timedGets, { n: WARMUP, credentialId: t.credentialId, discoverable: mode === 'discoverable' });
+  log(`timing get(): ${ROUNDS} rounds x ${BATCH} gets per target and mode, interleaved`);
+  for (const t of targets) t.perCall = { allow: [], discoverable: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    // Rotate the order too, so no target always follows the same one.
-    for (let k = 0; k < targets.length; k++) {
-      const t = targets[(r + k) % targets.length];
-      const ms = await t.page.evaluate(timedGets, { n: BATCH, credentialId: t.credentialId });
-      t.perCall.push(ms / BATCH);
+    // Rotate the order too, so no target always follows the same one; the modes alternate within a round.
+    for (const mode of r % 2 ? [...MODES].reverse() : MODES) {
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[(r + k) % targets.length];
+        const ms = await t.page.evaluate(timedGets, { n: BATCH, credentialId: t.credentialId, discoverable: mode === 'discoverable' });
+        t.perCall[mode].push(ms / BATCH);
+      }
     }
   }
   for (const t of targets) {
     await verifyLogin(t.label, t.page, t.userName); // still real after the runs
-    t.stats = summary(t.perCall);
+    t.stats = Object.fromEntries(MODES.map((m) => [m, summary(t.perCall[m])]));
   }
 }
 
@@ -309,20 +332,18 @@ async function main() {
     for (const t of targets) if (!t.shared) await t.browser.close().catch(() => {});
   }
   const by = Object.fromEntries(targets.map((t) => [t.name, t.stats]));
-  const ratio = (a, b) => by[a].median / by[b].median;
   // Paired: the ratio within each round (batches run back to back), then its median; steadier than the
   // ratio of medians when the machine's load drifts.
   const perCall = Object.fromEntries(targets.map((t) => [t.name, t.perCall]));
-  const paired = (a, b) => quantile(perCall[a].map((x, i) => x / perCall[b][i]), 0.5);
+  const ratios = (f) => Object.fromEntries(MODES.map((m) => [m, {
+    keyportOverFloor: f(m, 'keyport', 'floor'), floorOverVirtual: f(m, 'floor', 'virtual'), keyportOverVirtual: f(m, 'keyport', 'virtual'),
+    keyportEd25519OverFloor: f(m, 'keyportEd25519', 'floor'), keyportNoCsOverFloor: f(m, 'keyportNoCs', 'floor'),
+  }]));
   result.get = by;
-  result.ratios = {
-    keyportOverFloor: ratio('keyport', 'floor'), floorOverVirtual: ratio('floor', 'virtual'), keyportOverVirtual: ratio('keyport', 'virtual'),
-    keyportEd25519OverFloor: ratio('keyportEd25519', 'floor'),
-  };
-  result.pairedRatios = {
-    keyportOverFloor: paired('keyport', 'floor'), floorOverVirtual: paired('floor', 'virtual'), keyportOverVirtual: paired('keyport', 'virtual'),
-    keyportEd25519OverFloor: paired('keyportEd25519', 'floor'),
-  };
+  result.ratios = ratios((m, a, b) => by[a][m].median / by[b][m].median);
+  result.pairedRatios = ratios((m, a, b) => quantile(perCall[a][m].map((x, i) => x / perCall[b][m][i]), 0.5));
+  // What the content scripts add to each call: Keyport minus the same build without them (paired).
+  result.contentScriptsPerCall = Object.fromEntries(MODES.map((m) => [m, quantile(perCall.keyport[m].map((x, i) => x - perCall.keyportNoCs[m][i]), 0.5)]));
 
   await rp.close();
   const pl = await benchPageLoad();
@@ -356,16 +377,20 @@ async function main() {
   // ---- report ----
   const out = [];
   out.push('', `Keyport benchmark — Chromium ${result.chromium}, ${result.cpus} CPUs`, '');
-  out.push(`navigator.credentials.get() with auto-approve, ms per call (${ROUNDS} rounds x ${BATCH} sequential gets, interleaved)`);
-  out.push(`  ${'target'.padEnd(26)}${'median'.padStart(9)}${'p10'.padStart(9)}${'p90'.padStart(9)}`);
-  for (const t of targets) out.push(`  ${t.label.padEnd(26)}${f3(t.stats.median).padStart(9)}${f3(t.stats.p10).padStart(9)}${f3(t.stats.p90).padStart(9)}`);
   const verdict = (r) => (r <= GOAL ? 'meets goal' : r <= TARGET ? 'meets target' : 'MISSES target');
-  const R = result.ratios, P = result.pairedRatios;
-  out.push('', 'Ratios                 of medians   paired (median of per-round ratios)');
-  out.push(`  Keyport / floor      ${f2(R.keyportOverFloor).padStart(6)}x     ${f2(P.keyportOverFloor).padStart(6)}x   target ${TARGET}x, goal ${GOAL}x: ${verdict(P.keyportOverFloor)}`);
-  out.push(`  floor / virtual      ${f2(R.floorOverVirtual).padStart(6)}x     ${f2(P.floorOverVirtual).padStart(6)}x   (the proxy's own cost)`);
-  out.push(`  Keyport / virtual    ${f2(R.keyportOverVirtual).padStart(6)}x     ${f2(P.keyportOverVirtual).padStart(6)}x`);
-  out.push(`  Keyport EdDSA / floor${f2(R.keyportEd25519OverFloor).padStart(6)}x     ${f2(P.keyportEd25519OverFloor).padStart(6)}x   (information)`);
+  for (const m of MODES) {
+    out.push(`navigator.credentials.get() with auto-approve, ${m === 'allow' ? 'with allowCredentials' : 'discoverable'}, ms per call (${ROUNDS} rounds x ${BATCH} sequential gets, interleaved)`);
+    out.push(`  ${'target'.padEnd(28)}${'median'.padStart(9)}${'p10'.padStart(9)}${'p90'.padStart(9)}`);
+    for (const t of targets) out.push(`  ${t.label.padEnd(28)}${f3(t.stats[m].median).padStart(9)}${f3(t.stats[m].p10).padStart(9)}${f3(t.stats[m].p90).padStart(9)}`);
+    const R = result.ratios[m], P = result.pairedRatios[m];
+    out.push('  Ratios                   of medians   paired (median of per-round ratios)');
+    out.push(`    Keyport / floor        ${f2(R.keyportOverFloor).padStart(6)}x     ${f2(P.keyportOverFloor).padStart(6)}x   target ${TARGET}x, goal ${GOAL}x: ${verdict(P.keyportOverFloor)}`);
+    out.push(`    floor / virtual        ${f2(R.floorOverVirtual).padStart(6)}x     ${f2(P.floorOverVirtual).padStart(6)}x   (the proxy's own cost)`);
+    out.push(`    Keyport / virtual      ${f2(R.keyportOverVirtual).padStart(6)}x     ${f2(P.keyportOverVirtual).padStart(6)}x`);
+    out.push(`    Keyport EdDSA / floor  ${f2(R.keyportEd25519OverFloor).padStart(6)}x     ${f2(P.keyportEd25519OverFloor).padStart(6)}x   (information)`);
+    out.push(`    no content scripts / floor ${f2(R.keyportNoCsOverFloor).padStart(6)}x ${f2(P.keyportNoCsOverFloor).padStart(6)}x   (the background's share)`);
+    out.push(`    content scripts add ${f3(result.contentScriptsPerCall[m])} ms per call (Keyport minus Keyport without them, paired)`, '');
+  }
   out.push('', `Page load of a static page, ms (median of ${LOADS} interleaved loads per variant)`);
   out.push(`  first script = response end to the page's first script, where document_start content scripts run;`);
   out.push(`  DCL end and load end from navigation start`);

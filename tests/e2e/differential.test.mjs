@@ -139,6 +139,7 @@ const b64uFromB64 = (s) => s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+
  *          close: () => Promise<void>, credId?: string}>} */
 const targets = {};
 const results = {}; // target -> variant name -> outcome
+const capabilities = {}; // target -> {caps, conditionalGet}
 const durations = {}; // target -> ms for all variants
 const started = Date.now();
 
@@ -239,6 +240,43 @@ async function runAll(name) {
   durations[name] = Date.now() - t0;
 }
 
+/**
+ * getClientCapabilities() in a page of a target, and whether a conditional get() waits (Keyport's autofill list
+ * waits for the person's choice) or ends at once.
+ */
+async function probeCapabilities(name) {
+  const { page } = targets[name];
+  await page.goto(`${rp.origin}/blank`);
+  capabilities[name] = await page.evaluate(`(async () => {
+    const late = (ms, what) => new Promise((r) => setTimeout(() => r(what), ms));
+    const t0 = performance.now();
+    const caps = await Promise.race([PublicKeyCredential.getClientCapabilities().catch((e) => e.name), late(3000, 'hung')]);
+    const ms = Math.round(performance.now() - t0);
+    const c = new AbortController();
+    const conditional = navigator.credentials.get({ mediation: 'conditional', signal: c.signal, publicKey: { challenge: new Uint8Array(32) } });
+    const conditionalGet = await Promise.race([conditional.then(() => 'answered', (e) => e.name), late(1500, 'pending')]);
+    c.abort();
+    return { caps, ms, conditionalGet };
+  })()`);
+}
+
+/**
+ * The capabilities Keyport may answer true (src/shim/capabilities.ts), each with the evidence on a target that it
+ * does it: a variant of this run that uses it, or the browser's own answer for what its authenticators add.
+ */
+const CAPABILITY_EVIDENCE = {
+  // Keyport's list takes the request and waits for the person (tests/e2e/autofill.test.mjs chooses in it); a
+  // browser with a proxy attached and nothing behind it refuses at once.
+  conditionalGet: ({ probe }) => probe.conditionalGet === 'pending',
+  passkeyPlatformAuthenticator: ({ r }) => isOwnCredential(r['create: residentKey required + userVerification required + platform'], 'platform'),
+  userVerifyingPlatformAuthenticator: ({ r }) => isOwnCredential(r['create: residentKey required + userVerification required + platform'], 'platform'),
+  'extension:credProps': ({ r }) => r['create: extensions credProps true']?.extensions?.includes('credProps.rk'),
+  'extension:prf': ({ r }) => r['get: extensions prf eval first']?.extensions?.includes('prf.results.first'),
+  // The fallback ("use another device or security key") offers the browser's own phone transport.
+  hybridTransport: ({ browser }) => browser.hybridTransport === true,
+};
+const isOwnCredential = (o, attachment) => o?.ok === true && o.kind === 'PublicKeyCredential' && o.fromTarget === true && o.attachment === attachment;
+
 before(async () => {
   rp = await startRelyingParty();
   const launches = {
@@ -263,6 +301,7 @@ before(async () => {
       : await registerBase(targets[name]);
   }));
   await Promise.all(Object.keys(targets).map(runAll));
+  await Promise.all(Object.keys(targets).map(probeCapabilities));
 });
 
 after(async () => {
@@ -300,6 +339,25 @@ for (const name of ['chromium-proxy', 'chromium-shim', 'firefox']) {
   });
 }
 
+for (const name of KEYPORT) {
+  test(`${name}: getClientCapabilities() is true only for what Keyport does here, with the browser's keys`, () => {
+    const { caps } = capabilities[name];
+    const browser = capabilities[name === 'firefox' ? 'firefox-native' : 'reference'].caps;
+    assert.equal(typeof caps, 'object', `an answer: ${caps}`);
+    const unbacked = Object.keys(caps).filter((k) => caps[k] === true && !CAPABILITY_EVIDENCE[k]?.({ r: results[name], probe: capabilities[name], browser }));
+    assert.deepEqual(unbacked, [], 'every true is used by this run on this target');
+    // The test's proxy holder never answers the browser's isUvpaa question, and Chromium's own answer waits for it
+    // (measured): there Keyport answers after a short wait with its own keys only. A holder that answers (as
+    // Keyport does on the proxy door) gets the browser's keys.
+    if (name !== 'chromium-shim') assert.deepEqual(Object.keys(browser).filter((k) => !(k in caps)), [], 'every key the browser lists is answered');
+    assert.ok(capabilities[name].ms < 1000, `answered in ${capabilities[name].ms} ms`);
+    assert.equal(caps.hybridTransport, browser.hybridTransport, "hybridTransport is the browser's own");
+    for (const k of ['conditionalGet', 'passkeyPlatformAuthenticator', 'userVerifyingPlatformAuthenticator', 'extension:credProps', 'extension:prf']) {
+      assert.equal(caps[k], true, `${k}: Keyport does it`);
+    }
+  });
+}
+
 test('report', (t) => {
   const names = ['reference', 'chromium-proxy', 'chromium-shim', 'firefox', 'firefox-native'];
   const lines = VARIANTS.map((v) => [v.name, ...names.map((n) => brief(results[n][v.name]))].join(' | '));
@@ -307,4 +365,6 @@ test('report', (t) => {
   if (process.env.DIFF_VERBOSE) console.log(['variant | ' + names.join(' | '), ...lines].join('\n'));
   t.diagnostic(`${VARIANTS.length} variants × ${names.length} targets in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.diagnostic(`per target: ${names.map((n) => `${n} ${(durations[n] / 1000).toFixed(1)} s`).join(', ')}`);
+  const trueKeys = (c) => (typeof c === 'object' ? Object.keys(c).filter((k) => c[k] === true).join(' ') : String(c));
+  for (const n of names) t.diagnostic(`capabilities on ${n} (${capabilities[n]?.ms} ms), true: ${trueKeys(capabilities[n]?.caps)}`);
 });

@@ -81,7 +81,7 @@ export function makeHarness(ctx) {
      * Normalize a result. `W` is the window whose navigator.credentials answered (for instanceof),
      * `expectChallenge` the bytes the page passed as challenge (or null when unknown).
      */
-    async describe(cred, { W = window, expectChallenge = null } = {}) {
+    async describe(cred, { W = window, expectChallenge = null, values = false } = {}) {
       if (cred === null) return { ok: true, kind: 'null' };
       if (cred === undefined) return { ok: true, kind: 'undefined' };
       const kind = tagOf(cred);
@@ -112,6 +112,8 @@ export function makeHarness(ctx) {
           crossOrigin: cd.crossOrigin ?? false,
         },
         rpIdHash: same(authData.slice(0, 32), await sha256('localhost')),
+        // The extension outputs' values, buffers by size: only where the variant asks (prf results are random).
+        ...(values ? { extensionValues: JSON.stringify(cred.getClientExtensionResults(), (k, v) => (tagOf(v) === 'ArrayBuffer' ? `ArrayBuffer(${v.byteLength})` : v)) } : {}),
         up: (authData[32] & 1) === 1,
         id: cred.id,
       };
@@ -133,7 +135,7 @@ export function makeHarness(ctx) {
      * waiting after ctx.pendingMs is aborted (through a signal added to the options when they are an
      * object without one) and reported as {ok: false, name: 'pending'}.
      */
-    async call(method, options, { W = window, addSignal = true, call, expectChallenge } = {}) {
+    async call(method, options, { W = window, addSignal = true, call, expectChallenge, values = false } = {}) {
       const controller = new AbortController();
       const reason = new DOMException('the harness stopped waiting', 'HarnessTimeout');
       if (expectChallenge === undefined) {
@@ -155,7 +157,7 @@ export function makeHarness(ctx) {
       const run = (async () => {
         try {
           const cred = await (call ? call() : W.navigator.credentials[method](options));
-          return await H.describe(cred, { W, expectChallenge });
+          return await H.describe(cred, { W, expectChallenge, values });
         } catch (e) {
           return H.error(e);
         }
@@ -168,6 +170,9 @@ export function makeHarness(ctx) {
     },
     create: (publicKey, extra = {}) => H.call('create', { publicKey, ...extra }),
     get: (publicKey, extra = {}) => H.call('get', { publicKey, ...extra }),
+    /** As create/get, and the outcome carries the extension outputs' values (extensionValues). */
+    createWithValues: (publicKey) => H.call('create', { publicKey }, { values: true }),
+    getWithValues: (publicKey) => H.call('get', { publicKey }, { values: true }),
   };
   return H;
 }
@@ -276,6 +281,9 @@ export const VARIANTS = [
   { name: 'create: unknown attestationFormats', fn: async (H) => H.create(H.creation({ attestationFormats: ['bogus'] })) },
   { name: 'create: unknown residentKey', fn: async (H) => H.create(H.creation({ authenticatorSelection: { residentKey: 'bogus' } })) },
   { name: 'create: unknown userVerification', fn: async (H) => H.create(H.creation({ authenticatorSelection: { userVerification: 'bogus' } })) },
+  // Keyport is a platform authenticator: a cross-platform request is for the browser's own (security keys, phones),
+  // which wait for the person; Chromium's virtual authenticator (internal) is not offered either.
+  { name: "create: authenticatorAttachment 'cross-platform'", fn: async (H) => H.create(H.creation({ authenticatorSelection: { authenticatorAttachment: 'cross-platform' } })) },
   { name: 'create: unknown authenticatorAttachment', fn: async (H) => H.create(H.creation({ authenticatorSelection: { authenticatorAttachment: 'bogus' } })) },
   {
     name: 'create: residentKey required + userVerification required + platform',
@@ -296,6 +304,17 @@ export const VARIANTS = [
   { name: 'create: extensions prf {}', fn: async (H) => H.create(H.creation({ extensions: { prf: {} } })) },
   { name: 'create: extensions prf eval first', fn: async (H) => H.create(H.creation({ extensions: { prf: { eval: { first: H.rnd(32) } } } })) },
   { name: 'create: extensions a string', fn: async (H) => H.create(H.creation({ extensions: 'credProps' })) },
+  // appid is for get() only (§10.1.1); largeBlob read/write are for get() only (§10.1.5).
+  { name: 'create: extensions appid (a URL)', fn: async (H) => H.create(H.creation({ extensions: { appid: location.origin } })) },
+  { name: "create: extensions appid ''", fn: async (H) => H.create(H.creation({ extensions: { appid: '' } })) },
+  { name: 'create: extensions appid null', fn: async (H) => H.create(H.creation({ extensions: { appid: null } })) },
+  { name: 'create: extensions largeBlob read', fn: async (H) => H.create(H.creation({ extensions: { largeBlob: { read: true } } })) },
+  { name: 'create: extensions largeBlob write', fn: async (H) => H.create(H.creation({ extensions: { largeBlob: { write: H.rnd(8) } } })) },
+  { name: "create: extensions largeBlob support 'preferred'", fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: { support: 'preferred' } } })) },
+  { name: 'create: extensions largeBlob {}', fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: {} } })) },
+  { name: "create: extensions largeBlob support 'required'", fn: async (H) => H.create(H.creation({ extensions: { largeBlob: { support: 'required' } } })) },
+  { name: 'create: extensions credBlob', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(16) } })) },
+  { name: 'create: extensions getCredBlob (an authentication input)', fn: async (H) => H.createWithValues(H.creation({ extensions: { getCredBlob: true } })) },
 
   // ---------------------------------------------------------------- create: excludeCredentials
   {
@@ -469,6 +488,18 @@ export const VARIANTS = [
     name: 'get: prf eval without first',
     fn: async (H) => H.get(H.request({ extensions: { prf: { eval: {} } } })),
   },
+  { name: "get: extensions largeBlob support 'preferred' (create-only)", fn: async (H) => H.get(H.request({ extensions: { largeBlob: { support: 'preferred' } } })) },
+  {
+    name: 'get: extensions largeBlob read and write',
+    fn: async (H) => H.get(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }], extensions: { largeBlob: { read: true, write: H.rnd(8) } } })),
+  },
+  { name: 'get: extensions largeBlob read', fn: async (H) => H.getWithValues(H.request({ extensions: { largeBlob: { read: true } } })) },
+  {
+    name: 'get: extensions largeBlob write, one allowed credential',
+    fn: async (H) => H.getWithValues(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }], extensions: { largeBlob: { write: H.rnd(8) } } })),
+  },
+  { name: 'get: extensions largeBlob write without allowCredentials', fn: async (H) => H.get(H.request({ extensions: { largeBlob: { write: H.rnd(8) } } })) },
+  { name: 'get: extensions getCredBlob', fn: async (H) => H.getWithValues(H.request({ extensions: { getCredBlob: true } })) },
   {
     name: 'get: members defined as getters',
     fn: async (H) => {

@@ -10,8 +10,14 @@ export interface CollectedClientData {
   topOrigin?: string;
 }
 
+/** What CCDToString escapes: U+0022, U+005C and the C0 controls. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 /** §5.8.1.2 CCDToString: JSON string serialization. */
 function ccdString(s: string): string {
+  // Origins and base64url challenges never need escaping: the common case skips the per-character walk (a sign-in's
+  // client data took about 20 µs that way, a tenth of the background's share; npm run bench).
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

@@ -7,7 +7,7 @@ import { decode as b64d, encode as b64u } from '../base64url.ts';
 import { FLAG, parseAuthData } from '../authData.ts';
 import { KEYPORT_AAGUID } from '../authenticator/model.ts';
 import { ALG, decodeCoseKey, spki } from '../cose.ts';
-import { type CreateContext, chooseAlgorithm, createCredential } from './create.ts';
+import { type CreateContext, authenticatorFor, chooseAlgorithm, createCredential } from './create.ts';
 import { WebAuthnError } from '../errors.ts';
 import type { Caller, CreationOptionsJSON, RegistrationResponseJSON } from '../types.ts';
 
@@ -354,6 +354,53 @@ describe('extensions', () => {
       return createHmac('sha256', secret).update(salt).digest('base64url');
     };
     expect(credential.clientExtensionResults.prf).toEqual({ enabled: true, results: { first: expected(first), second: expected(second) } });
+  });
+});
+
+describe('authenticator selection (§5.1.3 step 20): what Keyport, a platform authenticator, does not answer', () => {
+  it("authenticatorAttachment 'cross-platform' → fallback to the browser's own authenticators, without asking", async () => {
+    const h = harness();
+    const options = await rpOptions({ authenticatorSelection: { authenticatorAttachment: 'cross-platform' } });
+    expect(await createCredential(options, ctx(), h.deps)).toEqual({ kind: 'fallback' });
+    expect(h.consent.calls).toBe(0);
+    expect(h.store.records.size).toBe(0);
+    expect(authenticatorFor(options)).toBe('browser');
+  });
+
+  it("'platform' or no attachment → Keyport", async () => {
+    expect(authenticatorFor(await rpOptions({ authenticatorSelection: { authenticatorAttachment: 'platform' } }))).toBe('keyport');
+    expect(authenticatorFor({})).toBe('keyport');
+  });
+
+  it("§10.1.5 largeBlob support 'required' → NotAllowedError (as Chromium 156's platform authenticator), without asking", async () => {
+    const h = harness();
+    await expectError(createCredential(await rpOptions({ extensions: { largeBlob: { support: 'required' } } }), ctx(), h.deps), 'NotAllowedError');
+    expect(h.consent.calls).toBe(0);
+    expect(h.store.records.size).toBe(0);
+  });
+});
+
+describe('extension outputs for what Keyport does not store (as Chromium 156 for an authenticator without them)', () => {
+  it.each<[string, object]>([
+    ['empty', {}],
+    ["support 'preferred'", { support: 'preferred' }],
+    ['an unknown support value', { support: 'bogus' }],
+  ])('§10.1.5 largeBlob (%s) → { supported: false }, and the passkey is made', async (_what, largeBlob) => {
+    const { credential, store } = await register({ ...(await rpOptions()), extensions: { largeBlob } });
+    expect(credential.clientExtensionResults).toEqual({ largeBlob: { supported: false } });
+    expect(store.records.size).toBe(1);
+  });
+
+  it('credBlob → false, whatever its size; getCredBlob (an authentication input) → nothing', async () => {
+    const { credential } = await register({ ...(await rpOptions()), extensions: { credBlob: b64u(new Uint8Array(32)), getCredBlob: true } });
+    expect(credential.clientExtensionResults).toEqual({ credBlob: false });
+    const { credential: empty } = await register({ ...(await rpOptions()), extensions: { credBlob: '' } });
+    expect(empty.clientExtensionResults).toEqual({ credBlob: false });
+  });
+
+  it('alongside credProps and prf', async () => {
+    const { credential } = await register({ ...(await rpOptions()), extensions: { credProps: true, prf: {}, largeBlob: {} } });
+    expect(credential.clientExtensionResults).toEqual({ credProps: { rk: true }, prf: { enabled: true }, largeBlob: { supported: false } });
   });
 });
 

@@ -340,6 +340,37 @@ describe('§10.1.4 prf at authentication', () => {
   });
 });
 
+describe('extension outputs for what Keyport does not store (as Chromium 156 for an authenticator without them)', () => {
+  it('§10.1.5 largeBlob read → {} (no blob); read false → nothing', async () => {
+    const h = harness();
+    await enrol(h);
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { read: true } } })).clientExtensionResults).toEqual({ largeBlob: {} });
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { read: false } } })).clientExtensionResults).toEqual({});
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: {} } })).clientExtensionResults).toEqual({});
+  });
+
+  it('§10.1.5 largeBlob write for the one allowed credential → { written: false }', async () => {
+    const h = harness();
+    const cred = await enrol(h);
+    const r = await assert(h, { challenge: 'AAAA', rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: cred.id }], extensions: { largeBlob: { write: 'AQID' } } });
+    expect(r.clientExtensionResults).toEqual({ largeBlob: { written: false } });
+  });
+
+  it('§10.1.5 largeBlob support in get() → NotSupportedError, without asking', async () => {
+    const h = harness();
+    await enrol(h);
+    await expectError(getAssertion({ challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { support: 'preferred' } } }, ctx(), h.deps), 'NotSupportedError');
+    expect(h.consent.pickAsked).toHaveLength(0);
+  });
+
+  it('getCredBlob true → an empty blob; false → nothing; credBlob (a registration input) → nothing', async () => {
+    const h = harness();
+    await enrol(h);
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { getCredBlob: true } })).clientExtensionResults).toEqual({ getCredBlob: '' });
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { getCredBlob: false, credBlob: 'AQID' } })).clientExtensionResults).toEqual({});
+  });
+});
+
 describe('malformed input → TypeError before anyone is asked', () => {
   it.each<[string, unknown]>([
     ['missing challenge', { rpId: RP_ID }],

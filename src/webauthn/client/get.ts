@@ -8,12 +8,25 @@ import { type ValidatedGet, validateGet } from './validate.ts';
 import { type PrfSalts, encodePrfOutputs, prfSalts } from '../prf.ts';
 import type { CeremonyDeps, Outcome } from '../authenticator/model.ts';
 import { getAssertion as authenticatorGetAssertion } from '../authenticator/getAssertion.ts';
-import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON } from '../types.ts';
+import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON, RequestOptionsJSON } from '../types.ts';
 
 export interface GetContext {
   caller: Caller;
   framePermitted: boolean;
   signal: AbortSignal;
+}
+
+/**
+ * §9 client extension outputs for what Keyport does not store, as Chromium 156 answers for an authenticator without
+ * it (measured): largeBlob (§10.1.5) `read: true` gives `{}` (no blob), `write` gives `{ written: false }`, `read:
+ * false` gives nothing; getCredBlob `true` gives an empty blob.
+ */
+function unsupportedExtensionOutputs(ext: RequestOptionsJSON['extensions'] = {}): ClientExtensionOutputsJSON {
+  const out: ClientExtensionOutputsJSON = {};
+  if (ext.getCredBlob === true) out.getCredBlob = '';
+  if (ext.largeBlob?.write !== undefined) out.largeBlob = { written: false };
+  else if (ext.largeBlob?.read === true) out.largeBlob = {};
+  return out;
 }
 
 /** §5.1.4.1 from the start: validates the request (validate.ts), then gets. */
@@ -53,7 +66,7 @@ export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 
   );
   if (assertion.kind === 'fallback') return assertion;
 
-  const extensionResults: ClientExtensionOutputsJSON = {};
+  const extensionResults = unsupportedExtensionOutputs(options.extensions);
   if (assertion.prf) extensionResults.prf = assertion.prf.results ? { results: encodePrfOutputs(assertion.prf.results) } : {};
 
   return {

@@ -14,7 +14,11 @@ const descriptor = v.looseObject({ type: text, id: b64u, transports: v.optional(
 const prfValues = v.looseObject({ first: b64u, second: v.optional(b64u) });
 const extensions = v.optional(
   v.looseObject({
+    appid: v.optional(text),
+    credBlob: v.optional(b64u),
     credProps: v.optional(v.boolean()),
+    getCredBlob: v.optional(v.boolean()),
+    largeBlob: v.optional(v.looseObject({ support: v.optional(text), read: v.optional(v.boolean()), write: v.optional(b64u) })),
     prf: v.optional(v.looseObject({ eval: v.optional(prfValues), evalByCredential: v.optional(v.record(v.pipe(v.string(), v.maxLength(MAX_TEXT)), prfValues)) })),
   }),
 );

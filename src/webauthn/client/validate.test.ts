@@ -141,3 +141,41 @@ describe('signals (§5.1.10): the same module as ceremonies', () => {
     expect(validateSignal('allAcceptedCredentials', { rpId: 'example.com', userId: 'AAAA', allAcceptedCredentialIds: [] }, page)).toMatchObject({ allAcceptedCredentialIds: [] });
   });
 });
+
+describe('extension inputs the client refuses (NotSupportedError, as Chromium 156; tests/e2e/differential.test.mjs)', () => {
+  const create = (extensions: object) => errorName(() => validateCreate({ ...createOptions(), extensions }, sameOrigin, true));
+  const get = (extensions: object, allowCredentials?: object[]) =>
+    errorName(() => validateGet({ ...getOptions(), extensions, ...(allowCredentials ? { allowCredentials } : {}) }, sameOrigin, true));
+  const allowed = { type: 'public-key', id: 'AAECAwQFBgcICQoLDA0ODw' };
+
+  it.each(['', 'null', 'https://login.example.com'])('§10.1.1 appid %j in create() → NotSupportedError', (appid) => {
+    expect(create({ appid })).toBe('NotSupportedError');
+  });
+  it('§10.1.5 largeBlob read or write in create() → NotSupportedError, read false too; support alone is accepted', () => {
+    expect(create({ largeBlob: { read: true } })).toBe('NotSupportedError');
+    expect(create({ largeBlob: { read: false } })).toBe('NotSupportedError');
+    expect(create({ largeBlob: { write: 'AQID' } })).toBe('NotSupportedError');
+    expect(create({ largeBlob: { support: 'preferred', read: true } })).toBe('NotSupportedError');
+    expect(create({ largeBlob: { support: 'required' } })).toBeUndefined();
+    expect(create({ largeBlob: {} })).toBeUndefined();
+  });
+  it('§10.1.5 largeBlob support in get(), or read with write → NotSupportedError', () => {
+    expect(get({ largeBlob: { support: 'preferred' } })).toBe('NotSupportedError');
+    expect(get({ largeBlob: { read: true, write: 'AQID' } }, [allowed])).toBe('NotSupportedError');
+    expect(get({ largeBlob: { read: true } })).toBeUndefined();
+  });
+  it('largeBlob write needs exactly one allowed credential (as Chromium 156)', () => {
+    expect(get({ largeBlob: { write: 'AQID' } })).toBe('NotSupportedError');
+    expect(get({ largeBlob: { write: 'AQID' } }, [allowed, { ...allowed, id: 'AAAA' }])).toBe('NotSupportedError');
+    expect(get({ largeBlob: { write: 'AQID' } }, [allowed])).toBeUndefined();
+  });
+  it('an extension error comes before the RP ID check, as in Chromium (the renderer refuses it first)', () => {
+    expect(errorName(() => validateCreate({ ...createOptions('other.example'), extensions: { appid: '' } }, sameOrigin, true))).toBe('NotSupportedError');
+    expect(errorName(() => validateGet({ ...getOptions('other.example'), extensions: { largeBlob: { support: 'required' } } }, sameOrigin, true))).toBe('NotSupportedError');
+  });
+  it('a malformed extension input is a TypeError (rule 6)', () => {
+    expect(create({ largeBlob: { support: 5 } })).toBe('TypeError');
+    expect(create({ credBlob: 'not base64url!' })).toBe('TypeError');
+    expect(get({ getCredBlob: 'yes' })).toBe('TypeError');
+  });
+});

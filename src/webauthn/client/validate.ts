@@ -75,6 +75,8 @@ export function validateCreate(input: unknown, caller: Caller, framePermitted: b
   // pass it to the authenticator (measured by tests/e2e/differential.test.mjs).
   const userId = fromB64u(options.user.id).length;
   if (userId > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId}.`);
+  // Chromium refuses these in the renderer, before the browser checks the RP ID (an extension error wins).
+  checkCreateExtensions(options);
   return { kind: 'create', options, caller, ...callerScope(caller, options.rp.id) };
 }
 
@@ -82,6 +84,7 @@ export function validateCreate(input: unknown, caller: Caller, framePermitted: b
 export function validateGet(input: unknown, caller: Caller, framePermitted: boolean): ValidatedGet {
   const options = parseRequestOptions(input);
   checkFramePolicy(caller, framePermitted, 'publickey-credentials-get');
+  checkGetExtensions(options); // before the RP ID, as in create()
   const scope = callerScope(caller, options.rpId);
   // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
   // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
@@ -98,6 +101,33 @@ export function validateGet(input: unknown, caller: Caller, framePermitted: bool
     }
   }
   return { kind: 'get', options, caller, ...scope };
+}
+
+const notSupported = (why: string) => new WebAuthnError('NotSupportedError', why);
+
+/** The registration extension inputs the client refuses (§9.1: an extension's client processing may return an error). */
+function checkCreateExtensions(options: CreationOptionsJSON): void {
+  const ext = options.extensions;
+  // §10.1.1 appid is an authentication extension: Chromium 156 refuses it in create() whatever its value (empty,
+  // "null", a URL) with NotSupportedError (measured).
+  if (ext?.appid !== undefined) throw notSupported("The 'appid' extension is only valid when requesting an assertion.");
+  // §10.1.5 largeBlob, registration client processing step 1: read or write present → NotSupportedError.
+  if (ext?.largeBlob?.read !== undefined) throw notSupported("The 'largeBlob' extension's 'read' parameter is only valid when requesting an assertion.");
+  if (ext?.largeBlob?.write !== undefined) throw notSupported("The 'largeBlob' extension's 'write' parameter is only valid when requesting an assertion.");
+}
+
+/** The authentication extension inputs the client refuses. */
+function checkGetExtensions(options: RequestOptionsJSON): void {
+  const largeBlob = options.extensions?.largeBlob;
+  if (!largeBlob) return;
+  // §10.1.5 largeBlob, authentication client processing: step 1, support present; step 2, read and write both
+  // present; and write needs exactly one allowed credential (Chromium 156 refuses none or two with
+  // NotSupportedError, measured), since a blob is written for one known credential.
+  if (largeBlob.support !== undefined) throw notSupported("The 'largeBlob' extension's 'support' parameter is only valid when creating a credential.");
+  if (largeBlob.read !== undefined && largeBlob.write !== undefined) throw notSupported("Only one of the 'largeBlob' extension's 'read' and 'write' parameters is allowed.");
+  if (largeBlob.write !== undefined && (options.allowCredentials ?? []).length !== 1) {
+    throw notSupported("The 'largeBlob' extension's 'write' parameter needs exactly one credential in allowCredentials.");
+  }
 }
 
 export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean): ValidatedRequest {

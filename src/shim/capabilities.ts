@@ -1,0 +1,50 @@
+// WebAuthn L3 §5.1.7 getClientCapabilities(), answered truthfully for Keyport (issue 15 item 1): what Keyport itself
+// does for a page, merged with what the browser's own authenticators add through the fallback ("use another device
+// or security key"). Every `true` below is used by a test (tests/e2e/differential.test.mjs, "capabilities").
+// Runs in the page realm: no extension API here.
+
+/**
+ * Keyport's own answers, the same on both doors. On Chromium's proxy door the browser alone would say true for the
+ * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured), but the
+ * signals reach the browser, not Keyport; related origins are not tested through the proxy yet; `mediation:
+ * 'immediate'` is not a valid enum value in Chromium 156 (TypeError, measured); and a conditional create() is handed
+ * to the proxy as a modal one (measured), so none of them is something Keyport does.
+ */
+const KEYPORT: Record<string, boolean> = {
+  conditionalCreate: false,
+  conditionalGet: true, // Keyport's autofill list, on both doors (the shim takes conditional get() always)
+  hybridTransport: false, // Keyport has none: only the browser's own, below
+  immediateGet: false,
+  passkeyPlatformAuthenticator: true,
+  relatedOrigins: false,
+  signalAllAcceptedCredentials: false,
+  signalCurrentUserDetails: false,
+  signalUnknownCredential: false,
+  userVerifyingPlatformAuthenticator: true, // the master password
+  'extension:appid': false,
+  'extension:appidExclude': false,
+  'extension:credBlob': false, // credBlob is answered `false`, never stored
+  'extension:credProps': true,
+  'extension:getCredBlob': false,
+  'extension:largeBlob': false, // answered `supported: false`, never stored
+  'extension:prf': true,
+};
+
+/** What the fallback to the browser's own authenticators adds: a phone (hybrid) where the browser has one. */
+const FROM_BROWSER = ['hybridTransport'];
+
+/**
+ * The answer for a page: every key the browser itself lists (so the set of keys is the browser's), false unless
+ * Keyport does it, then the browser's own `true` for what its authenticators add. Keys in code-unit order, as
+ * the spec's record and Chromium's answer are.
+ */
+export function clientCapabilities(browser: unknown): Record<string, boolean> {
+  const own = browser && typeof browser === 'object' ? (browser as Record<string, unknown>) : {};
+  const merged: Record<string, boolean> = {};
+  for (const key of Object.keys(own)) if (typeof own[key] === 'boolean') merged[key] = false;
+  Object.assign(merged, KEYPORT);
+  for (const key of FROM_BROWSER) if (own[key] === true) merged[key] = true;
+  const out: Record<string, boolean> = {};
+  for (const key of Object.keys(merged).sort()) out[key] = merged[key]!;
+  return out;
+}
