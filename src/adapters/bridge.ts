@@ -5,8 +5,8 @@
 // polyfill) and a hand-written check of its one incoming message (no schema library). npm run bench
 // measured 1.2 ms to evaluate it with both.
 import { browser } from 'wxt/browser';
-import { CEREMONY_PORT, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery, type PortMessage } from '../protocol/bridge.ts';
-import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest } from '../protocol/window.ts';
+import { CEREMONY_PORT, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery, type PortMessage, SIGNAL_PORT } from '../protocol/bridge.ts';
+import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest, type SignalAnswer } from '../protocol/window.ts';
 import { STORAGE } from '../protocol/storage.ts';
 import { type AutofillFrame, autofillFrame } from './autofillFrame.ts';
 
@@ -122,7 +122,7 @@ export function startBridge(): void {
   });
 
   async function handle(req: ShimRequest, pagePort: MessagePort): Promise<void> {
-    const reply = (r: CeremonyAnswer) => {
+    const reply = (r: CeremonyAnswer | SignalAnswer) => {
       pagePort.postMessage(r);
       pagePort.close();
     };
@@ -131,6 +131,7 @@ export function startBridge(): void {
       reply(ok ? { type: 'original' } : { type: 'error', error: { name: 'NotAllowedError', message: 'no fallback' } });
       return;
     }
+    if (req.kind === 'signal') return signal(req, reply);
     await doorKnown;
     const conditional = req.conditional === true && req.kind === 'get';
     // Chromium's proxy carries modal requests only; autofill comes this way through either door.
@@ -174,5 +175,20 @@ export function startBridge(): void {
     const transientActivation = (navigator as { userActivation?: { isActive: boolean } }).userActivation?.isActive ?? false;
     const frame = { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind), transientActivation };
     port.postMessage({ kind, options: req.options, frame, ...(conditional ? { conditional } : {}) });
+  }
+
+  /** A PublicKeyCredential.signal* call, on either door (Chromium's proxy does not carry signals): one port, one answer. */
+  function signal(req: ShimRequest, reply: (r: SignalAnswer) => void): void {
+    const port = browser.runtime.connect({ name: SIGNAL_PORT });
+    let done = false;
+    port.onMessage.addListener((raw) => {
+      done = true;
+      reply(raw as SignalAnswer); // from the background, which this port reaches only
+      port.disconnect();
+    });
+    port.onDisconnect.addListener(() => {
+      if (!done) reply({ type: 'error', error: { name: 'NotAllowedError', message: 'Keyport stopped before answering.' } });
+    });
+    port.postMessage({ signal: req.signal, options: req.options, frame: { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors() } });
   }
 }

@@ -19,6 +19,7 @@ import { createCeremonyService } from './ceremonies.ts';
 import { createSession } from './session.ts';
 import { createProxyDoor } from './doors/proxy.ts';
 import { openPageDoor } from './doors/page.ts';
+import { createSignals } from './signals.ts';
 import { createRouter } from './router.ts';
 import { createAutomationApi, createAutomationSettings } from './automation.ts';
 import { ALARMS, type KeyValueStore, MOVED_FROM_LOCAL, STORAGE } from '../protocol/storage.ts';
@@ -44,6 +45,7 @@ export function startBackground(): void {
     now: Date.now,
   });
   const windows = createConsentWindows();
+  const signals = createSignals({ vault });
   const autofill = createAutofill();
   const session = createSession({
     vault,
@@ -53,6 +55,7 @@ export function startBackground(): void {
       windows.unlocked();
       autofill.unlocked();
       sync.unlocked();
+      void signals.purge();
     },
     onLocking: () => sync.locked(),
   });
@@ -72,7 +75,7 @@ export function startBackground(): void {
     now: Date.now,
   });
   const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity });
-  openPageDoor({ ready: () => ready, run, autofill, declaredPolicies: watchDocumentPolicies() ?? (async () => undefined), signed: session.recordActivity });
+  openPageDoor({ ready: () => ready, run, autofill, declaredPolicies: watchDocumentPolicies() ?? (async () => undefined), signed: session.recordActivity, signals });
 
   /** A vault was made or restored here (setup, restore, a backup file, pairing) and is open. */
   const vaultOpened = async () => {
@@ -92,12 +95,17 @@ export function startBackground(): void {
     if (await vault.resumeSession().catch(() => false)) {
       await sync.ready;
       sync.unlocked();
+      void signals.purge();
     }
     if (await vault.isSetUp()) await proxy.attach();
   })();
 
   // Sync on a timer, also after the service worker slept (the scheduler's own timers do not survive that).
   void browser.alarms.create(ALARMS.sync, { periodInMinutes: 5 });
+  // The sites' hidden passkeys past their 30 days, on the same five-minute tick (app/signals.ts).
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === ALARMS.sync) void signals.purge();
+  });
   browser.alarms.onAlarm.addListener((alarm) => void (async () => {
     if (alarm.name !== ALARMS.sync || !vault.isUnlocked() || !sync.backedUp()) return;
     await sync.syncNow().catch(() => {}); // the status keeps the error for the person

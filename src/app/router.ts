@@ -77,15 +77,17 @@ export function createRouter(deps: {
     'autofill:unlock': (m, sender) => autofill.choose(m.id, sender.tab?.id, { action: 'unlock' }),
     'passkeys:list': () => {
       return vault.isUnlocked()
-        ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, alg, discoverable, createdAt, lastUsedAt, backedUp, signCount }): PasskeyRow => ({
+        ? vault.all().map(({ credentialId, rpId, userName, userDisplayName, alg, discoverable, createdAt, lastUsedAt, backedUp, signCount, hiddenBySite }): PasskeyRow => ({
             credentialId, rpId, site: siteOf(rpId), userName, userDisplayName, alg, discoverable, createdAt, backedUp,
             ...(lastUsedAt !== undefined ? { lastUsedAt } : {}), ...(signCount ? { signCount } : {}),
+            ...(hiddenBySite ? { hiddenBySite: { at: hiddenBySite.at, origin: hiddenBySite.origin } } : {}),
           }))
         : [];
     },
     'passkeys:rename': (m) => attempt(() => vault.rename(m.credentialId, { userName: m.userName })),
     'passkeys:delete': (m) => attempt(() => vault.remove(m.credentialId)),
     'passkeys:undo': () => attempt(async () => !!(await vault.undoRemove())),
+    'passkeys:restore': (m) => attempt(() => vault.restoreHidden(m.credentialId)),
     'pair:state': () => pairing.view(),
     'pair:start': (m) => attempt(() => pairing.start(m.serverUrl)),
     'pair:finish': async (m) => {

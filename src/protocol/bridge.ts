@@ -24,6 +24,18 @@ export const CeremonyRequest = v.object({
 });
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
 
+/** Bridge → background: a PublicKeyCredential.signal* call (WebAuthn L3 §5.1.10), on a port of its own. */
+export const SIGNAL_PORT = 'keyport:signal';
+/** The first and only message on a signal's port; the answer is a SignalAnswer (window.ts), which ends it. */
+export const SignalRequest = v.object({
+  signal: v.picklist(['unknownCredential', 'allAcceptedCredentials', 'currentUserDetails']),
+  // Checked in full by client/validate.ts validateSignal.
+  options: v.unknown(),
+  // As in CeremonyRequest: window.origin as the isolated world sees it, and whether the ancestors share it.
+  frame: v.object({ origin: v.pipe(v.string(), v.maxLength(2048)), sameOriginWithAncestors: v.boolean() }),
+});
+export type SignalRequest = v.InferOutput<typeof SignalRequest>;
+
 /** Background → bridge on the ceremony's port: frame the autofill list for session `id` with this many rows. */
 export interface AutofillNotice {
   type: 'autofill';

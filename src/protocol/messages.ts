@@ -87,6 +87,8 @@ const ENTRIES = {
   }),
   'passkeys:delete': page({ credentialId: v.pipe(v.string(), v.maxLength(2048)) }),
   'passkeys:undo': page({}),
+  /** Brings back a passkey its site hid (signals: app/signals.ts). */
+  'passkeys:restore': page({ credentialId: v.pipe(v.string(), v.maxLength(2048)) }),
   'pair:state': page({}),
   'pair:start': page({ serverUrl: v.pipe(v.string(), v.maxLength(2048)) }),
   'pair:finish': page({ newPassword: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
@@ -169,6 +171,7 @@ export interface Answers {
   'passkeys:rename': Result<void>;
   'passkeys:delete': Result<boolean>;
   'passkeys:undo': Result<boolean>;
+  'passkeys:restore': Result<boolean>;
   'pair:state': PairingView;
   'pair:start': Result<PairingView>;
   'pair:finish': Result<void>;

@@ -24,6 +24,8 @@ export interface PasskeyRow {
   backedUp: boolean;
   /** The signature counter, when this passkey counts (developer mode); absent or 0 otherwise. */
   signCount?: number;
+  /** The site said it no longer accepts this passkey (a signal): when, and which origin asked. Kept 30 days, restorable. */
+  hiddenBySite?: { at: number; origin: string };
 }
 
 /** What a consent window shows. Metadata only: never key material. */

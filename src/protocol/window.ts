@@ -10,12 +10,23 @@ export const DOOR_EVENT = 'keyport:door';
 
 export interface ShimRequest {
   keyport: typeof REQUEST;
-  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done';
+  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done' | 'signal';
+  /** kind 'signal': which of the PublicKeyCredential.signal* methods; `options` is its dictionary after WebIDL conversion. */
+  signal?: SignalKind;
   options?: unknown;
   challenge?: string;
   /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
   conditional?: boolean;
 }
+
+/** The three signal methods (WebAuthn L3 §5.1.10), named as client/validate.ts names them. */
+export type SignalKind = 'unknownCredential' | 'allAcceptedCredentials' | 'currentUserDetails';
+
+/**
+ * A signal's answer, the same on both hops: 'done' once the signal is valid, whatever it matched (nothing tells
+ * the page whether Keyport holds a passkey: docs/design.md rule 7); an error only for what the spec refuses.
+ */
+export type SignalAnswer = { type: 'done' } | { type: 'error'; error: ErrorJSON };
 
 /**
  * A ceremony's answer, the same on both hops: the background posts it on the ceremony's port (bridge.ts) and the

@@ -5,10 +5,10 @@
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
 import type { RequestOptionsJSON } from '../webauthn/types.ts';
 import type { ErrorJSON } from '../webauthn/errors.ts';
-import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions } from './webidl.ts';
+import { bufferSource, convertCreationOptions, convertCredentialOptions, convertRequestOptions, convertSignalOptions } from './webidl.ts';
 import { buildCredential } from './results.ts';
 import { clientCapabilities } from './capabilities.ts';
-import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest } from '../protocol/window.ts';
+import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest, type SignalAnswer, type SignalKind } from '../protocol/window.ts';
 
 type Native = (this: CredentialsContainer, options?: unknown) => Promise<Credential | null>;
 const installed = new WeakSet<object>();
@@ -47,12 +47,12 @@ function toError(w: typeof globalThis, e: ErrorJSON): Error {
 }
 
 /** Sends one request to the bridge of `host` (the window whose content scripts relay for this realm). */
-function send(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<CeremonyAnswer> {
+function send<A = CeremonyAnswer>(host: Window, req: Omit<ShimRequest, 'keyport'>, signal?: AbortSignal): Promise<A> {
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (ev) => {
       port1.close();
-      resolve(ev.data as CeremonyAnswer);
+      resolve(ev.data as A);
     };
     signal?.addEventListener('abort', () => port1.postMessage({ type: 'cancel' }), { once: true });
     host.postMessage({ keyport: REQUEST, ...req }, '*', [port2]);
@@ -168,6 +168,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
         return own.then(clientCapabilities);
       },
     };
+    installSignals(w, host, PKC);
     if (nativeUvpaa) Object.defineProperty(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', { configurable: true, writable: true, value: statics.isUserVerifyingPlatformAuthenticatorAvailable });
     Object.defineProperty(PKC, 'isConditionalMediationAvailable', { configurable: true, writable: true, value: statics.isConditionalMediationAvailable });
     Object.defineProperty(PKC, 'getClientCapabilities', { configurable: true, writable: true, value: statics.getClientCapabilities });
@@ -202,6 +203,41 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
         }[prop],
       });
     }
+  }
+}
+
+/**
+ * PublicKeyCredential.signalUnknownCredential, signalAllAcceptedCredentials and signalCurrentUserDetails (WebAuthn
+ * L3 §5.1.10), on both doors: Chromium's proxy does not carry them (measured in Chromium 156: with an extension
+ * attached, the browser still answers them itself, as without one, and the extension hears nothing). Converted as
+ * WebIDL does, validated and applied by the background (app/signals.ts); the page gets Keyport's answer, which
+ * never depends on what the vault holds (docs/design.md rule 7). Where the browser has the method, it is called
+ * afterwards with the same options so the browser's own passkey manager hears the site too; its answer is
+ * not waited for. Firefox 153 has no signal methods: the shim adds them (a site can see that they exist, as it can
+ * see getClientCapabilities' answer).
+ */
+function installSignals(w: typeof globalThis, host: Window, PKC: Record<string, unknown>): void {
+  const methods: Record<string, SignalKind> = {
+    signalUnknownCredential: 'unknownCredential',
+    signalAllAcceptedCredentials: 'allAcceptedCredentials',
+    signalCurrentUserDetails: 'currentUserDetails',
+  };
+  for (const [name, kind] of Object.entries(methods)) {
+    const native = PKC[name] as ((this: unknown, options: unknown) => Promise<undefined>) | undefined;
+    // A method (not an arrow) named as the browser's, with its length 1; a throw becomes a rejection, as WebIDL's.
+    const replacement = {
+      async [name](this: unknown, ...args: unknown[]): Promise<undefined> {
+        if (args.length === 0) throw new w.TypeError(`Failed to execute '${name}' on 'PublicKeyCredential': 1 argument required, but only 0 present.`);
+        const options = convertSignalOptions(kind, args[0]);
+        const reply = await send<SignalAnswer>(host, { kind: 'signal', signal: kind, options });
+        if (reply.type === 'error') throw toError(w, reply.error);
+        // The converted dictionary, not the page's object: its getters run once, as for any call.
+        if (typeof native === 'function') void native.call(PKC, options).catch(() => {});
+        return undefined;
+      },
+    }[name]!;
+    Object.defineProperty(replacement, 'length', { value: 1 });
+    Object.defineProperty(PKC, name, { configurable: true, writable: true, enumerable: true, value: replacement });
   }
 }
 

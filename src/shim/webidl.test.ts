@@ -133,6 +133,24 @@ describe('CredentialCreationOptions / CredentialRequestOptions', () => {
   });
 });
 
+describe('convertSignalOptions (WebAuthn L3 §5.1.10 dictionaries)', () => {
+  it('reads every required member as a DOMString, the accepted ids as a sequence, in lexicographic order', async () => {
+    const { convertSignalOptions } = await import('./webidl.ts');
+    const read: string[] = [];
+    const spy = new Proxy({ rpId: 'example.com', userId: 'AAAA', allAcceptedCredentialIds: new Set(['AAAA', 'BBBB']) }, { get: (t, k) => (read.push(String(k)), (t as Record<string | symbol, unknown>)[k]) });
+    expect(convertSignalOptions('allAcceptedCredentials', spy)).toEqual({ allAcceptedCredentialIds: ['AAAA', 'BBBB'], rpId: 'example.com', userId: 'AAAA' });
+    expect(read).toEqual(['allAcceptedCredentialIds', 'rpId', 'userId']);
+    expect(convertSignalOptions('currentUserDetails', { rpId: 1, userId: 'AAAA', name: { toString: () => 'n' }, displayName: 'd' })).toEqual({ displayName: 'd', name: 'n', rpId: '1', userId: 'AAAA' });
+  });
+  it('a missing member, a non-sequence or a non-dictionary → TypeError', async () => {
+    const { convertSignalOptions } = await import('./webidl.ts');
+    expect(() => convertSignalOptions('unknownCredential', { rpId: 'example.com' })).toThrow(TypeError);
+    expect(() => convertSignalOptions('unknownCredential', undefined)).toThrow(TypeError);
+    expect(() => convertSignalOptions('unknownCredential', 5)).toThrow(TypeError);
+    expect(() => convertSignalOptions('allAcceptedCredentials', { rpId: 'e', userId: 'AAAA', allAcceptedCredentialIds: 5 })).toThrow(TypeError);
+  });
+});
+
 describe('AuthenticationExtensionsClientInputs: inputs the client checks reach it intact', () => {
   it('appid is a USVString: null is "null", an empty string stays, so create() can refuse any of them', () => {
     expect(convertCreationOptions(creation({ extensions: { appid: null } })).extensions).toEqual({ appid: 'null' });

@@ -219,3 +219,26 @@ export function convertCredentialOptions(value: unknown): { mediation: string; s
   const other = o.password !== undefined || o.federated !== undefined || o.identity !== undefined || o.otp !== undefined || o.digital !== undefined;
   return { mediation, signal: signal as AbortSignal | undefined, publicKey: o.publicKey, other };
 }
+
+/** The signal methods' dictionaries (WebAuthn L3 §5.1.10), by the method's kind. */
+const SIGNAL_MEMBERS = {
+  unknownCredential: { dictionary: 'UnknownCredentialOptions', members: ['credentialId', 'rpId'] },
+  allAcceptedCredentials: { dictionary: 'AllAcceptedCredentialsOptions', members: ['allAcceptedCredentialIds', 'rpId', 'userId'] },
+  currentUserDetails: { dictionary: 'CurrentUserDetailsOptions', members: ['displayName', 'name', 'rpId', 'userId'] },
+} as const;
+
+/**
+ * UnknownCredentialOptions, AllAcceptedCredentialsOptions or CurrentUserDetailsOptions: every member required, a
+ * DOMString (Base64URLString is one) or a sequence of them, read in lexicographic order as WebIDL reads a
+ * dictionary. Whether the strings are base64url is the background's check (client/validate.ts validateSignal).
+ */
+export function convertSignalOptions(kind: keyof typeof SIGNAL_MEMBERS, value: unknown): Record<string, string | string[]> {
+  const { dictionary, members } = SIGNAL_MEMBERS[kind];
+  const d = dict(value, dictionary);
+  const out: Record<string, string | string[]> = {};
+  for (const m of members) {
+    const raw = required(d, m, dictionary);
+    out[m] = m === 'allAcceptedCredentialIds' ? sequence(raw, m, str) : str(raw, m);
+  }
+  return out;
+}

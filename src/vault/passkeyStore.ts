@@ -4,12 +4,17 @@
 import { type GeneratedKey, type Signer, generateCredentialKey, importSigner } from '../webauthn/authenticator/keys.ts';
 import type { Alg } from '../webauthn/cose.ts';
 import type { CredentialMeta, CredentialStore, NewCredential } from '../webauthn/authenticator/model.ts';
-import { type Passkey, passkeyToData } from './record.ts';
+import { type HiddenBySite, type Passkey, passkeyToData } from './record.ts';
 import type { Entry, Records } from './replica.ts';
 import type { JsonObject } from '../sync/item.ts';
 
 /** How long a removed passkey can be brought back. */
 export const UNDO_MS = 30_000;
+/** How long a passkey hidden by its site waits to be restored before it is deleted. */
+export const HIDDEN_KEEP_MS = 30 * 24 * 3600_000;
+
+/** A passkey as the screens see it: its metadata, and whether its site hid it. */
+export type PasskeyMeta = CredentialMeta & { hiddenBySite?: HiddenBySite };
 
 export type BackupPolicy = (p: CredentialMeta, state: { seq: number; dirty: boolean }) => boolean;
 
@@ -26,7 +31,7 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
   const signers = new WeakMap<Entry, Promise<Signer>>();
 
   /** What may leave the background about a passkey: everything but its keys (docs/design.md rule 3). */
-  function describe(p: Passkey, recordId?: string): CredentialMeta {
+  function describe(p: Passkey, recordId?: string): PasskeyMeta {
     const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, ...m } = p;
     const h = recordId && records.isOpen() ? records.record(recordId) : undefined;
     if (backupPolicy) m.backedUp = backupPolicy(m, h ?? { seq: 0, dirty: true });
@@ -46,8 +51,13 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
   }
 
   const store: CredentialStore = {
+    // A passkey hidden by its site is in no ceremony and no autofill list (WebAuthn L3 §5.1.10).
     list(rpId) {
-      return records.entries().flatMap((e) => (e.passkey.rpId === rpId ? [describe(e.passkey, e.recordId)] : []));
+      return records.entries().flatMap((e) => {
+        if (e.passkey.rpId !== rpId || e.passkey.hiddenBySite) return [];
+        const { hiddenBySite: _h, ...m } = describe(e.passkey, e.recordId);
+        return [m];
+      });
     },
     async add(c: NewCredential) {
       const passkey: Passkey = { ...c, pkcs8: c.pkcs8.slice() };
@@ -74,10 +84,25 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
     generateKey: (alg: Alg): Promise<GeneratedKey> => generateCredentialKey(alg),
   };
 
+  /** Writes new versions of these passkeys in one transaction (each an edit, so it syncs). */
+  async function rewrite(changes: { e: Entry; next: Passkey }[]): Promise<number> {
+    if (changes.length) await records.persist(changes.map(({ e, next }) => records.edited(e.recordId, { data: passkeyToData(next) })));
+    return changes.length;
+  }
+  const hide = (e: Entry, by: HiddenBySite) => ({ e, next: { ...e.passkey, hiddenBySite: by } });
+  const unhide = (e: Entry) => {
+    const { hiddenBySite: _h, ...next } = e.passkey;
+    return { e, next: next as Passkey };
+  };
+  /** The live passkeys of one account on one site. */
+  const account = (rpId: string, userId: string) => {
+    return records.entries().filter((e) => e.passkey.rpId === rpId && e.passkey.userHandle === userId);
+  };
+
   return {
     store,
     describe,
-    all: (): CredentialMeta[] => records.entries().map((e) => describe(e.passkey, e.recordId)),
+    all: (): PasskeyMeta[] => records.entries().map((e) => describe(e.passkey, e.recordId)),
     /** The COSE public key of a passkey (public data: the inspector checks signatures with it). */
     publicKeyCose(credentialId: string): Uint8Array | undefined {
       return records.isOpen() ? records.findEntry(credentialId)?.passkey.publicKeyCose.slice() : undefined;
@@ -117,6 +142,49 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
       const all = records.entries();
       await records.persist(all.map((e) => records.deleted(e.recordId)));
       return all.length;
+    },
+    // ---- Signals (WebAuthn L3 §5.1.10), already validated (client/validate.ts validateSignal: ids are strict base64url,
+    // one spelling per byte string, so they compare as strings); each answers how many passkeys changed ----
+    /** signalUnknownCredential: the site no longer knows this passkey; it is hidden, not deleted. */
+    async signalUnknown(s: { rpId: string; credentialId: string; origin: string }): Promise<number> {
+      const e = records.findEntry(s.credentialId);
+      if (!e || e.passkey.rpId !== s.rpId || e.passkey.hiddenBySite) return 0;
+      return rewrite([hide(e, { at: deps.now(), origin: s.origin, signal: 'unknown' })]);
+    },
+    /**
+     * signalAllAcceptedCredentials: this account's passkeys the site does not list are hidden; one it lists again
+     * comes back. Only what the site hid comes back: a passkey the person deleted is a tombstone, not here.
+     */
+    async signalAllAccepted(s: { rpId: string; userId: string; allAcceptedCredentialIds: string[]; origin: string }): Promise<number> {
+      const accepted = new Set(s.allAcceptedCredentialIds);
+      const at = deps.now();
+      return rewrite(
+        account(s.rpId, s.userId).flatMap((e) => {
+          const listed = accepted.has(e.passkey.credentialId);
+          if (listed && e.passkey.hiddenBySite) return [unhide(e)];
+          if (!listed && !e.passkey.hiddenBySite) return [hide(e, { at, origin: s.origin, signal: 'allAccepted' })];
+          return [];
+        }),
+      );
+    },
+    /** signalCurrentUserDetails: the account's names as the site now has them, on each of its passkeys. */
+    async signalUserDetails(s: { rpId: string; userId: string; name: string; displayName: string }): Promise<number> {
+      return rewrite(
+        account(s.rpId, s.userId).flatMap((e) =>
+          e.passkey.userName === s.name && e.passkey.userDisplayName === s.displayName ? [] : [{ e, next: { ...e.passkey, userName: s.name, userDisplayName: s.displayName } }],
+        ),
+      );
+    },
+    /** The person brings back a passkey its site hid (the popup's Restore). */
+    async restoreHidden(credentialId: string): Promise<boolean> {
+      const e = records.entry(credentialId);
+      return (await rewrite(e.passkey.hiddenBySite ? [unhide(e)] : [])) > 0;
+    },
+    /** Deletes (tombstones) the passkeys hidden by their site more than HIDDEN_KEEP_MS ago, in one transaction. */
+    async purgeHidden(): Promise<number> {
+      const due = records.entries().filter((e) => e.passkey.hiddenBySite && deps.now() - e.passkey.hiddenBySite.at >= HIDDEN_KEEP_MS);
+      if (due.length) await records.persist(due.map((e) => records.deleted(e.recordId)));
+      return due.length;
     },
     /** Writes the sign-ins still waiting, before the key goes (lock). */
     async flush(): Promise<void> {

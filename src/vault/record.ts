@@ -20,7 +20,19 @@ export interface StoredRecord extends Sealed {
   dirty?: boolean;
 }
 
+/**
+ * A passkey the site said it no longer accepts (WebAuthn L3 §5.1.10 signals): kept, out of every ceremony and
+ * autofill list, until the person restores it or HIDDEN_KEEP_MS passes (then it is deleted: a tombstone).
+ */
+export interface HiddenBySite {
+  at: number;
+  /** The origin that sent the signal, validated (docs/design.md rule 8). */
+  origin: string;
+  signal: 'unknown' | 'allAccepted';
+}
+
 export interface Passkey extends CredentialMeta {
+  hiddenBySite?: HiddenBySite;
   pkcs8: Uint8Array;
   publicKeyCose: Uint8Array;
   prfSecret: Uint8Array;
@@ -39,6 +51,8 @@ const PasskeyJSON = v.object({
   createdAt: v.number(),
   lastUsedAt: v.optional(v.number()),
   signCount: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff))),
+  // Absent in records written before signals existed, which still open as visible passkeys.
+  hiddenBySite: v.optional(v.object({ at: v.number(), origin: v.pipe(v.string(), v.maxLength(2048)), signal: v.picklist(['unknown', 'allAccepted']) })),
   pkcs8: b64,
   publicKeyCose: b64,
   prfSecret: b64,

@@ -3,7 +3,8 @@
 // composes the four parts, each the owner of its own state:
 //   keySession.ts   the vault key: setup, unlock, resume, lock, restores, new password, new recovery code
 //   replica.ts      the records as sync sees them (src/sync/engine.ts Replica): every write one transaction
-//   passkeyStore.ts the passkeys: the authenticator's CredentialStore, the list, rename, remove and undo
+//   passkeyStore.ts the passkeys: the authenticator's CredentialStore, the list, rename, remove and undo, the
+//                   sites' signals (hidden by the site, restore, purge after 30 days)
 //   transfer.ts     import planning and writing, export, what imported files held besides passkeys
 // Storage, the session key store and the password KDF are injected (storage.ts, keys.ts Kdf).
 import { createKeySession } from './keySession.ts';
@@ -16,6 +17,7 @@ import { createTransfer } from './transfer.ts';
 // The ports and the import plan, where the app and the adapters import them from.
 export type { RecordSyncState, SessionKeyStore, SyncHead, VaultStorage } from './storage.ts';
 export type { ImportPlan } from './transfer.ts';
+export type { PasskeyMeta } from './passkeyStore.ts';
 
 export interface VaultDeps {
   storage: VaultStorage;
@@ -67,6 +69,11 @@ export function createVault(deps: VaultDeps) {
     rename: passkeys.rename,
     remove: passkeys.remove,
     undoRemove: passkeys.undoRemove,
+    signalUnknown: passkeys.signalUnknown,
+    signalAllAccepted: passkeys.signalAllAccepted,
+    signalUserDetails: passkeys.signalUserDetails,
+    restoreHidden: passkeys.restoreHidden,
+    purgeHidden: passkeys.purgeHidden,
     clear: passkeys.clear,
     planImport: transfer.planImport,
     importPasskeys: transfer.importPasskeys,

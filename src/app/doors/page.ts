@@ -1,13 +1,15 @@
 // The page-script door (docs/design.md "Shim"): one port per ceremony from a frame's bridge. Who calls comes from the
 // browser's sender information (callers.ts, rule 1), whether the document may use WebAuthn from its own policy
-// (rule 2); the ceremony service validates the rest before anything is shown (rule 8).
+// (rule 2); the ceremony service validates the rest before anything is shown (rule 8). A signal (WebAuthn L3
+// §5.1.10) has a port of its own and goes to the signals service (app/signals.ts).
 import browser from 'webextension-polyfill';
 import * as v from 'valibot';
 import type { DeclaredPolicies } from '../../adapters/documentPolicy.ts';
 import type { CeremonyService } from '../ceremonies.ts';
 import type { createAutofill } from '../autofill.ts';
-import { CEREMONY_PORT, CeremonyRequest } from '../../protocol/bridge.ts';
-import type { CeremonyAnswer } from '../../protocol/window.ts';
+import { CEREMONY_PORT, CeremonyRequest, SIGNAL_PORT, SignalRequest } from '../../protocol/bridge.ts';
+import type { CeremonyAnswer, SignalAnswer } from '../../protocol/window.ts';
+import type { SignalService } from '../signals.ts';
 import { callerOf, documentPermits } from './callers.ts';
 
 export function openPageDoor(deps: {
@@ -17,8 +19,28 @@ export function openPageDoor(deps: {
   declaredPolicies: DeclaredPolicies;
   /** A ceremony signed: activity, for auto-lock. */
   signed: () => void;
+  signals: SignalService;
 }): void {
   browser.runtime.onConnect.addListener((port) => {
+    if (port.name === SIGNAL_PORT && port.sender) {
+      const sender = port.sender;
+      port.onMessage.addListener(async (raw) => {
+        const parsed = v.safeParse(SignalRequest, raw);
+        let answer: SignalAnswer;
+        if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
+        else {
+          await deps.ready();
+          const { signal, options, frame } = parsed.output;
+          // Rule 1: the origin from the browser's sender information; an opaque one has no effective domain (§5.1.10.1).
+          const caller = callerOf(sender, { ...frame, transientActivation: false });
+          answer = caller
+            ? deps.signals.receive(signal, options, caller).answer
+            : { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } };
+        }
+        port.postMessage(answer);
+      });
+      return;
+    }
     if (port.name !== CEREMONY_PORT || !port.sender) return;
     const sender = port.sender;
     const abort = new AbortController();

@@ -1,7 +1,7 @@
 // The one validation module (docs/design.md rules 1, 2 and 8): what it refuses, with which name, in which order.
 import { describe, expect, it } from 'vitest';
 import { ORIGIN, RP_ID, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
-import { validateCreate, validateGet, validateRequest } from './validate.ts';
+import { validateCreate, validateGet, validateRequest, validateSignal } from './validate.ts';
 import type { Caller } from '../types.ts';
 
 const createOptions = (rpId: string | null = RP_ID) => ({
@@ -106,6 +106,39 @@ describe('order of the checks: the names the browser gives', () => {
     expect(errorName(() => validateGet({ ...getOptions(), extensions: { credProps: true } }, sameOrigin, true))).toBe('NotSupportedError');
     const prf = { eval: undefined, evalByCredential: { AAAA: { first: 'AAAA' } } };
     expect(errorName(() => validateGet({ ...getOptions(), allowCredentials: [{ type: 'public-key', id: 'BBBB' }], extensions: { prf } }, sameOrigin, true))).toBe('SyntaxError');
+  });
+});
+
+describe('signals (§5.1.10): the same module as ceremonies', () => {
+  const page: Caller = { origin: 'https://login.example.com', sameOriginWithAncestors: true, door: 'shim' };
+  const unknown = (o: Record<string, unknown>) => validateSignal('unknownCredential', { rpId: 'example.com', credentialId: 'AAAA', ...o }, page);
+  it('accepts the origin\'s effective domain or a registrable suffix, and names the caller\'s origin', () => {
+    expect(unknown({})).toEqual({ kind: 'unknownCredential', rpId: 'example.com', credentialId: 'AAAA', origin: 'https://login.example.com' });
+    expect(unknown({ rpId: 'login.example.com' }).rpId).toBe('login.example.com');
+    expect((unknown({ credentialId: '' }) as { credentialId: string }).credentialId).toBe(''); // as Chromium 156: "" decodes
+  });
+  it('another site, a public suffix, an uppercase RP ID or an opaque or insecure caller → SecurityError', () => {
+    expect(errorName(() => unknown({ rpId: 'other.example' }))).toBe('SecurityError');
+    expect(errorName(() => unknown({ rpId: 'com' }))).toBe('SecurityError');
+    expect(errorName(() => unknown({ rpId: 'EXAMPLE.COM' }))).toBe('SecurityError');
+    expect(errorName(() => validateSignal('unknownCredential', { rpId: 'example.com', credentialId: 'AAAA' }, { ...page, origin: 'null' }))).toBe('SecurityError');
+    expect(errorName(() => validateSignal('unknownCredential', { rpId: 'example.com', credentialId: 'AAAA' }, { ...page, origin: 'http://login.example.com' }))).toBe('SecurityError');
+  });
+  it('base64url first: padding, the standard alphabet or junk → TypeError, even for another site (as Chromium)', () => {
+    for (const id of ['AA==', 'a+b/', '!!', 'A']) expect(errorName(() => unknown({ credentialId: id }))).toBe('TypeError');
+    expect(errorName(() => unknown({ rpId: 'other.example', credentialId: '!!' }))).toBe('TypeError');
+    expect(errorName(() => validateSignal('allAcceptedCredentials', { rpId: 'example.com', userId: 'AAAA', allAcceptedCredentialIds: ['AAAA', 'a/'] }, page))).toBe('TypeError');
+    expect(errorName(() => validateSignal('currentUserDetails', { rpId: 'example.com', userId: 'x=', name: 'a', displayName: 'b' }, page))).toBe('TypeError');
+  });
+  it('a member missing or of another type → TypeError', () => {
+    expect(errorName(() => validateSignal('unknownCredential', { rpId: 'example.com' }, page))).toBe('TypeError');
+    expect(errorName(() => validateSignal('allAcceptedCredentials', { rpId: 'example.com', userId: 'AAAA', allAcceptedCredentialIds: 'AAAA' }, page))).toBe('TypeError');
+    expect(errorName(() => validateSignal('currentUserDetails', { rpId: 'example.com', userId: 'AAAA', name: 'a' }, page))).toBe('TypeError');
+    expect(errorName(() => validateSignal('currentUserDetails', null, page))).toBe('TypeError');
+  });
+  it('passes the names and the accepted list through as given', () => {
+    expect(validateSignal('currentUserDetails', { rpId: 'example.com', userId: 'AAAA', name: 'a@b', displayName: 'A B' }, page)).toMatchObject({ userId: 'AAAA', name: 'a@b', displayName: 'A B' });
+    expect(validateSignal('allAcceptedCredentials', { rpId: 'example.com', userId: 'AAAA', allAcceptedCredentialIds: [] }, page)).toMatchObject({ allAcceptedCredentialIds: [] });
   });
 });
 

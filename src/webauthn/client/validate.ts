@@ -4,6 +4,7 @@
 // request this returns; nothing before it may open a window or name the requested RP ID.
 // On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
 // hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
+import * as v from 'valibot';
 import { WebAuthnError, notAllowed } from '../errors.ts';
 import { isBase64url } from '../base64url.ts';
 import { type ParsedOrigin, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
@@ -131,4 +132,52 @@ function checkGetExtensions(options: RequestOptionsJSON): void {
 
 export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean): ValidatedRequest {
   return kind === 'create' ? validateCreate(input, caller, framePermitted) : validateGet(input, caller, framePermitted);
+}
+
+// ---- Signals (WebAuthn L3 §5.1.10): a site tells the client what it knows of its passkeys ----
+
+export type SignalKind = 'unknownCredential' | 'allAcceptedCredentials' | 'currentUserDetails';
+interface SignalScope {
+  /** The caller's origin, which the popup names as the site that asked. */
+  origin: string;
+  /** Checked against the origin as a ceremony's is (rpId.ts resolveRpId). */
+  rpId: string;
+}
+export type ValidatedSignal =
+  | (SignalScope & { kind: 'unknownCredential'; credentialId: string })
+  | (SignalScope & { kind: 'allAcceptedCredentials'; userId: string; allAcceptedCredentialIds: string[] })
+  | (SignalScope & { kind: 'currentUserDetails'; userId: string; name: string; displayName: string });
+
+// The dictionaries after WebIDL conversion (the shim's convertSignalOptions): strings only. The bounds are far above
+// what a site sends, and keep one message from holding the background up.
+const Text = v.pipe(v.string(), v.maxLength(65_536));
+const SIGNAL_SCHEMAS = {
+  unknownCredential: v.object({ rpId: Text, credentialId: Text }),
+  allAcceptedCredentials: v.object({ rpId: Text, userId: Text, allAcceptedCredentialIds: v.pipe(v.array(Text), v.maxLength(10_000)) }),
+  currentUserDetails: v.object({ rpId: Text, userId: Text, name: Text, displayName: Text }),
+} as const;
+
+function base64urlMember(value: string, member: string, method: string): void {
+  // Chromium 156 refuses padding and the standard alphabet here, accepts "" (measured; tests/e2e/signals.test.mjs).
+  if (!isBase64url(value)) throw new WebAuthnError('TypeError', `Failed to execute '${method}' on 'PublicKeyCredential': Invalid base64url string for ${member}.`);
+}
+
+/**
+ * §5.1.10: the signal methods' checks, in the spec's order. Every base64url member must decode (TypeError); then
+ * the asynchronous RP ID validation (§5.1.10.1): the RP ID must be the caller's effective domain or a registrable
+ * suffix of it (SecurityError, the same check as a ceremony's on the page-script door; related origins are not
+ * consulted here). An opaque origin has no effective domain: SecurityError.
+ */
+export function validateSignal(kind: SignalKind, input: unknown, caller: Caller): ValidatedSignal {
+  const method = `signal${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+  const parsed = v.safeParse(SIGNAL_SCHEMAS[kind], input);
+  if (!parsed.success) throw new WebAuthnError('TypeError', `Failed to execute '${method}' on 'PublicKeyCredential': ${parsed.issues[0].message}`);
+  const o = parsed.output;
+  if ('credentialId' in o) base64urlMember(o.credentialId, 'credentialId', method);
+  if ('userId' in o) base64urlMember(o.userId, 'userId', method);
+  if ('allAcceptedCredentialIds' in o) for (const id of o.allAcceptedCredentialIds) base64urlMember(id, 'allAcceptedCredentialIds', method);
+  if (caller.origin === 'null' || caller.origin === '') throw new WebAuthnError('SecurityError', 'The document has an opaque origin.');
+  const origin = parseCallerOrigin(caller.origin);
+  const rpId = resolveRpId(origin, o.rpId);
+  return { ...o, kind, origin: origin.origin, rpId } as ValidatedSignal;
 }
