@@ -5,10 +5,10 @@
 
 /**
  * Keyport's own answers, the same on both doors. On Chromium's proxy door the browser alone would say true for the
- * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured), but the
- * signals reach the browser, not Keyport; related origins are not tested through the proxy yet; `mediation:
- * 'immediate'` is not a valid enum value in Chromium 156 (TypeError, measured); and a conditional create() is handed
- * to the proxy as a modal one (measured), so none of them is something Keyport does.
+ * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured). Keyport
+ * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins are not tested through the
+ * proxy yet; `mediation: 'immediate'` is not a valid enum value in Chromium 156 (TypeError, measured); and a
+ * conditional create() is handed to the proxy as a modal one (measured): none of those is something Keyport does.
  */
 const KEYPORT: Record<string, boolean> = {
   conditionalCreate: false,
@@ -17,9 +17,9 @@ const KEYPORT: Record<string, boolean> = {
   immediateGet: false,
   passkeyPlatformAuthenticator: true,
   relatedOrigins: false,
-  signalAllAcceptedCredentials: false,
-  signalCurrentUserDetails: false,
-  signalUnknownCredential: false,
+  signalAllAcceptedCredentials: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
+  signalCurrentUserDetails: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
+  signalUnknownCredential: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   userVerifyingPlatformAuthenticator: true, // the master password
   'extension:appid': false,
   'extension:appidExclude': false,

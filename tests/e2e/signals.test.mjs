@@ -71,6 +71,7 @@ function signInWith({ ids, waitMs }) {
 /** The vault as the site's signals could change it: names and hidden state of every passkey. */
 const snapshot = async (t) => (await rows(t)).map((r) => `${r.credentialId} ${r.userName}/${r.userDisplayName} ${r.hiddenBySite ? 'hidden' : 'shown'}`).sort();
 
+/** @type {[string, (t: any) => Promise<void>][]} */
 const SCENARIOS = [
   ['signalUnknownCredential: the passkey leaves sign-in, the popup shows who removed it, Restore brings it back', async (t) => {
     await bg(t, () => passkeyVault.configure({ autoApprove: true, userVerified: true }));
@@ -145,7 +146,7 @@ const SCENARIOS = [
       badList: await signal(t, 'signalAllAcceptedCredentials', { rpId: 'localhost', userId: t.userId, allAcceptedCredentialIds: ['a+b/'] }),
       notSequence: await signal(t, 'signalAllAcceptedCredentials', { rpId: 'localhost', userId: t.userId, allAcceptedCredentialIds: 5 }),
       missing: await signal(t, 'signalCurrentUserDetails', { rpId: 'localhost', userId: t.userId, displayName: 'x' }),
-      noArgument: await call(t.page, () => PublicKeyCredential.signalUnknownCredential()),
+      noArgument: await call(t.page, () => /** @type {any} */ (PublicKeyCredential).signalUnknownCredential()),
     };
     const names = Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.err?.name ?? r.ok]));
     assert.deepEqual(names, {
@@ -171,6 +172,7 @@ const SCENARIOS = [
 
 for (const target of TARGETS) {
   describe(target.name, { concurrency: false }, () => {
+    /** @type {any} */
     const t = { ...target };
     before(async () => {
       t.rp = await startRelyingParty();

@@ -574,5 +574,47 @@ export const VARIANTS = [
       userVerification: 'preferred',
     })),
   },
+  // The Signal API (§5.1.10): each resolves undefined whether or not anything matched; random ids here, so that
+  // no credential of the run is hidden. What Keyport does with them is tests/e2e/signals.test.mjs.
+  {
+    name: 'signal: unknown credential',
+    fn: async (H) => {
+      try {
+        return { ok: true, kind: String(await /** @type {any} */ (PublicKeyCredential).signalUnknownCredential({ rpId: 'localhost', credentialId: H.b64u(H.rnd(16)) })) };
+      } catch (e) {
+        return { ok: false, name: e instanceof TypeError ? 'TypeError' : e.name };
+      }
+    },
+  },
+  {
+    name: 'signal: all accepted credentials',
+    fn: async (H) => {
+      try {
+        return { ok: true, kind: String(await /** @type {any} */ (PublicKeyCredential).signalAllAcceptedCredentials({ rpId: 'localhost', userId: H.b64u(H.rnd(16)), allAcceptedCredentialIds: [] })) };
+      } catch (e) {
+        return { ok: false, name: e instanceof TypeError ? 'TypeError' : e.name };
+      }
+    },
+  },
+  {
+    name: 'signal: current user details',
+    fn: async (H) => {
+      try {
+        return { ok: true, kind: String(await /** @type {any} */ (PublicKeyCredential).signalCurrentUserDetails({ rpId: 'localhost', userId: H.b64u(H.rnd(16)), name: 'n', displayName: 'd' })) };
+      } catch (e) {
+        return { ok: false, name: e instanceof TypeError ? 'TypeError' : e.name };
+      }
+    },
+  },
+  {
+    name: 'signal: another site\'s rpId',
+    fn: async (H) => {
+      try {
+        return { ok: true, kind: String(await /** @type {any} */ (PublicKeyCredential).signalUnknownCredential({ rpId: 'example.com', credentialId: H.b64u(H.rnd(16)) })) };
+      } catch (e) {
+        return { ok: false, name: e instanceof TypeError ? 'TypeError' : e.name };
+      }
+    },
+  },
 ];
 

@@ -24,7 +24,7 @@ export function openPageDoor(deps: {
   browser.runtime.onConnect.addListener((port) => {
     if (port.name === SIGNAL_PORT && port.sender) {
       const sender = port.sender;
-      port.onMessage.addListener(async (raw) => {
+      port.onMessage.addListener((raw) => void (async () => {
         const parsed = v.safeParse(SignalRequest, raw);
         let answer: SignalAnswer;
         if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
@@ -38,7 +38,7 @@ export function openPageDoor(deps: {
             : { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } };
         }
         port.postMessage(answer);
-      });
+      })());
       return;
     }
     if (port.name !== CEREMONY_PORT || !port.sender) return;
