@@ -9,8 +9,6 @@ import { siteOf } from './consent.ts';
 import type { AutofillNotice } from '../protocol/bridge.ts';
 import type { AutofillView } from '../protocol/views.ts';
 
-
-
 type Choice = { action: 'choose'; credentialId: string } | { action: 'unlock' };
 
 interface Session {

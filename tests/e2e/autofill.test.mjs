@@ -36,6 +36,17 @@ async function waitForList(b, page, selector) {
   throw new Error(`no autofill list showing ${selector}`);
 }
 
+/**
+ * After ArrowDown in the field: until the focus is on an entry of the list, as a person sees the highlight before
+ * pressing the next key (the bridge moves the focus into the frame after the key event; on a loaded machine that
+ * takes a moment, and a key pressed before goes to the page's field).
+ */
+async function focusInList(frame) {
+  for (const deadline = Date.now() + 5_000; !(await frame.evaluate(() => document.hasFocus() && !!document.activeElement?.matches('button.account'))); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error('the focus never moved into the autofill list');
+  }
+}
+
 /** Until the list takes a choice: not in its first 500 ms on screen (input protection, src/ui/inputGuard.ts). */
 async function armedList(frame) {
   for (const deadline = Date.now() + 5_000; !(await frame.evaluate(() => document.querySelector('main')?.dataset.armed === 'true')); await sleep(50)) {
@@ -156,6 +167,7 @@ for (const target of TARGETS) {
         await armedList(frame);
         await page.click('#username');
         await page.keyboard.press('ArrowDown');
+        await focusInList(frame);
         for (let i = 0; i < bob; i++) await page.keyboard.press('ArrowDown');
         await page.keyboard.press('Enter');
       } else {
@@ -218,8 +230,10 @@ for (const target of TARGETS) {
       await page.evaluate(() => window.rp.autofill());
       await page.focus('#username');
       await page.keyboard.press('End'); // a key in the field, as a person starting to type
-      await armedList(await waitForList(b, page, 'button.account'));
+      const frame = await waitForList(b, page, 'button.account');
+      await armedList(frame);
       await page.keyboard.press('ArrowDown');
+      await focusInList(frame);
       await page.keyboard.press('Enter');
       const r = await settled(page);
       assert.equal(r.verified, true, JSON.stringify(r));
