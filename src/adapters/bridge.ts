@@ -8,6 +8,7 @@ import { browser } from 'wxt/browser';
 import { CEREMONY_PORT, FRAME_POLICY, type FramePolicyAnswer, type FramePolicyQuery, type PortMessage, SIGNAL_PORT } from '../protocol/bridge.ts';
 import { type CeremonyAnswer, DOOR_EVENT, REQUEST, type ShimRequest, type SignalAnswer } from '../protocol/window.ts';
 import { STORAGE } from '../protocol/storage.ts';
+import { type SiteHint, readHint, stepsAside } from '../protocol/sites.ts';
 import { type AutofillFrame, autofillFrame } from './autofillFrame.ts';
 
 /**
@@ -77,17 +78,39 @@ function isFramePolicyQuery(raw: unknown): raw is FramePolicyQuery {
   );
 }
 
+/** This document's host and, where the browser tells (Chromium's location.ancestorOrigins), its top-level document's. */
+function hosts(): string[] {
+  const of = (origin: string | undefined) => {
+    try {
+      return origin && origin !== 'null' ? new URL(origin).hostname : '';
+    } catch {
+      return '';
+    }
+  };
+  const ancestors = (location as { ancestorOrigins?: DOMStringList }).ancestorOrigins;
+  return [of(window.origin), of(ancestors?.length ? ancestors[ancestors.length - 1] : undefined)];
+}
+
 export function startBridge(): void {
-  // Which door is open, from storage.local: reading it does not wake the background on every page load.
+  // Which door is open and where Keyport steps aside (per-site control), from storage.local: reading them does not
+  // wake the background on every page load. Only hints: the background decides every request it receives.
   let door: 'proxy' | 'shim' | undefined;
+  let sites: SiteHint | undefined;
   const doorKnown = browser.storage.local
-    .get(STORAGE.door.name)
-    .then((r) => (door = r[STORAGE.door.name] === 'proxy' ? 'proxy' : 'shim'))
+    .get([STORAGE.door.name, STORAGE.siteHint.name])
+    .then((r) => {
+      door = r[STORAGE.door.name] === 'proxy' ? 'proxy' : 'shim';
+      sites = readHint(r[STORAGE.siteHint.name]);
+    })
     .catch(() => (door = 'shim'));
   browser.storage.onChanged.addListener((changes, area) => {
+    if (area !== 'local') return;
     const change = changes[STORAGE.door.name];
-    if (area === 'local' && change) door = change.newValue === 'proxy' ? 'proxy' : 'shim';
+    if (change) door = change.newValue === 'proxy' ? 'proxy' : 'shim';
+    const hint = changes[STORAGE.siteHint.name];
+    if (hint) sites = readHint(hint.newValue);
   });
+  const aside = () => stepsAside(sites, hosts(), Date.now());
 
   // Firefox: the background asks which frame embeds a requesting frame, and whether it delegated WebAuthn
   // to it (see framePermitted). Only the bridge holding that <iframe> element answers; the others stay silent.
@@ -131,11 +154,16 @@ export function startBridge(): void {
       reply(ok ? { type: 'original' } : { type: 'error', error: { name: 'NotAllowedError', message: 'no fallback' } });
       return;
     }
-    if (req.kind === 'signal') return signal(req, reply);
     await doorKnown;
+    // Per-site control: on an excluded site (or while paused) the browser's own WebAuthn answers, as if Keyport were
+    // not installed. On Chromium's proxy door a modal request goes to the browser first anyway, and the background
+    // steps aside there (doors/proxy.ts).
+    if (req.kind === 'site') return reply(aside() ? { type: 'aside' } : { type: 'done' });
+    if (req.kind === 'signal') return aside() ? reply({ type: 'aside' }) : signal(req, reply);
     const conditional = req.conditional === true && req.kind === 'get';
     // Chromium's proxy carries modal requests only; autofill comes this way through either door.
     if (proxyCarries() && !conditional) return reply({ type: 'original' });
+    if (aside()) return reply({ type: 'aside' });
     const kind = req.kind;
     const port = browser.runtime.connect({ name: CEREMONY_PORT });
     let done = false;

@@ -20,6 +20,7 @@ import { createSession } from './session.ts';
 import { createProxyDoor } from './doors/proxy.ts';
 import { openPageDoor } from './doors/page.ts';
 import { createSignals } from './signals.ts';
+import { createSiteControl } from './siteControl.ts';
 import { createRouter } from './router.ts';
 import { createAutomationApi, createAutomationSettings } from './automation.ts';
 import { ALARMS, type KeyValueStore, MOVED_FROM_LOCAL, STORAGE } from '../protocol/storage.ts';
@@ -43,6 +44,17 @@ export function startBackground(): void {
     area: browser.storage.sync,
     timer: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
     now: Date.now,
+    synced: () => void sites.refresh(),
+  });
+  // Per-site control: the excluded sites and the pause, kept sealed in the vault and in plain copies for a locked
+  // vault (IndexedDB) and the bridges (storage.local); a pause detaches Chromium's proxy until it ends.
+  const sites = createSiteControl({
+    vault,
+    store,
+    writeHint: (hint) => browser.storage.local.set({ [STORAGE.siteHint.name]: hint }),
+    paused: (on) => proxy.pause(on),
+    wakeAt: (at) => void (at === undefined ? browser.alarms.clear(ALARMS.pauseEnd) : browser.alarms.create(ALARMS.pauseEnd, { when: at })),
+    now: Date.now,
   });
   const windows = createConsentWindows();
   const signals = createSignals({ vault });
@@ -56,6 +68,7 @@ export function startBackground(): void {
       autofill.unlocked();
       sync.unlocked();
       void signals.purge();
+      void sites.refresh();
     },
     onLocking: () => sync.locked(),
   });
@@ -74,28 +87,35 @@ export function startBackground(): void {
     backedUp: () => sync.backedUp(),
     now: Date.now,
   });
-  const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity });
-  openPageDoor({ ready: () => ready, run, autofill, declaredPolicies: watchDocumentPolicies() ?? (async () => undefined), signed: session.recordActivity, signals });
+  const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity, stepsAside: (origin) => sites.stepsAside({ origin }) });
+  openPageDoor({
+    ready: () => ready, run, autofill, declaredPolicies: watchDocumentPolicies() ?? (async () => undefined), signed: session.recordActivity, signals,
+    stepsAside: (caller) => sites.stepsAside(caller),
+  });
 
   /** A vault was made or restored here (setup, restore, a backup file, pairing) and is open. */
   const vaultOpened = async () => {
     session.passwordProven();
     session.recordActivity();
+    await sites.refresh();
     await proxy.attach();
   };
   const pairing = createPairingService({ vault, sync, afterRestore: vaultOpened });
   const transfer = createTransferService({ vault, backedUp: () => sync.backedUp(), now: Date.now });
   // Everyone waits for `ready` (made once every service exists) and asks for it lazily.
   const automation = createAutomationApi({ ready: () => ready, vault, sync, session, vaultOpened, autofill, developer, transfer, pairing, settings: automationSettings, status: () => router.status() });
-  const router = createRouter({ ready: () => ready, vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation });
+  const router = createRouter({ ready: () => ready, vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites });
   browser.runtime.onMessage.addListener(router.handle);
   const ready: Promise<void> = (async () => {
     await automationSettings.load();
     await session.load();
+    // Before the proxy attaches: a pause keeps it detached.
+    await sites.load();
     if (await vault.resumeSession().catch(() => false)) {
       await sync.ready;
       sync.unlocked();
       void signals.purge();
+      await sites.refresh();
     }
     if (await vault.isSetUp()) await proxy.attach();
   })();
@@ -105,6 +125,8 @@ export function startBackground(): void {
   // The sites' hidden passkeys past their 30 days, on the same five-minute tick (app/signals.ts).
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === ALARMS.sync) void signals.purge();
+    // The pause ended: Keyport answers again (and attaches Chromium's proxy).
+    if (alarm.name === ALARMS.pauseEnd || alarm.name === ALARMS.sync) void ready.then(() => sites.refresh());
   });
   browser.alarms.onAlarm.addListener((alarm) => void (async () => {
     if (alarm.name !== ALARMS.sync || !vault.isUnlocked() || !sync.backedUp()) return;

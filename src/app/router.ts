@@ -16,6 +16,7 @@ import { type Session, autoLockMinutes } from './session.ts';
 import { STORAGE } from '../protocol/storage.ts';
 import type { ProxyDoor } from './doors/proxy.ts';
 import type { AutomationApi } from './automation.ts';
+import type { SiteControl } from './siteControl.ts';
 import { progressReporter } from './progress.ts';
 import { type Answer, KDF_STRENGTHS, type KdfStrength, MESSAGES, type MessageType, type Request, parseMessage } from '../protocol/messages.ts';
 import type { PasskeyRow, Result, SettingsView, StatusView } from '../protocol/views.ts';
@@ -32,8 +33,9 @@ export function createRouter(deps: {
   transfer: ReturnType<typeof createTransferService>;
   pairing: ReturnType<typeof createPairingService>;
   automation: AutomationApi;
+  sites: SiteControl;
 }) {
-  const { vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation } = deps;
+  const { vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites } = deps;
   const isExtensionPage = (s: Runtime.MessageSender) => s.id === browser.runtime.id && !!s.url?.startsWith(browser.runtime.getURL('/'));
 
   const handlers: { [K in MessageType]: (m: Request<K>, sender: Runtime.MessageSender) => Answer<K> | Promise<Answer<K>> } = {
@@ -135,6 +137,14 @@ export function createRouter(deps: {
       return settingsView();
     },
     'password:change': (m) => attempt(() => changePassword(m)),
+    'sites:get': (m) => sites.view(m.url),
+    'sites:exclude': (m) => attempt(() => sites.exclude(m.url)),
+    'sites:include': (m) => attempt(() => sites.include(m.site, m.url)),
+    'sites:pause': (m) => attempt(() => sites.pause(m.choice, m.url)),
+    'proxy:retry': async () => {
+      await proxy.retry();
+      return status();
+    },
     export: async (m) => {
       return attempt(async () => {
         await session.reauthenticate(m.masterPassword);

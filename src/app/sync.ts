@@ -48,6 +48,8 @@ export function createSyncService(deps: {
   fetch?: typeof fetch;
   timer: SchedulerTimer;
   now: () => number;
+  /** After every sync that ran: the records may have changed (per-site control reads them again). */
+  synced?: () => void;
 }) {
   let config: SyncConfig | undefined;
   let lastBackupAt: number | undefined;
@@ -93,6 +95,7 @@ export function createSyncService(deps: {
     });
     const summary = await engine.sync();
     lastSync = { at: deps.now(), summary };
+    deps.synced?.();
     return summary;
   }
 

@@ -15,10 +15,15 @@ import type {
   PreviewRow,
   Result,
   SettingsView,
+  SitesView,
   StatusView,
   SyncStatus,
 } from './views.ts';
 import { SimulatedErrorSchema } from '../devtools/settings.ts';
+
+/** The popup's pause choices: an hour, a day, until turned back on, or back on now. */
+export const PAUSE_CHOICES = ['hour', 'day', 'until-resumed', 'resume'] as const;
+export type PauseChoice = (typeof PAUSE_CHOICES)[number];
 
 export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
 const Format = v.picklist(['cxf', 'bitwarden', 'keepassxc']);
@@ -133,6 +138,13 @@ const ENTRIES = {
     newPassword: v.optional(Password),
     strength: v.optional(v.picklist(Object.keys(KDF_STRENGTHS) as KdfStrength[])),
   }),
+  /** Per-site control (app/siteControl.ts), from the popup and Settings only: a web page can never send these. */
+  'sites:get': page({ url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
+  'sites:exclude': page({ url: v.pipe(v.string(), v.maxLength(8192)) }),
+  'sites:include': page({ site: v.pipe(v.string(), v.minLength(1), v.maxLength(253)), url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
+  'sites:pause': page({ choice: v.picklist(PAUSE_CHOICES), url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
+  /** Coexistence (issue 15 item 9): attach Chromium's proxy again, after the person turned the other extension off. */
+  'proxy:retry': page({}),
   export: page({
     format: Format,
     /** The file's own password (Bitwarden's encrypted JSON); absent: keys in the clear. */
@@ -190,6 +202,11 @@ export interface Answers {
   'settings:get': SettingsView;
   'settings:set': SettingsView;
   'password:change': Result<SettingsView>;
+  'sites:get': SitesView;
+  'sites:exclude': Result<SitesView>;
+  'sites:include': Result<SitesView>;
+  'sites:pause': Result<SitesView>;
+  'proxy:retry': StatusView;
   export: Result<{ filename: string; count: number; skipped: PreviewRow[]; encrypted: boolean }>;
 }
 

@@ -33,6 +33,12 @@ export const STORAGE = {
    */
   door: key<'proxy' | 'shim'>('local', 'keyport:door'),
   theme: key<unknown>('local', 'keyport:theme'),
+  /**
+   * The sites where Keyport steps aside and the pause, for the bridges (protocol/sites.ts): only a hint, read without
+   * waking the background. A false entry only makes a bridge leave a request to the browser; the background
+   * decides every request from its own copy (sitePrefs below).
+   */
+  siteHint: key<unknown>('local', 'keyport:sites'),
   /** Clamped on read (app/session.ts autoLockMinutes): a content script may write anything here. */
   autoLockMinutes: key<unknown>('local', 'keyport:autoLockMinutes'),
 
@@ -55,13 +61,18 @@ export const STORAGE = {
   pairedAt: key<number>('settings', 'keyport:pairedAt'),
   /** This browser's replica id for the sync server (sync/protocol.ts ReplicaId): random, made once. */
   syncReplica: key<string>('settings', 'keyport:syncReplica'),
+  /**
+   * The plaintext copy of the excluded sites and the pause (vault/sitePrefs.ts holds them sealed and synced), so they
+   * hold while the vault is locked (app/siteControl.ts; docs/design.md "Per-site control").
+   */
+  sitePrefs: key<unknown>('settings', 'keyport:sitePrefs'),
 } as const;
 
 /** Settings that once lived in storage.local and moved to IndexedDB (issue 13 item 7); the move runs once. */
 export const MOVED_FROM_LOCAL = [STORAGE.developer, STORAGE.syncConfig, STORAGE.lastBackupAt, STORAGE.recoveryConfirmedAt, STORAGE.pairedAt];
 
 /** The extension's own alarms and the progress channel's name, which share the "keyport:" namespace. */
-export const ALARMS = { autoLock: 'keyport:autolock', sync: 'keyport:sync' } as const;
+export const ALARMS = { autoLock: 'keyport:autolock', sync: 'keyport:sync', pauseEnd: 'keyport:pause-end' } as const;
 
 /** A key-value area addressed by registry keys (IndexedDB settings in the extension, a Map in tests). */
 export interface KeyValueStore {

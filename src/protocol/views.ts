@@ -54,6 +54,7 @@ export interface StatusView {
   setUp: boolean;
   unlocked: boolean;
   door: 'proxy' | 'shim';
+  /** Chromium's reason Keyport could not attach its proxy (another extension holds it): the page-script door answers. */
   proxyProblem?: string;
   passkeys: number;
   damaged: number;
@@ -61,6 +62,17 @@ export interface StatusView {
   developer: boolean;
   /** unread: records the last sync could not open and is asking for again (SyncStatus.unread), when any. */
   sync: { transport: 'off' | 'server' | 'browser'; state: string; error?: string; lastSyncAt?: number; unread?: number };
+}
+
+/** Per-site control (app/siteControl.ts): the excluded sites, the pause, and the site of the page asked about. */
+export interface SitesView {
+  /** The site (registrable domain, or a bare host) of the URL asked about, when it is a web page. */
+  site?: string;
+  /** Whether Keyport steps aside on that site. */
+  siteExcluded?: boolean;
+  excluded: string[];
+  /** Paused now: until this time (ms), or null until turned back on. */
+  paused?: { until: number | null };
 }
 
 /** Settings → Security as the background keeps them. */

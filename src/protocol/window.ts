@@ -10,7 +10,8 @@ export const DOOR_EVENT = 'keyport:door';
 
 export interface ShimRequest {
   keyport: typeof REQUEST;
-  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done' | 'signal';
+  /** 'site': whether Keyport steps aside on this site (per-site control), asked before a capability answer. */
+  kind: 'create' | 'get' | 'fallback-check' | 'fallback-done' | 'signal' | 'site';
   /** kind 'signal': which of the PublicKeyCredential.signal* methods; `options` is its dictionary after WebIDL conversion. */
   signal?: SignalKind;
   options?: unknown;
@@ -26,7 +27,13 @@ export type SignalKind = 'unknownCredential' | 'allAcceptedCredentials' | 'curre
  * A signal's answer, the same on both hops: 'done' once the signal is valid, whatever it matched (nothing tells
  * the page whether Keyport holds a passkey: docs/design.md rule 7); an error only for what the spec refuses.
  */
-export type SignalAnswer = { type: 'done' } | { type: 'error'; error: ErrorJSON };
+export type SignalAnswer = { type: 'done' } | { type: 'error'; error: ErrorJSON } | Aside;
+
+/**
+ * Keyport steps aside on this site (excluded, or paused): the shim calls the browser's own function, as if Keyport
+ * were not installed (per-site control, app/siteControl.ts).
+ */
+export type Aside = { type: 'aside' };
 
 /**
  * A ceremony's answer, the same on both hops: the background posts it on the ceremony's port (bridge.ts) and the
@@ -36,4 +43,5 @@ export type SignalAnswer = { type: 'done' } | { type: 'error'; error: ErrorJSON 
 export type CeremonyAnswer =
   | { type: 'credential'; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
   | { type: 'error'; error: ErrorJSON }
-  | { type: 'original' };
+  | { type: 'original' }
+  | Aside;

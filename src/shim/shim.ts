@@ -104,6 +104,8 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       }
       return native.call(self, options);
     }
+    // Per-site control: Keyport steps aside on this site; the browser's own WebAuthn, untouched.
+    if (reply.type === 'aside') return native.call(self, options);
     if (reply.type === 'error') throw toError(w, reply.error);
     return buildCredential(w, reply.credential, kind) as Credential;
   }
@@ -149,19 +151,24 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   if (PKC) {
     const nativeUvpaa = PKC.isUserVerifyingPlatformAuthenticatorAvailable as (() => Promise<boolean>) | undefined;
     const nativeCapabilities = PKC.getClientCapabilities as (() => Promise<unknown>) | undefined;
+    const nativeConditional = PKC.isConditionalMediationAvailable as (() => Promise<boolean>) | undefined;
+    /** Per-site control: whether Keyport steps aside on this site (the bridge answers from its hint). */
+    const aside = () => send<CeremonyAnswer | SignalAnswer>(host, { kind: 'site' }).then((r) => r.type === 'aside');
     const statics = {
       // Keyport is a user-verifying authenticator (the master password) wherever it is set up.
-      isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
-        return Promise.resolve(true);
+      async isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
+        return (await aside()) && nativeUvpaa ? nativeUvpaa.call(PKC) : true;
       },
       // Keyport answers conditional get() with its own autofill list (or the browser's, before setup).
-      isConditionalMediationAvailable(): Promise<boolean> {
-        return Promise.resolve(true);
+      async isConditionalMediationAvailable(): Promise<boolean> {
+        if (await aside()) return typeof nativeConditional === 'function' ? nativeConditional.call(PKC) : false;
+        return true;
       },
       // What Keyport does, merged with what the browser's own authenticators add (capabilities.ts). The browser's
       // answer waits on the proxy's isUvpaa answer while a proxy is attached, which an extension holding it may
-      // never give (measured in Chromium 156): wait for it only briefly.
-      getClientCapabilities(): Promise<Record<string, boolean>> {
+      // never give (measured in Chromium 156): wait for it only briefly. On an excluded site, the browser's own.
+      async getClientCapabilities(): Promise<Record<string, boolean>> {
+        if ((await aside()) && typeof nativeCapabilities === 'function') return nativeCapabilities.call(PKC) as Promise<Record<string, boolean>>;
         const own = typeof nativeCapabilities === 'function'
           ? Promise.race([Promise.resolve(nativeCapabilities.call(PKC)).catch(() => undefined), new Promise((r) => setTimeout(r, NATIVE_CAPABILITIES_MS))])
           : Promise.resolve(undefined);
@@ -230,6 +237,8 @@ function installSignals(w: typeof globalThis, host: Window, PKC: Record<string, 
         if (args.length === 0) throw new w.TypeError(`Failed to execute '${name}' on 'PublicKeyCredential': 1 argument required, but only 0 present.`);
         const options = convertSignalOptions(kind, args[0]);
         const reply = await send<SignalAnswer>(host, { kind: 'signal', signal: kind, options });
+        // An excluded site: the browser's own method (Firefox has none: the signal goes nowhere, as without Keyport's shim).
+        if (reply.type === 'aside') return typeof native === 'function' ? native.call(PKC, options) : undefined;
         if (reply.type === 'error') throw toError(w, reply.error);
         // The converted dictionary, not the page's object: its getters run once, as for any call.
         if (typeof native === 'function') void native.call(PKC, options).catch(() => {});

@@ -5,6 +5,7 @@
 //   replica.ts      the records as sync sees them (src/sync/engine.ts Replica): every write one transaction
 //   passkeyStore.ts the passkeys: the authenticator's CredentialStore, the list, rename, remove and undo, the
 //                   sites' signals (hidden by the site, restore, purge after 30 days)
+//   sitePrefs.ts    the sites where Keyport steps aside, and the global pause (synced settings records)
 //   transfer.ts     import planning and writing, export, what imported files held besides passkeys
 // Storage, the session key store and the password KDF are injected (storage.ts, keys.ts Kdf).
 import { createKeySession } from './keySession.ts';
@@ -13,11 +14,13 @@ import { createPasskeyStore } from './passkeyStore.ts';
 import { createReplica } from './replica.ts';
 import type { SessionKeyStore, VaultStorage } from './storage.ts';
 import { createTransfer } from './transfer.ts';
+import { createSitePrefs } from './sitePrefs.ts';
 
 // The ports and the import plan, where the app and the adapters import them from.
 export type { RecordSyncState, SessionKeyStore, SyncHead, VaultStorage } from './storage.ts';
 export type { ImportPlan } from './transfer.ts';
 export type { PasskeyMeta } from './passkeyStore.ts';
+export type { SitePrefs } from './sitePrefs.ts';
 
 export interface VaultDeps {
   storage: VaultStorage;
@@ -35,6 +38,7 @@ export function createVault(deps: VaultDeps) {
   const records = createReplica(deps);
   const passkeys = createPasskeyStore({ records, now: deps.now, touchDelayMs: deps.touchDelayMs });
   const transfer = createTransfer({ records, describe: passkeys.describe, now: deps.now });
+  const sites = createSitePrefs({ records, now: deps.now });
   const keys = createKeySession({ ...deps, open: (key) => records.open(key) });
 
   return {
@@ -80,6 +84,10 @@ export function createVault(deps: VaultDeps) {
     exportPasskeys: transfer.exportPasskeys,
     carry: transfer.carry,
     carried: transfer.carried,
+    sitePrefs: sites.current,
+    excludeSite: sites.exclude,
+    includeSite: sites.include,
+    pause: sites.pause,
     damaged: records.damaged,
     onChange: records.onChange,
     replica: records.replica,

@@ -10,6 +10,7 @@ import type { createAutofill } from '../autofill.ts';
 import { CEREMONY_PORT, CeremonyRequest, SIGNAL_PORT, SignalRequest } from '../../protocol/bridge.ts';
 import type { CeremonyAnswer, SignalAnswer } from '../../protocol/window.ts';
 import type { SignalService } from '../signals.ts';
+import type { Caller } from '../../webauthn/types.ts';
 import { callerOf, documentPermits } from './callers.ts';
 
 export function openPageDoor(deps: {
@@ -20,6 +21,8 @@ export function openPageDoor(deps: {
   /** A ceremony signed: activity, for auto-lock. */
   signed: () => void;
   signals: SignalService;
+  /** Per-site control (app/siteControl.ts): Keyport steps aside for this caller (its site or its top's, or a pause). */
+  stepsAside: (caller: Caller) => boolean;
 }): void {
   browser.runtime.onConnect.addListener((port) => {
     if (port.name === SIGNAL_PORT && port.sender) {
@@ -33,9 +36,10 @@ export function openPageDoor(deps: {
           const { signal, options, frame } = parsed.output;
           // Rule 1: the origin from the browser's sender information; an opaque one has no effective domain (§5.1.10.1).
           const caller = callerOf(sender, { ...frame, transientActivation: false });
-          answer = caller
-            ? deps.signals.receive(signal, options, caller).answer
-            : { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } };
+          // An excluded site: the browser's own signal method answers, as if Keyport were not installed.
+          answer = !caller
+            ? { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } }
+            : deps.stepsAside(caller) ? { type: 'aside' } : deps.signals.receive(signal, options, caller).answer;
         }
         port.postMessage(answer);
       })());
@@ -53,6 +57,11 @@ export function openPageDoor(deps: {
         await deps.ready();
         const { kind, options, frame, conditional } = parsed.output;
         const caller = callerOf(sender, frame);
+        if (caller && deps.stepsAside(caller)) {
+          // The bridge's hint was stale or missing: the background decides, before any validation or window (rule 8).
+          port.postMessage({ type: 'aside' } satisfies CeremonyAnswer);
+          return;
+        }
         const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
         // null: the document cannot see its own permissions policy (Firefox); read it from the headers and the embedders.
         const permitted = caller !== undefined && (frame.framePermitted ?? (await documentPermits(sender, caller, feature, deps.declaredPolicies)));

@@ -3,7 +3,7 @@
 // steps aside: it detaches, the page's shim retries with the browser's own WebAuthn (security key, phone), and
 // that tab's fallback-done (or the tab closing, or a timer) attaches again. It owns which door is open.
 import browser, { type Runtime } from 'webextension-polyfill';
-import { listenToProxy, proxyApi } from '../../adapters/proxy.ts';
+import { type ProxyAnswer, listenToProxy, proxyApi } from '../../adapters/proxy.ts';
 import type { CeremonyService } from '../ceremonies.ts';
 import { STORAGE } from '../../protocol/storage.ts';
 import type { Caller } from '../../webauthn/types.ts';
@@ -13,10 +13,18 @@ const FALLBACK_WINDOW_MS = 5 * 60_000;
 
 export type Door = 'proxy' | 'shim';
 
-export function createProxyDoor(deps: { ready: () => Promise<void>; run: CeremonyService; signed: () => void }) {
+export function createProxyDoor(deps: {
+  ready: () => Promise<void>;
+  run: CeremonyService;
+  signed: () => void;
+  /** Per-site control (app/siteControl.ts): Keyport steps aside for a request from this origin. */
+  stepsAside: (origin: string) => boolean;
+}) {
   const api = proxyApi();
   let door: Door = 'shim';
   let problem: string | undefined;
+  /** Paused (app/siteControl.ts): detached, so the browser's own WebAuthn answers every request untouched. */
+  let paused = false;
   /** Requests Keyport stepped aside from, by challenge, until the page's shim asks (fallback-check). */
   const fallbacks = new Map<string, { origin: string; at: number }>();
   /** The one request (tab and challenge) for which the proxy is detached, while the browser's own WebAuthn answers it. */
@@ -30,7 +38,7 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
 
   async function attach(): Promise<void> {
     stepAside = undefined;
-    if (!api || door === 'proxy') return;
+    if (!api || door === 'proxy' || paused) return;
     // A restarted service worker may still be attached: detach and attach again before believing an error.
     let error = await api.attach().catch((e: Error) => e.message);
     if (error) {
@@ -38,7 +46,10 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
       error = await api.attach().catch((e: Error) => e.message);
     }
     if (error) {
-      problem = `Another extension holds Chromium's WebAuthn proxy (${error}); Keyport answers through its page script instead.`;
+      // Chromium's reason, as it gives it ("Another extension is already attached", measured in Chromium 156): it does
+      // not name the extension, and the management permission that could list the candidates is not worth its
+      // install warning (docs/design.md "Coexistence"); the popup says how to make Keyport the one.
+      problem = error;
       await setDoor('shim');
     } else {
       problem = undefined;
@@ -46,11 +57,21 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
     }
   }
 
+  /** Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError. */
+  function stepAsideFrom(origin: string, challenge: string): ProxyAnswer {
+    for (const [c, f] of fallbacks) if (Date.now() - f.at > FALLBACK_WINDOW_MS) fallbacks.delete(c);
+    fallbacks.set(challenge, { origin, at: Date.now() });
+    return { error: { name: 'NotAllowedError', message: 'Keyport stepped aside for another authenticator.' } };
+  }
+
   if (api) {
     listenToProxy(
       api,
       async (r) => {
         await deps.ready();
+        // An excluded site: step aside at once, before anything is validated or shown (docs/design.md rule 8), the
+        // same way as for "another device": the page's shim retries with the browser's own WebAuthn.
+        if (deps.stepsAside(r.origin)) return stepAsideFrom(r.origin, String(r.options.challenge));
         const caller: Caller = { origin: r.origin, sameOriginWithAncestors: r.sameOriginWithAncestors, door: 'proxy' };
         const answer = await deps.run(r.kind, r.options, caller, true, r.signal);
         if (answer.type === 'credential') {
@@ -58,10 +79,7 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
           return { responseJson: JSON.stringify(answer.credential) };
         }
         if (answer.type === 'error') return { error: answer.error };
-        // Step aside: the page's shim retries with the browser's own WebAuthn after this NotAllowedError.
-        for (const [challenge, f] of fallbacks) if (Date.now() - f.at > FALLBACK_WINDOW_MS) fallbacks.delete(challenge);
-        fallbacks.set(String(r.options.challenge), { origin: r.origin, at: Date.now() });
-        return { error: { name: 'NotAllowedError', message: 'Keyport stepped aside for another authenticator.' } };
+        return stepAsideFrom(r.origin, String(r.options.challenge));
       },
       () => true,
     );
@@ -72,7 +90,20 @@ export function createProxyDoor(deps: { ready: () => Promise<void>; run: Ceremon
   return {
     attach,
     door: () => door,
-    /** Why the proxy door is closed when it should be open (another extension holds the proxy). */
+    /** Paused: detach (the browser answers everything itself); unpaused: attach again. */
+    async pause(on: boolean): Promise<void> {
+      paused = on;
+      if (!on) return attach();
+      if (!api) return;
+      if (door === 'proxy') await api.detach().catch(() => {});
+      problem = undefined;
+      await setDoor('shim');
+    },
+    /** The person turned another extension off and asks Keyport to take the proxy (coexistence, issue 15 item 9). */
+    async retry(): Promise<void> {
+      if (door !== 'proxy') await attach();
+    },
+    /** Chromium's reason the proxy door is closed when it should be open (another extension holds the proxy). */
     problem: () => problem,
     /**
      * The page's shim asks whether the request it just saw refused was one Keyport stepped aside from: only for
