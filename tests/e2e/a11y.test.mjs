@@ -133,8 +133,10 @@ for (const target of TARGETS) {
       const doc = cxfDocument(await Promise.all([['a.example', 'ann'], ['b.example', 'bob'], ['c.example', 'cat']].map(([rpId, userName]) => makeForeignPasskey({ rpId, userName }))));
       await b.evalBackground((data) => passkeyVault.importCredentials({ format: 'cxf', data }), doc);
       const options = await b.openExtensionPage('options.html');
-      await until(b, options, () => document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main section, main h2'));
-      for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
+      await until(b, options, () => document.querySelectorAll('nav button').length === 6 && !!document.querySelector('main section, main h2'));
+      // An excluded site, so that Settings → Sites has its list (and its Remove button) to check.
+      await options.evaluate(() => (globalThis.browser ?? globalThis.chrome).runtime.sendMessage({ type: 'sites:exclude', url: 'https://a.example/' }));
+      for (const [i, name] of ['security', 'sync', 'sites', 'transfer', 'developer', 'about'].entries()) {
         await options.evaluate((k) => /** @type {HTMLElement} */ (document.querySelectorAll('nav button')[k]).click(), i);
         await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(600);
@@ -142,7 +144,7 @@ for (const target of TARGETS) {
       }
       // Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no section scrolls sideways.
       await (options.setViewportSize ? options.setViewportSize({ width: 320, height: 640 }) : options.setViewport({ width: 320, height: 640 }));
-      for (const [i, name] of ['security', 'sync', 'transfer', 'developer', 'about'].entries()) {
+      for (const [i, name] of ['security', 'sync', 'sites', 'transfer', 'developer', 'about'].entries()) {
         await options.evaluate((k) => /** @type {HTMLElement} */ (document.querySelectorAll('nav button')[k]).click(), i);
         await until(b, options, (hash) => location.hash === hash, 5_000, `#${name}`);
         await sleep(300);
@@ -239,7 +241,8 @@ for (const target of TARGETS) {
     try {
       await b.evalBackground((pw) => passkeyVault.setup({ password: pw }), PASSWORD);
       const options = await b.openExtensionPage('options.html');
-      await until(b, options, () => document.querySelectorAll('nav button').length === 5);
+      await until(b, options, () => document.querySelectorAll('nav button').length === 6);
+      await options.evaluate(() => (globalThis.browser ?? globalThis.chrome).runtime.sendMessage({ type: 'sites:exclude', url: 'https://a.example/' }));
       /** Where the focus is after one Tab, and how it shows (its outline's contrast with the page: WCAG 1.4.11, 3:1). */
       const tab = async (page = options) => {
         await page.keyboard.press('Tab');
@@ -268,21 +271,21 @@ for (const target of TARGETS) {
       };
 
       const nav = [];
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < 9; i++) {
         const at = await tab();
         if (at?.nav) {
           nav.push(at.name);
           shows(at, 'navigation');
         }
       }
-      assert.deepEqual(nav, ['button "Security"', 'button "Sync & recovery"', 'button "Import & export"', 'button "Developer"', 'button "About"']);
+      assert.deepEqual(nav, ['button "Security"', 'button "Sync & recovery"', 'button "Sites"', 'button "Import & export"', 'button "Developer"', 'button "About"']);
 
       await options.close();
-      for (const section of ['security', 'sync', 'transfer', 'developer', 'about']) {
+      for (const section of ['security', 'sync', 'sites', 'transfer', 'developer', 'about']) {
         // Each section on its own page (a focus that left the page for the browser's toolbar does not come back
         // as a keyboard focus): Tab from the top, past the navigation, through the section until the focus leaves it.
         const page = await b.openExtensionPage(`options.html#${section}`);
-        await until(b, page, (hash) => location.hash === hash && document.querySelectorAll('nav button').length === 5 && !!document.querySelector('main h2'), 15_000, `#${section}`);
+        await until(b, page, (hash) => location.hash === hash && document.querySelectorAll('nav button').length === 6 && !!document.querySelector('main h2'), 15_000, `#${section}`);
         await sleep(500);
         const seen = [];
         for (let i = 0; i < 70; i++) {
