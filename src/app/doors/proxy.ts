@@ -95,7 +95,8 @@ export function createProxyDoor(deps: {
       paused = on;
       if (!on) return attach();
       if (!api) return;
-      if (door === 'proxy') await api.detach().catch(() => {});
+      // Whatever the door says: a restarted service worker may still be attached from before.
+      await api.detach().catch(() => {});
       problem = undefined;
       await setDoor('shim');
     },
