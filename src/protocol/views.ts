@@ -42,6 +42,8 @@ export interface ConsentView {
   topOrigin?: string;
   topSite?: string;
   locked: boolean;
+  /** An immediate sign-in (uiMode 'immediate'): Keyport's passkeys or nothing, so no "another device" choice. */
+  immediate?: boolean;
   /** The site asked to create a passkey that is already here: the window only acknowledges it. */
   excluded?: boolean;
   /** Approving needs the master password (userVerification 'required' and no recent proof). */

@@ -7,14 +7,15 @@
  * Keyport's own answers, the same on both doors. On Chromium's proxy door the browser alone would say true for the
  * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured). Keyport
  * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins are not tested through the
- * proxy yet; `mediation: 'immediate'` is not a valid enum value in Chromium 156 (TypeError, measured); and a
+ * proxy yet; immediate mediation is `uiMode: 'immediate'` in Chromium 156 (`mediation: 'immediate'` is a TypeError)
+ * and reaches the proxy as a modal get, so the shim takes it on both doors (measured); and a
  * conditional create() is handed to the proxy as a modal one (measured): none of those is something Keyport does.
  */
 const KEYPORT: Record<string, boolean> = {
   conditionalCreate: false,
   conditionalGet: true, // Keyport's autofill list, on both doors (the shim takes conditional get() always)
   hybridTransport: false, // Keyport has none: only the browser's own, below
-  immediateGet: false,
+  immediateGet: true, // the shim takes uiMode 'immediate' on both doors (the proxy receives it as modal: measured)
   passkeyPlatformAuthenticator: true,
   relatedOrigins: false,
   signalAllAcceptedCredentials: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)

@@ -73,6 +73,10 @@ deviate('create: extensions credProps true', KEYPORT, {
   expect: (ref) => ({ ...ref, extensions: ['credProps', 'credProps.rk'] }),
 });
 
+// Firefox's own dictionary has no uiMode, so it ignores any value; Keyport brings Chromium's immediate mediation to
+// Firefox (getClientCapabilities says immediateGet), with Chromium's enum.
+deviate("get: uiMode 'bogus'", ['firefox'], { reason: "Keyport's immediate mediation in Firefox checks uiMode as Chromium does", expect: () => results.reference["get: uiMode 'bogus'"] });
+
 // Firefox on this machine has no platform authenticator, so it refuses a request for one at once
 // (NotAllowedError); with Keyport installed there is one.
 deviate('create: residentKey required + userVerification required + platform', ['firefox'], {
@@ -283,6 +287,8 @@ const CAPABILITY_EVIDENCE = {
   signalCurrentUserDetails: ({ r }) => r['signal: current user details']?.kind === 'undefined',
   // The fallback ("use another device or security key") offers the browser's own phone transport.
   hybridTransport: ({ browser }) => browser.hybridTransport === true,
+  // An immediate sign-in answers with Keyport's passkey (tests/e2e/immediate.test.mjs: the picker, none, locked).
+  immediateGet: ({ r }) => isOwnCredential(r["get: uiMode 'immediate' with a discoverable passkey"], 'platform') && r["get: uiMode 'immediate' with allowCredentials"]?.name === 'NotAllowedError',
 };
 const isOwnCredential = (o, attachment) => o?.ok === true && o.kind === 'PublicKeyCredential' && o.fromTarget === true && o.attachment === attachment;
 

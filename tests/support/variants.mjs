@@ -371,6 +371,8 @@ export const VARIANTS = [
   { name: 'create: options a number', fn: async (H) => H.call('create', 5) },
   { name: 'create: publicKey null', fn: async (H) => H.call('create', { publicKey: null }) },
   { name: "create: mediation 'bogus'", fn: async (H) => H.create(H.creation(), { mediation: 'bogus' }) },
+  // CredentialCreationOptions has no uiMode: create() never reads it.
+  { name: "create: uiMode 'bogus' (not a creation member)", fn: async (H) => H.create(H.creation(), { uiMode: 'bogus' }) },
   {
     name: 'create: signal already aborted',
     fn: async (H) => {
@@ -526,6 +528,16 @@ export const VARIANTS = [
   { name: "get: password with mediation 'silent' (passes through)", fn: async (H) => H.call('get', { password: true, mediation: 'silent' }) },
   { name: "get: mediation 'bogus'", fn: async (H) => H.get(H.request(), { mediation: 'bogus' }) },
   { name: "get: mediation 'required'", fn: async (H) => H.get(H.request(), { mediation: 'required' }) },
+  // Immediate mediation is uiMode 'immediate' in Chromium 156; the page's call carries transient activation here.
+  { name: "get: mediation 'immediate' (not a mediation value)", fn: async (H) => H.get(H.request(), { mediation: 'immediate' }) },
+  { name: "get: uiMode 'immediate' with a discoverable passkey", fn: async (H) => H.get(H.request(), { uiMode: 'immediate' }) },
+  { name: "get: uiMode 'immediate' with mediation 'required'", fn: async (H) => H.get(H.request(), { uiMode: 'immediate', mediation: 'required' }) },
+  {
+    name: "get: uiMode 'immediate' with allowCredentials",
+    fn: async (H) => H.get(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }] }), { uiMode: 'immediate' }),
+  },
+  { name: "get: uiMode 'immediate' with conditional mediation", fn: async (H) => H.get(H.request(), { uiMode: 'immediate', mediation: 'conditional' }) },
+  { name: "get: uiMode 'bogus'", fn: async (H) => H.get(H.request(), { uiMode: 'bogus' }) },
   {
     name: 'get: signal already aborted',
     fn: async (H) => {

@@ -51,7 +51,7 @@ export function openPageDoor(deps: {
       if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
       else {
         await deps.ready();
-        const { kind, options, frame, conditional } = parsed.output;
+        const { kind, options, frame, conditional, immediate } = parsed.output;
         const caller = callerOf(sender, frame);
         const feature = kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
         // null: the document cannot see its own permissions policy (Firefox); read it from the headers and the embedders.
@@ -64,7 +64,7 @@ export function openPageDoor(deps: {
           : undefined;
         // Rule 1: an opaque origin (a sandboxed document, a data: document) gets the browser's NotAllowedError.
         answer = caller
-          ? await deps.run(kind, options, caller, permitted, abort.signal, tabId, startPicker)
+          ? await deps.run(kind, options, caller, permitted, abort.signal, { ...(tabId !== undefined ? { tabId } : {}), ...(startPicker ? { startPicker } : {}), immediate: immediate === true && kind === 'get' })
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
       }
       // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep

@@ -134,6 +134,18 @@ export function validateRequest(kind: 'create' | 'get', input: unknown, caller: 
   return kind === 'create' ? validateCreate(input, caller, framePermitted) : validateGet(input, caller, framePermitted);
 }
 
+/**
+ * Immediate mediation (Chromium's `uiMode: 'immediate'`, from the WebAuthn immediate-mediation proposal): a sign-in
+ * that either shows the client's own passkeys at once or fails at once. Chromium 156 refuses one that names
+ * credentials, and one made without transient activation, with these NotAllowedErrors (measured); the caller's
+ * activation is the bridge's reading, in the isolated world, which the page cannot forge.
+ */
+export function checkImmediate(request: ValidatedRequest): void {
+  if (request.kind !== 'get') throw new WebAuthnError('NotSupportedError', 'Immediate mediation is for get() only.');
+  if ((request.options.allowCredentials ?? []).length > 0) throw notAllowed('An allowCredentials is not allowed with immediate mediation.');
+  if (!request.caller.transientActivation) throw notAllowed('A user activation is required to request immediate credentials.');
+}
+
 // ---- Signals (WebAuthn L3 §5.1.10): a site tells the client what it knows of its passkeys ----
 
 export type SignalKind = 'unknownCredential' | 'allAcceptedCredentials' | 'currentUserDetails';
