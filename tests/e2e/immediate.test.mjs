@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
 import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { consentWindows } from '../../src/testing/consent.js';
+import { ui } from '../support/ui.mjs';
 
 const PASSWORD = 'immediate mediation password';
 /** src/app/ceremonies.ts IMMEDIATE_REFUSAL_MS. */
@@ -88,6 +89,7 @@ for (const target of TARGETS.filter((x) => !ONLY || ONLY.includes(x.name))) {
       assert.equal(state.kind, 'get');
       assert.equal(state.accounts.length, 1, 'alice is offered');
       assert.equal(await page.evaluate(() => !!document.querySelector('#fallback')), false, 'no "another device or security key"');
+      if (target.name !== 'chromium-shim') await ui(t.b, page).screens('consent-immediate');
       await t.windows.approve();
       const { s } = await outcome(t);
       assert.equal(s.verified, true, JSON.stringify(s));
