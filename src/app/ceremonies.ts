@@ -13,6 +13,7 @@ import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
 import type { AutofillPicker } from './autofill.ts';
 import type { CeremonyAnswer } from '../protocol/window.ts';
+import { createDeadlines } from './deadlines.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
@@ -56,6 +57,7 @@ export function createCeremonyService(deps: {
   now: () => number;
   developer?: DeveloperMode;
 }) {
+  const deadlines = createDeadlines();
   /**
    * One ceremony. Rule 8, "validate, then show": the request's options, origin, RP ID and frame policy are checked
    * (webauthn/client/validate.ts) before anything else happens; a refused request gets its error and opens no window, no
@@ -129,7 +131,7 @@ export function createCeremonyService(deps: {
     const personDecidesUv = !devMode || devMode.profile.userVerification === 'person';
     const abort = new AbortController();
     // A conditional request has no lifetime timer: it waits for the person's choice or the page's abort (as Chromium's).
-    const timer = picker ? undefined : setTimeout(() => abort.abort(), timeoutMs);
+    const endTimer = picker ? undefined : deadlines.after(timeoutMs, () => abort.abort());
     const onCancel = () => abort.abort();
     signal.addEventListener('abort', onCancel, { once: true });
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
@@ -205,7 +207,7 @@ export function createCeremonyService(deps: {
       if (signal.aborted) return { type: 'error', error: new WebAuthnError('AbortError', 'The operation was aborted.').toJSON() };
       return { type: 'error', error: toErrorJSON(e) };
     } finally {
-      clearTimeout(timer);
+      endTimer?.();
       signal.removeEventListener('abort', onCancel);
       // Answer only once the window is gone: Firefox refuses WebAuthn ("request is not allowed") to a page
       // whose window has not got the focus back, which broke "use another device or security key".
