@@ -90,7 +90,9 @@ export async function makeCredential(p: MakeCredentialParams, signal: AbortSigna
   // Step 6: the authorization gesture, and user verification when asked for.
   const decision = await deps.consent.confirmCreate(info, signal);
   if (decision.action === 'fallback') return { kind: 'fallback' };
-  const uv = userVerified(profile, p.userVerification, decision.uv);
+  // Without a gesture (a conditional create) neither UP nor UV (§5.1.3: both requirements false).
+  const up = decision.up !== false;
+  const uv = up && userVerified(profile, p.userVerification, decision.uv);
 
   // Steps 7–9: a new key pair, credential id and (hmac-secret) credential secret.
   const key = await deps.store.generateKey(alg);
@@ -100,7 +102,7 @@ export async function makeCredential(p: MakeCredentialParams, signal: AbortSigna
   const counter = signCountFor(profile.counter, undefined, true);
   const authData = encodeAuthData({
     rpIdHash: rpIdHash(p.rpId),
-    flags: authFlags(profile, uv, p.backedUp),
+    flags: authFlags(profile, uv, p.backedUp, up),
     signCount: counter.signCount,
     attestedCredentialData: { aaguid: KEYPORT_AAGUID, credentialId, credentialPublicKey: publicKeyCose },
   });

@@ -58,8 +58,11 @@ export interface GetRequestInfo {
   userVerification: string;
 }
 
-/** The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). */
-export type Decision<T = object> = ({ action: 'approve'; uv: boolean } & T) | { action: 'fallback' };
+/**
+ * The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). `up: false`:
+ * no one was asked (a conditional create the person allowed beforehand, §5.1.3: requireUserPresence false).
+ */
+export type Decision<T = object> = ({ action: 'approve'; uv: boolean; up?: false } & T) | { action: 'fallback' };
 
 /** The UI as a port (Bitwarden's fido2-user-interface idea): cancel rejects with NotAllowedError. */
 export interface Consent {

@@ -114,6 +114,17 @@ describe('§5.1.3 create: registration verified by @simplewebauthn/server', () =
     expect(authData(c2).flags).toBe(FLAG.UP | FLAG.UV | FLAG.BE | FLAG.BS | FLAG.AT);
   });
 
+  it('Spec: §5.1.3 conditional create (no one asked): neither UP nor UV, and an RP that allows it verifies it', async () => {
+    const options = await rpOptions({ supportedAlgorithmIDs: [-7], userVerification: 'required' });
+    const h = harness();
+    h.consent.onCreate = () => ({ action: 'approve', uv: true, up: false });
+    const { credential } = await register(options, ctx({ backedUp: true }), h);
+    expect(authData(credential).flags).toBe(FLAG.BE | FLAG.BS | FLAG.AT);
+    const v = await verifyRegistrationResponse({ response: credential as unknown as Parameters<typeof verifyRegistrationResponse>[0]['response'], expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false, requireUserPresence: false });
+    expect(v.verified).toBe(true);
+    await expect(rpVerify(options, credential, false)).rejects.toThrow(/present/i);
+  });
+
   it('§5.2.1.1: the response’s publicKey is the SPKI of the attested COSE key, and authenticatorData is the attested one', async () => {
     const options = await rpOptions({ supportedAlgorithmIDs: [-7] });
     const { credential } = await register(options);
