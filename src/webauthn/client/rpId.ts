@@ -87,6 +87,18 @@ export function resolveRpId(origin: ParsedOrigin, requested: string | undefined,
 }
 
 /**
+ * The proxy door: the browser has checked the RP ID already, related origins (§5.11) included, and its answer is
+ * kept, except that a related origin is checked again by Keyport, which refuses what Chromium 156 accepts from a
+ * document redirected to another host (docs/design.md rule 2: stricter, never looser). So both doors agree.
+ */
+export function browserCheckedRpId(origin: ParsedOrigin, requested: string | undefined, related?: string): string {
+  const host = origin.host;
+  const rpId = requested ?? host;
+  if (rpId === host || host.endsWith('.' + rpId) || rpId === related || !mayAskRelated(rpId)) return rpId;
+  throw new ForeignRpIdError(rpId, host);
+}
+
+/**
  * HTML §7.1.1 "same site" for two tuple origins: the same scheme and the same registrable domain (the host itself
  * where it has none: localhost, an IP address). Unparseable or opaque origins are never same site.
  */

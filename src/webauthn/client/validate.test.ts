@@ -223,11 +223,14 @@ describe('§5.11 related origins on the page-script door (withRelatedOrigins)', 
     expect(errorName(() => validateCreate(createOptions('bank.example'), caller, true, 'rp.example'))).toBe('SecurityError');
   });
 
-  it('the proxy door: the browser ran the check, nothing is fetched', async () => {
-    const { asked, check } = listing({});
+  it('the proxy door: the browser checked, and Keyport checks a related origin again (it is stricter)', async () => {
     const proxy: Caller = { ...caller, door: 'proxy' };
+    const { asked, check } = listing({ 'rp.example': ['https://shop.example'] });
     const c = await withRelatedOrigins((r) => validateCreate(createOptions('rp.example'), proxy, true, r), proxy, check);
     expect(c.rpId).toBe('rp.example');
-    expect(asked).toEqual([]);
+    await expect(withRelatedOrigins((r) => validateGet(getOptions('bank.example'), proxy, true, r), proxy, check)).rejects.toMatchObject({ name: 'SecurityError' });
+    // Its own domain or a suffix: as the browser said, nothing fetched.
+    expect((await withRelatedOrigins((r) => validateGet(getOptions('shop.example'), proxy, true, r), proxy, check)).rpId).toBe('shop.example');
+    expect(asked).toEqual(['rp.example', 'bank.example']);
   });
 });

@@ -3,12 +3,13 @@
 // the caller's origin and the RP ID. Consent, autofill, developer mode and the inspector read only the
 // request this returns; nothing before it may open a window or name the requested RP ID.
 // On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
-// hands over are taken as checked, since it may have accepted a related origin (§5.11) itself. On the page-script
-// door an RP ID the origin is not under is checked against its well-known document (withRelatedOrigins below).
+// hands over are taken as checked, except a related origin (§5.11), which Keyport checks again as on the page-script
+// door (rpId.ts browserCheckedRpId): an RP ID the origin is not under is checked against its well-known document
+// (withRelatedOrigins below).
 import * as v from 'valibot';
 import { WebAuthnError, notAllowed } from '../errors.ts';
 import { isBase64url } from '../base64url.ts';
-import { ForeignRpIdError, type ParsedOrigin, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { ForeignRpIdError, type ParsedOrigin, browserCheckedRpId, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
 import { parseCreationOptions, parseRequestOptions } from './schema.ts';
 import { decode as fromB64u } from '../base64url.ts';
 import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
@@ -58,7 +59,7 @@ export function checkFramePolicy(caller: Caller, framePermitted: boolean, featur
 export function callerScope(caller: Caller, requestedRpId: string | undefined, related?: string): { origin: ParsedOrigin; rpId: string } {
   if (caller.origin === 'null' || caller.origin === '') throw notAllowed('The document has an opaque origin.');
   const origin = parseCallerOrigin(caller.origin);
-  const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId, related) : (requestedRpId ?? origin.host);
+  const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId, related) : browserCheckedRpId(origin, requestedRpId, related);
   return { origin, rpId };
 }
 
