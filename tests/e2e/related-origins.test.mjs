@@ -42,7 +42,7 @@ const HOSTS = {
 };
 const cert = makeCert(['other.test', 'third.test', ...Object.keys(HOSTS)]);
 
-/** @type {import('../support/rp.mjs').RelyingParty} */ let rp;
+/** @type {import('../support/rp.mjs').RelyingParty} */ let relyingParty;
 /** @type {import('node:https').Server} */ let wellKnown;
 const fetches = []; // every request the well-known server saw: host, path, cookie, referer
 let other = '';
@@ -91,7 +91,7 @@ const createFor = (rpId) => navigator.credentials
 const getFor = (rpId) => navigator.credentials
   .get({ publicKey: { rpId, challenge: crypto.getRandomValues(new Uint8Array(32)), allowCredentials: [{ type: 'public-key', id: new Uint8Array(16) }], timeout: 10_000 } })
   .then(() => ({ ok: true }), (e) => ({ ok: false, name: e.name }));
-const signalFor = (rpId) => PublicKeyCredential.signalCurrentUserDetails({ rpId, userId: 'AAAA', name: 'x', displayName: 'x' })
+const signalFor = (rpId) => /** @type {any} */ (PublicKeyCredential).signalCurrentUserDetails({ rpId, userId: 'AAAA', name: 'x', displayName: 'x' })
   .then(() => ({ ok: true }), (e) => ({ ok: false, name: e.name }));
 
 const BAD = ['huge.test', 'slow.test', 'malformed.test', 'texttype.test', 'missing.test', 'sixlabels.test'];
@@ -173,12 +173,12 @@ async function runAll(name) {
 
 before(async () => {
   wellKnown = https.createServer({ key: cert.key, cert: cert.cert }, serveWellKnown);
-  await new Promise((ok, fail) => {
+  await /** @type {Promise<void>} */ (new Promise((ok, fail) => {
     wellKnown.once('error', (e) => fail(new Error(`the well-known server needs port 443 on 127.0.0.1: ${e.message}`)));
-    wellKnown.listen(443, '127.0.0.1', ok);
-  });
-  rp = await startRelyingParty({ https: cert, host: 'other.test', rpID: 'rp.test' });
-  other = rp.origin;
+    wellKnown.listen(443, '127.0.0.1', () => ok());
+  }));
+  relyingParty = await startRelyingParty({ https: cert, host: 'other.test', rpID: 'rp.test' });
+  other = relyingParty.origin;
   third = other.replace('other.test', 'third.test');
   const launches = {
     reference: async () => {
@@ -200,7 +200,7 @@ before(async () => {
 
 after(async () => {
   await Promise.allSettled(Object.values(targets).map((t) => t.close()));
-  await rp?.close();
+  await relyingParty?.close();
   wellKnown?.closeAllConnections?.();
   await new Promise((r) => (wellKnown ? wellKnown.close(() => r()) : r()));
 });
