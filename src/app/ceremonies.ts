@@ -2,7 +2,7 @@
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
 import { authenticatorFor, createValidated } from '../webauthn/client/create.ts';
 import { getValidated } from '../webauthn/client/get.ts';
-import { type ValidatedRequest, checkImmediate, effectiveTimeout, validateRequest } from '../webauthn/client/validate.ts';
+import { type RelatedOriginCheck, type ValidatedRequest, checkImmediate, effectiveTimeout, validateRequest, withRelatedOrigins } from '../webauthn/client/validate.ts';
 import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
 import type { Caller } from '../webauthn/types.ts';
@@ -56,6 +56,8 @@ export function createCeremonyService(deps: {
   backedUp: () => boolean;
   now: () => number;
   developer?: DeveloperMode;
+  /** §5.11 related origins, for an RP ID the caller's origin is not under (page-script door; app/relatedOrigins.ts). */
+  relatedOrigins?: RelatedOriginCheck;
 }) {
   const deadlines = createDeadlines();
   /**
@@ -71,7 +73,7 @@ export function createCeremonyService(deps: {
     const arrivedAt = deps.now();
     let request: ValidatedRequest;
     try {
-      request = validateRequest(kind, options, caller, framePermitted);
+      request = await withRelatedOrigins((related) => validateRequest(kind, options, caller, framePermitted, related), caller, deps.relatedOrigins);
       if (immediate) checkImmediate(request);
       // A request only the browser's own authenticators may answer goes to them before any window or unlock.
       if (request.kind === 'create' && authenticatorFor(request.options) === 'browser') return { type: 'original' };

@@ -6,10 +6,11 @@
 /**
  * Keyport's own answers, the same on both doors. On Chromium's proxy door the browser alone would say true for the
  * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured). Keyport
- * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins are not tested through the
- * proxy yet; immediate mediation is `uiMode: 'immediate'` in Chromium 156 (`mediation: 'immediate'` is a TypeError)
- * and reaches the proxy as a modal get, so the shim takes it on both doors (measured); and a
- * conditional create() is handed to the proxy as a modal one (measured): none of those is something Keyport does.
+ * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins: the browser checks them on
+ * the proxy door, the background on the page-script door (app/relatedOrigins.ts), and both doors agree
+ * (tests/e2e/related-origins.test.mjs); immediate mediation is `uiMode: 'immediate'` in Chromium 156
+ * (`mediation: 'immediate'` is a TypeError) and reaches the proxy as a modal get, so the shim takes it on both doors
+ * (measured); a conditional create() is handed to the proxy as a modal one (measured), which Keyport does not do.
  */
 const KEYPORT: Record<string, boolean> = {
   conditionalCreate: false,
@@ -17,7 +18,7 @@ const KEYPORT: Record<string, boolean> = {
   hybridTransport: false, // Keyport has none: only the browser's own, below
   immediateGet: true, // the shim takes uiMode 'immediate' on both doors (the proxy receives it as modal: measured)
   passkeyPlatformAuthenticator: true,
-  relatedOrigins: false,
+  relatedOrigins: true, // the browser on the proxy door, app/relatedOrigins.ts on the page-script door
   signalAllAcceptedCredentials: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   signalCurrentUserDetails: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   signalUnknownCredential: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)

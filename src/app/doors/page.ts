@@ -34,7 +34,7 @@ export function openPageDoor(deps: {
           // Rule 1: the origin from the browser's sender information; an opaque one has no effective domain (§5.1.10.1).
           const caller = callerOf(sender, { ...frame, transientActivation: false });
           answer = caller
-            ? deps.signals.receive(signal, options, caller).answer
+            ? (await deps.signals.receive(signal, options, caller)).answer
             : { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } };
         }
         port.postMessage(answer);

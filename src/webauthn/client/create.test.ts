@@ -7,7 +7,8 @@ import { decode as b64d, encode as b64u } from '../base64url.ts';
 import { FLAG, parseAuthData } from '../authData.ts';
 import { KEYPORT_AAGUID } from '../authenticator/model.ts';
 import { ALG, decodeCoseKey, spki } from '../cose.ts';
-import { type CreateContext, authenticatorFor, chooseAlgorithm, createCredential } from './create.ts';
+import { type CreateContext, authenticatorFor, chooseAlgorithm, createCredential, createValidated } from './create.ts';
+import { validateCreate } from './validate.ts';
 import { WebAuthnError } from '../errors.ts';
 import type { Caller, CreationOptionsJSON, RegistrationResponseJSON } from '../types.ts';
 
@@ -315,12 +316,15 @@ describe('§5.1.3 step 2: cross-origin frames', () => {
 });
 
 describe('proxy door: the browser already ran the client checks', () => {
-  it('does not validate rp.id against the origin, and hashes the given rp.id', async () => {
+  it('a foreign rp.id (a related origin the browser accepted) is checked again: refused without its grant, else hashed as given', async () => {
     const caller: Caller = { origin: ORIGIN, sameOriginWithAncestors: true, door: 'proxy' };
     const options = await rpOptions({ rpID: 'other.com' });
-    const { credential, store } = await register(options, ctx({ caller }));
-    expect(authData(credential).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
-    expect(store.records.get(credential.id)!.rpId).toBe('other.com');
+    expect((await rejection(register(options, ctx({ caller })))).name).toBe('SecurityError');
+    const h = harness();
+    const outcome = await createValidated(validateCreate(options, caller, true, 'other.com'), ctx({ caller }), h.deps);
+    if (outcome.kind !== 'credential') throw new Error(`expected a credential, got ${outcome.kind}`);
+    expect(authData(outcome.credential).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
+    expect(h.store.records.get(outcome.credential.id)!.rpId).toBe('other.com');
   });
 
   it('does not apply the frame permission check', async () => {

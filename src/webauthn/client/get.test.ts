@@ -249,18 +249,19 @@ describe('§5.1.4.1 step 2: cross-origin frames', () => {
 });
 
 describe('proxy door', () => {
-  it('skips rpId validation (the browser did it) and the frame check', async () => {
+  it('skips the frame check (the browser did it); a foreign rpId is checked again as a related origin', async () => {
     const h = harness();
     const proxy: Caller = { origin: ORIGIN, sameOriginWithAncestors: true, door: 'proxy' };
     const reg = await createCredential(
-      { rp: { id: 'other.com', name: 'Other' }, user: { id: 'AQ', name: 'a', displayName: 'A' }, challenge: 'AAAA', pubKeyCredParams: [] },
+      { rp: { id: RP_ID, name: 'Example' }, user: { id: 'AQ', name: 'a', displayName: 'A' }, challenge: 'AAAA', pubKeyCredParams: [] },
       { caller: proxy, framePermitted: false, signal: new AbortController().signal, backedUp: true },
       h.deps,
     );
     expect(reg.kind).toBe('credential');
     const framedProxy: Caller = { ...proxy, sameOriginWithAncestors: false, topOrigin: 'https://shop.example' };
-    const r = await assert(h, { challenge: 'AAAA', rpId: 'other.com' }, ctx({ caller: framedProxy, framePermitted: false }));
-    expect(parseAuthData(b64d(r.response.authenticatorData)).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
+    const r = await assert(h, { challenge: 'AAAA', rpId: RP_ID }, ctx({ caller: framedProxy, framePermitted: false }));
+    expect(parseAuthData(b64d(r.response.authenticatorData)).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update(RP_ID).digest()));
+    expect((await rejection(getAssertion({ challenge: 'AAAA', rpId: 'other.com' }, ctx({ caller: framedProxy, framePermitted: false }), h.deps))).name).toBe('SecurityError');
   });
 });
 
