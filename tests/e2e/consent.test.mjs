@@ -41,16 +41,17 @@ const settle = (page, slot = 'p') => page.evaluate((s) => window.__pending[s], s
 const isPending = (page, slot = 'p') => page.evaluate((s) => Promise.race([window.__pending[s].then(() => false), new Promise((r) => setTimeout(() => r(true), 50))]), slot);
 
 /**
- * In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options and `timeout`.
- * @param {{ userName?: string, timeout?: number }} [options]
+ * In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options, `timeout`
+ * and `hints`.
+ * @param {{ userName?: string, timeout?: number, hints?: string[] }} [options]
  */
-function abortableLogin({ userName, timeout } = {}) {
+function abortableLogin({ userName, timeout, hints } = {}) {
   return (async () => {
     const res = await fetch('/login/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(userName ? { userName } : {}) });
     const json = await res.json();
     window.__abort = new AbortController();
     const options = PublicKeyCredential.parseRequestOptionsFromJSON(json);
-    return navigator.credentials.get({ publicKey: { ...options, ...(timeout ? { timeout } : {}) }, signal: window.__abort.signal });
+    return navigator.credentials.get({ publicKey: { ...options, ...(timeout ? { timeout } : {}), ...(hints ? { hints } : {}) }, signal: window.__abort.signal });
   })();
 }
 
@@ -324,6 +325,38 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await sleep(1000);
       assert.equal(await isPending(t.page), true, "the browser's own WebAuthn is waiting");
       assert.equal(await consentWindowCount(), 0, 'Keyport opened no other window');
+      await t.page.evaluate(() => window.__abort.abort());
+      assert.equal((await settle(t.page)).err?.name, 'AbortError');
+      if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+    });
+
+    test("hints: a site that prefers a security key gets it as the window's primary button; Keyport is still offered", async () => {
+      const primary = (w) => w.evaluate(() => [...document.querySelectorAll('button.primary')].map((b) => `${b.id}: ${b.textContent.trim()}`));
+      // 'client-device' first (Keyport is one): the window as without hints.
+      await start(t.page, abortableLogin, { timeout: 60_000, hints: ['client-device', 'security-key'] });
+      let w = await waitForConsent('#approve');
+      await until(async () => (await primary(w)).length === 1, 'the primary button');
+      assert.deepEqual(await primary(w), ['approve: Sign in']);
+      assert.equal(await text(w, '#prefers'), null);
+      await closing(w.keyboard.press('Escape'));
+      assert.equal((await settle(t.page)).err?.name, 'NotAllowedError');
+      await allClosed();
+
+      await start(t.page, abortableLogin, { timeout: 60_000, hints: ['bogus', 'security-key', 'client-device'] });
+      w = await waitForConsent('#prefers');
+      await until(async () => !!(await text(w, '#approve')), 'the accounts');
+      assert.deepEqual(await primary(w), ['fallback: Use a security key']);
+      assert.match(await text(w, '#prefers'), /suggests a security key\. You can still use Keyport/);
+      assert.equal(await w.evaluate(() => document.querySelectorAll('#fallback').length), 1, 'one way to the browser');
+      assert.equal(await text(w, '#approve'), 'Sign in', 'Keyport is still offered');
+      await screens(w, 'consent-get-prefers-security-key');
+      // Enter with the focus on the heading takes the primary button: the browser's own authenticators.
+      await w.evaluate(() => document.getElementById('site')?.focus());
+      await closing(w.keyboard.press('Enter'));
+      await allClosed();
+      if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'shim', 'Keyport to detach the proxy');
+      await sleep(1000);
+      assert.equal(await isPending(t.page), true, "the browser's own WebAuthn is waiting");
       await t.page.evaluate(() => window.__abort.abort());
       assert.equal((await settle(t.page)).err?.name, 'AbortError');
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
