@@ -322,6 +322,15 @@ export const VARIANTS = [
   { name: "create: extensions largeBlob support 'preferred'", fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: { support: 'preferred' } } })) },
   { name: 'create: extensions largeBlob {}', fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: {} } })) },
   { name: "create: extensions largeBlob support 'required'", fn: async (H) => H.create(H.creation({ extensions: { largeBlob: { support: 'required' } } })) },
+  // CTAP 2.1 gives large blobs to discoverable credentials only: with residentKey required, every authenticator that stores them can.
+  {
+    name: "create: extensions largeBlob support 'preferred', residentKey required",
+    fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { largeBlob: { support: 'preferred' } } })),
+  },
+  {
+    name: "create: extensions largeBlob support 'required', residentKey required",
+    fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { largeBlob: { support: 'required' } } })),
+  },
   { name: 'create: extensions credBlob', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(16) } })) },
   { name: 'create: extensions credBlob of 32 bytes', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(32) } })) },
   // CTAP 2.1 §12.2: a credBlob longer than the authenticator keeps is not stored (credBlob: false), and the credential is made.
