@@ -23,7 +23,7 @@ const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 const VARIANTS = {
   chromium: [
     { name: 'chromium', browser: 'chromium', door: 'proxy', launch: () => launchChromium() },
-    { name: 'chromium, page-script door', browser: 'chromium', door: 'shim', only: ['timeout', 'same tab'], launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
+    { name: 'chromium, page-script door', browser: 'chromium', door: 'shim', only: ['timeout', 'same tab', 'hints'], launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
   ],
   firefox: [{ name: 'firefox', browser: 'firefox', door: 'shim', launch: () => launchFirefox() }],
 };
@@ -330,7 +330,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
     });
 
-    test("hints: a site that prefers a security key gets it as the window's primary button; Keyport is still offered", async () => {
+    test("hints: a site that prefers a security key gets it as the window's primary button; Keyport is still offered", 'hints', async () => {
       const primary = (w) => w.evaluate(() => [...document.querySelectorAll('button.primary')].map((b) => `${b.id}: ${b.textContent.trim()}`));
       if ((await bg(() => passkeyVault.getCredentials())).length === 0) {
         // Arranged when this test runs alone: a passkey to sign in with.
