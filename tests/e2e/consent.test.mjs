@@ -330,7 +330,7 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
     });
 
-    test("hints: a site that prefers a security key gets it as the window's primary button; Keyport is still offered", 'hints', async () => {
+    test("hints: a site that prefers a security key or a phone gets it as the window's primary button; Keyport is still offered", 'hints', async () => {
       const primary = (w) => w.evaluate(() => [...document.querySelectorAll('button.primary')].map((b) => `${b.id}: ${b.textContent.trim()}`));
       if ((await bg(() => passkeyVault.getCredentials())).length === 0) {
         // Arranged when this test runs alone: a passkey to sign in with.
@@ -366,6 +366,20 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await t.page.evaluate(() => window.__abort.abort());
       assert.equal((await settle(t.page)).err?.name, 'AbortError');
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+
+      // A registration that would rather be on a phone: the same, named for it.
+      await start(t.page, async () => {
+        const res = await fetch('/register/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: 'hinted' }) });
+        const options = PublicKeyCredential.parseCreationOptionsFromJSON(await res.json());
+        return navigator.credentials.create({ publicKey: /** @type {PublicKeyCredentialCreationOptions} */ ({ ...options, hints: ['hybrid', 'security-key'] }) });
+      });
+      w = await waitForConsent('#prefers');
+      await until(async () => !!(await text(w, '#approve')), 'the new account');
+      assert.deepEqual(await primary(w), ['fallback: Use a phone or tablet']);
+      assert.equal(await text(w, '#approve'), 'Create passkey');
+      await closing(w.keyboard.press('Escape'));
+      assert.equal((await settle(t.page)).err?.name, 'NotAllowedError');
+      await allClosed();
     });
 
     test('"Use another device or security key" from the locked window, without unlocking', async () => {
