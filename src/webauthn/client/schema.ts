@@ -10,9 +10,6 @@ const MAX_TEXT = 64 * 1024;
 const MAX_LIST = 1024;
 const text = v.pipe(v.string(), v.maxLength(MAX_TEXT));
 const b64u = v.pipe(v.string(), v.maxLength(MAX_TEXT), v.check((s: string) => isBase64url(s), 'not base64url'));
-// A largeBlob write of any size gets through to its size check (client/validate.ts), so that an oversized one is
-// NotSupportedError, as in Chromium, and not a TypeError; still bounded (the bridge carries it).
-const blobWrite = v.pipe(v.string(), v.maxLength(16 * 1024 * 1024), v.check((s: string) => isBase64url(s), 'not base64url'));
 const descriptor = v.looseObject({ type: text, id: b64u, transports: v.optional(v.pipe(v.array(text), v.maxLength(64))) });
 const prfValues = v.looseObject({ first: b64u, second: v.optional(b64u) });
 const extensions = v.optional(
@@ -21,7 +18,7 @@ const extensions = v.optional(
     credBlob: v.optional(b64u),
     credProps: v.optional(v.boolean()),
     getCredBlob: v.optional(v.boolean()),
-    largeBlob: v.optional(v.looseObject({ support: v.optional(text), read: v.optional(v.boolean()), write: v.optional(blobWrite) })),
+    largeBlob: v.optional(v.looseObject({ support: v.optional(text), read: v.optional(v.boolean()), write: v.optional(b64u) })),
     prf: v.optional(v.looseObject({ eval: v.optional(prfValues), evalByCredential: v.optional(v.record(v.pipe(v.string(), v.maxLength(MAX_TEXT)), prfValues)) })),
   }),
 );
