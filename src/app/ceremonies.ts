@@ -2,6 +2,7 @@
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
 import { authenticatorFor, createValidated } from '../webauthn/client/create.ts';
 import { getValidated } from '../webauthn/client/get.ts';
+import { preferredElsewhere } from '../webauthn/client/hints.ts';
 import { type RelatedOriginCheck, type ValidatedRequest, checkImmediate, effectiveTimeout, validateRequest, withRelatedOrigins } from '../webauthn/client/validate.ts';
 import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
@@ -141,10 +142,13 @@ export function createCeremonyService(deps: {
     let opened: ReturnType<ConsentWindows['session']> | undefined;
     // One window per tab: a newer request from the same tab replaces this one (consent.ts).
     const frame = caller.sameOriginWithAncestors ? {} : { crossOrigin: true, ...(caller.topOrigin !== undefined ? { topOrigin: caller.topOrigin } : {}) };
+    // §5.8.7 hints: the site's preference leads in the window; Keyport is still offered. An immediate sign-in has no
+    // way to the browser's own authenticators, so nothing to lead with.
+    const prefers = immediate ? undefined : preferredElsewhere(request.options.hints);
     const session = () => {
       shown();
       return (opened ??= deps.windows.session(
-        { kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame, ...(immediate ? { immediate } : {}) },
+        { kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame, ...(immediate ? { immediate } : {}), ...(prefers ? { prefers } : {}) },
         abort.signal,
         tabId !== undefined ? `tab:${tabId}` : undefined,
       ));

@@ -49,6 +49,8 @@ export interface ConsentView {
   /** Approving needs the master password (userVerification 'required' and no recent proof). */
   verify?: boolean;
   userName?: string;
+  /** WebAuthn L3 §5.8.7: the site's first hint asks for a security key or a phone, so the window leads with the browser's own. */
+  prefers?: 'security-key' | 'hybrid';
   accounts?: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
 }
 

@@ -16,10 +16,11 @@ describe('clientCapabilities', () => {
   it('true only for what Keyport does; the browser’s other claims are false', () => {
     const caps = clientCapabilities(CHROMIUM_156_PROXIED);
     expect(Object.keys(caps).filter((k) => caps[k])).toEqual([
-      'conditionalGet', 'extension:credProps', 'extension:prf', 'immediateGet', 'passkeyPlatformAuthenticator', 'relatedOrigins',
-      'signalAllAcceptedCredentials', 'signalCurrentUserDetails', 'signalUnknownCredential', 'userVerifyingPlatformAuthenticator',
+      'conditionalGet', 'extension:credBlob', 'extension:credProps', 'extension:getCredBlob', 'extension:largeBlob', 'extension:prf', 'immediateGet',
+      'passkeyPlatformAuthenticator', 'relatedOrigins', 'signalAllAcceptedCredentials', 'signalCurrentUserDetails', 'signalUnknownCredential',
+      'userVerifyingPlatformAuthenticator',
     ]);
-    for (const k of ['conditionalCreate', 'extension:largeBlob', 'extension:hmacCreateSecret']) {
+    for (const k of ['conditionalCreate', 'extension:hmacCreateSecret']) {
       expect(caps[k], k).toBe(false);
     }
   });

@@ -25,10 +25,10 @@ const KEYPORT: Record<string, boolean> = {
   userVerifyingPlatformAuthenticator: true, // the master password
   'extension:appid': false,
   'extension:appidExclude': false,
-  'extension:credBlob': false, // credBlob is answered `false`, never stored
+  'extension:credBlob': true, // kept with the passkey, at most 32 bytes (webauthn/blobs.ts)
   'extension:credProps': true,
-  'extension:getCredBlob': false,
-  'extension:largeBlob': false, // answered `supported: false`, never stored
+  'extension:getCredBlob': true,
+  'extension:largeBlob': true, // kept sealed with the passkey and synced, at most 2048 bytes (webauthn/blobs.ts)
   'extension:prf': true,
 };
 

@@ -181,6 +181,14 @@ describe('AuthenticationExtensionsClientInputs: inputs the client checks reach i
     expect(() => convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: 'AQI' } } })).toThrow(TypeError);
   });
 
+  it('§10.1.5 a largeBlob write over 2048 bytes crosses the bridge as its first 2049, which the client refuses', () => {
+    const big = new Uint8Array(10 * 1024 * 1024).fill(1);
+    const write = convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: big } } }).extensions?.largeBlob?.write;
+    expect(write).toHaveLength(Math.ceil((2049 * 4) / 3));
+    const exact = convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: big.subarray(0, 2048) } } }).extensions?.largeBlob?.write;
+    expect(exact).toHaveLength(Math.ceil((2048 * 4) / 3));
+  });
+
   it('credBlob a BufferSource, getCredBlob a boolean', () => {
     expect(convertCreationOptions(creation({ extensions: { credBlob: new Uint8Array([255]), getCredBlob: 1 } })).extensions).toEqual({ credBlob: '_w', getCredBlob: true });
     expect(() => convertCreationOptions(creation({ extensions: { credBlob: [1] } }))).toThrow(TypeError);

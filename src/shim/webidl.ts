@@ -3,6 +3,7 @@
 // buffer), DOMString members go through ToString, unsigned long through ToNumber modulo 2^32, missing
 // required members and wrong types throw TypeError. Runs in the page realm: no extension API here.
 import { encode as b64u } from '../webauthn/base64url.ts';
+import { LARGE_BLOB_MAX_BYTES } from '../webauthn/blobs.ts';
 import type { AuthenticationExtensionsClientInputsJSON, CreationOptionsJSON, PublicKeyCredentialDescriptorJSON, RequestOptionsJSON } from '../webauthn/types.ts';
 
 type Dict = Record<string, unknown>;
@@ -115,7 +116,12 @@ function extensions(value: unknown): AuthenticationExtensionsClientInputsJSON | 
     const largeBlob: NonNullable<AuthenticationExtensionsClientInputsJSON['largeBlob']> = {};
     if (l.read !== undefined) largeBlob.read = Boolean(l.read);
     if (l.support !== undefined) largeBlob.support = str(l.support, 'support');
-    if (l.write !== undefined) largeBlob.write = b64u(bufferSource(l.write, 'write'));
+    if (l.write !== undefined) {
+      // A blob over the limit is refused whatever its size (client/validate.ts): one byte past the limit says so,
+      // and a page's megabytes never cross the bridge.
+      const write = bufferSource(l.write, 'write');
+      largeBlob.write = b64u(write.length > LARGE_BLOB_MAX_BYTES ? write.subarray(0, LARGE_BLOB_MAX_BYTES + 1) : write);
+    }
     out.largeBlob = largeBlob;
   }
   if (d.prf !== undefined) {

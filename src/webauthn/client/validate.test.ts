@@ -169,6 +169,12 @@ describe('extension inputs the client refuses (NotSupportedError, as Chromium 15
     expect(get({ largeBlob: { write: 'AQID' } }, [allowed, { ...allowed, id: 'AAAA' }])).toBe('NotSupportedError');
     expect(get({ largeBlob: { write: 'AQID' } }, [allowed])).toBeUndefined();
   });
+  it('largeBlob write of at most 2048 bytes; over it → NotSupportedError (as Chromium 156)', () => {
+    const bytes = (n: number) => 'A'.repeat(Math.ceil((n * 4) / 3));
+    expect(get({ largeBlob: { write: bytes(2048) } }, [allowed])).toBeUndefined();
+    expect(get({ largeBlob: { write: bytes(2049) } }, [allowed])).toBe('NotSupportedError');
+    expect(get({ largeBlob: { write: bytes(40_000) } }, [allowed])).toBe('NotSupportedError');
+  });
   it('an extension error comes before the RP ID check, as in Chromium (the renderer refuses it first)', () => {
     expect(errorName(() => validateCreate({ ...createOptions('other.example'), extensions: { appid: '' } }, sameOrigin, true))).toBe('NotSupportedError');
     expect(errorName(() => validateGet({ ...getOptions('other.example'), extensions: { largeBlob: { support: 'required' } } }, sameOrigin, true))).toBe('NotSupportedError');

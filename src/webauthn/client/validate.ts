@@ -12,6 +12,7 @@ import { isBase64url } from '../base64url.ts';
 import { ForeignRpIdError, type ParsedOrigin, browserCheckedRpId, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
 import { parseCreationOptions, parseRequestOptions } from './schema.ts';
 import { decode as fromB64u } from '../base64url.ts';
+import { LARGE_BLOB_MAX_BYTES, base64urlBytes } from '../blobs.ts';
 import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
 
 interface Validated {
@@ -129,6 +130,11 @@ function checkGetExtensions(options: RequestOptionsJSON): void {
   if (largeBlob.read !== undefined && largeBlob.write !== undefined) throw notSupported("Only one of the 'largeBlob' extension's 'read' and 'write' parameters is allowed.");
   if (largeBlob.write !== undefined && (options.allowCredentials ?? []).length !== 1) {
     throw notSupported("The 'largeBlob' extension's 'write' parameter needs exactly one credential in allowCredentials.");
+  }
+  // A blob over LARGE_BLOB_MAX_BYTES: NotSupportedError before anyone is asked, as Chromium 156 (measured), so
+  // nothing is written and nothing changes.
+  if (largeBlob.write !== undefined && base64urlBytes(largeBlob.write.length) > LARGE_BLOB_MAX_BYTES) {
+    throw notSupported(`The 'largeBlob' extension's 'write' parameter is larger than ${LARGE_BLOB_MAX_BYTES} bytes.`);
   }
 }
 
