@@ -356,8 +356,8 @@ describe('testing package in chromium, through the page script', () => {
       assert.equal((await b.keyport.status()).door, 'shim');
       const page = await b.newPage();
       await page.goto(`${rp.origin}/`);
-      const reg = verified(await inPage(page, (u) => rp.register(u, { timeout: 10_000 }), 'shim-user'), 'register through the shim');
-      verified(await inPage(page, (u) => rp.login(u), 'shim-user'), 'sign in through the shim');
+      const reg = verified(await inPage(page, (u) => window.rp.register(u, { timeout: 10_000 }), 'shim-user'), 'register through the shim');
+      verified(await inPage(page, (u) => window.rp.login(u), 'shim-user'), 'sign in through the shim');
       // The page's own timeout reaches Keyport here (the proxy would have made it at least 180000).
       assert.equal((await b.keyport.ceremonies())[0].options.timeout, 10_000);
       assert.equal((await b.keyport.getCredentials())[0].id, reg.credentialId);
