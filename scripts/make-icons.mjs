@@ -7,7 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const BLUE = [47, 94, 216];
 const WHITE = [255, 255, 255];
 
-/** Shapes in a 0..1 square: which colour a point has, or none (transparent). */
+/**
+ * Shapes in a 0..1 square: which colour a point has, or none (transparent).
+ * @param {number} x
+ * @param {number} y
+ */
 function colourAt(x, y) {
   const r = 0.2; // corner radius of the square
   const cx = Math.min(Math.max(x, r), 1 - r);
@@ -21,6 +25,7 @@ function colourAt(x, y) {
   return ring || shaft || teeth ? WHITE : BLUE;
 }
 
+/** @param {Uint8Array} buf */
 function crc32(buf) {
   let c = ~0;
   for (const b of buf) {
@@ -30,6 +35,7 @@ function crc32(buf) {
   return ~c >>> 0;
 }
 
+/** @param {string} type @param {Buffer} data */
 function chunk(type, data) {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
@@ -39,6 +45,7 @@ function chunk(type, data) {
   return out;
 }
 
+/** @param {number} size */
 function png(size) {
   const rows = Buffer.alloc(size * (1 + size * 4));
   const S = 4;
