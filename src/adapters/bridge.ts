@@ -161,8 +161,10 @@ export function startBridge(): void {
     if (req.kind === 'site') return reply(aside() ? { type: 'aside' } : { type: 'done' });
     if (req.kind === 'signal') return aside() ? reply({ type: 'aside' }) : signal(req, reply);
     const conditional = req.conditional === true && req.kind === 'get';
-    // Chromium's proxy carries modal requests only; autofill comes this way through either door.
-    if (proxyCarries() && !conditional) return reply({ type: 'original' });
+    const immediate = req.immediate === true && req.kind === 'get';
+    // Chromium's proxy carries modal requests only (an immediate one reaches it as modal: measured); autofill and
+    // immediate requests come this way through either door.
+    if (proxyCarries() && !conditional && !immediate) return reply({ type: 'original' });
     if (aside()) return reply({ type: 'aside' });
     const kind = req.kind;
     const port = browser.runtime.connect({ name: CEREMONY_PORT });
@@ -202,7 +204,7 @@ export function startBridge(): void {
     // milliseconds of the page's call, well inside the browsers' activation window (5 s).
     const transientActivation = (navigator as { userActivation?: { isActive: boolean } }).userActivation?.isActive ?? false;
     const frame = { origin: window.origin, sameOriginWithAncestors: sameOriginWithAncestors(), framePermitted: framePermitted(kind), transientActivation };
-    port.postMessage({ kind, options: req.options, frame, ...(conditional ? { conditional } : {}) });
+    port.postMessage({ kind, options: req.options, frame, ...(conditional ? { conditional } : {}), ...(immediate ? { immediate } : {}) });
   }
 
   /** A PublicKeyCredential.signal* call, on either door (Chromium's proxy does not carry signals): one port, one answer. */

@@ -154,6 +154,8 @@ export function createAutomationApi(deps: AutomationDeps) {
         signCount: c.signCount ?? 0,
         createdAt: c.createdAt,
         lastUsedAt: c.lastUsedAt,
+        // Hidden by the site's signal (kept 30 days, restorable from the popup): never offered at sign-in.
+        ...(c.hiddenBySite ? { hiddenBySite: { at: c.hiddenBySite.at, origin: c.hiddenBySite.origin } } : {}),
         ...(keys ? { privateKey: keys.get(c.credentialId) } : {}),
       }));
     },

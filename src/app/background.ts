@@ -21,6 +21,8 @@ import { createProxyDoor } from './doors/proxy.ts';
 import { openPageDoor } from './doors/page.ts';
 import { createSignals } from './signals.ts';
 import { createSiteControl } from './siteControl.ts';
+import { createRelatedOrigins } from './relatedOrigins.ts';
+import { fetchWellKnown } from '../adapters/wellKnown.ts';
 import { createRouter } from './router.ts';
 import { createAutomationApi, createAutomationSettings } from './automation.ts';
 import { ALARMS, type KeyValueStore, MOVED_FROM_LOCAL, STORAGE } from '../protocol/storage.ts';
@@ -57,7 +59,8 @@ export function startBackground(): void {
     now: Date.now,
   });
   const windows = createConsentWindows();
-  const signals = createSignals({ vault });
+  const relatedOrigins = createRelatedOrigins({ fetch: (rpId) => fetchWellKnown(rpId), now: Date.now });
+  const signals = createSignals({ vault, relatedOrigins });
   const autofill = createAutofill();
   const session = createSession({
     vault,
@@ -86,6 +89,7 @@ export function startBackground(): void {
     lastPasswordProof: session.lastPasswordProof,
     backedUp: () => sync.backedUp(),
     now: Date.now,
+    relatedOrigins,
   });
   const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity, stepsAside: (origin) => sites.stepsAside({ origin }) });
   openPageDoor({

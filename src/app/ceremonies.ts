@@ -2,7 +2,8 @@
 // automation settings), run the WebAuthn client and authenticator algorithms, and answer.
 import { authenticatorFor, createValidated } from '../webauthn/client/create.ts';
 import { getValidated } from '../webauthn/client/get.ts';
-import { type ValidatedRequest, effectiveTimeout, validateRequest } from '../webauthn/client/validate.ts';
+import { preferredElsewhere } from '../webauthn/client/hints.ts';
+import { type RelatedOriginCheck, type ValidatedRequest, checkImmediate, effectiveTimeout, validateRequest, withRelatedOrigins } from '../webauthn/client/validate.ts';
 import type { Consent, CredentialMeta } from '../webauthn/authenticator/model.ts';
 import { WebAuthnError, notAllowed, toErrorJSON } from '../webauthn/errors.ts';
 import type { Caller } from '../webauthn/types.ts';
@@ -13,6 +14,7 @@ import type { ConsentWindows } from './consent.ts';
 import type { DeveloperMode } from './developer.ts';
 import type { AutofillPicker } from './autofill.ts';
 import type { CeremonyAnswer } from '../protocol/window.ts';
+import { createDeadlines } from './deadlines.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
@@ -27,6 +29,23 @@ const mostRecent = (a: CredentialMeta[]) => a.reduce((x, y) => (usedAt(y) > used
 /** The accounts as the window lists them: the most recently used first (it is preselected). */
 const byRecency = (a: CredentialMeta[]) => [...a].sort((x, y) => usedAt(y) - usedAt(x));
 
+/**
+ * An immediate request refused without a window (no passkey here for the site, or none it may use) answers no sooner
+ * than this after it arrived, whatever the vault held or had to do: the page learns "nothing at once", not how
+ * large the vault is, whether its key had to be resumed, or whether the site's passkeys were hidden or filtered.
+ */
+export const IMMEDIATE_REFUSAL_MS = 100;
+
+/** How a door's request is to be answered, beside its options. */
+export interface CeremonyHow {
+  /** The tab the request came from: one consent window per tab. */
+  tabId?: number;
+  /** A conditional (autofill) get: the suggestion list answers it (autofill.ts), made for the validated RP ID. */
+  startPicker?: (rpId: string) => AutofillPicker;
+  /** An immediate get (uiMode 'immediate'): the picker at once if Keyport holds a passkey for the site, else NotAllowedError. */
+  immediate?: boolean;
+}
+
 /** One ceremony from either door (createCeremonyService's `run`). */
 export type CeremonyService = ReturnType<typeof createCeremonyService>;
 
@@ -38,27 +57,25 @@ export function createCeremonyService(deps: {
   backedUp: () => boolean;
   now: () => number;
   developer?: DeveloperMode;
+  /** §5.11 related origins, for an RP ID the caller's origin is not under (page-script door; app/relatedOrigins.ts). */
+  relatedOrigins?: RelatedOriginCheck;
 }) {
+  const deadlines = createDeadlines();
   /**
    * One ceremony. Rule 8, "validate, then show": the request's options, origin, RP ID and frame policy are checked
    * (webauthn/client/validate.ts) before anything else happens; a refused request gets its error and opens no window, no
    * list and no unlock prompt, and is not logged. Only the validated RP ID reaches the screens and the inspector.
-   * `startPicker`: a conditional (autofill) get, answered from the suggestion list instead of a window (autofill.ts),
-   * made for the validated RP ID.
+   * An immediate request never goes to the browser's own authenticators once Keyport is set up: the person chose
+   * Keyport's passkeys or nothing (Chromium's proxy would take it back as a modal request).
    */
-  return async function run(
-    kind: 'create' | 'get',
-    options: unknown,
-    caller: Caller,
-    framePermitted: boolean,
-    signal: AbortSignal,
-    tabId?: number,
-    startPicker?: (rpId: string) => AutofillPicker,
-  ): Promise<CeremonyAnswer> {
+  return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, how: CeremonyHow = {}): Promise<CeremonyAnswer> {
+    const { tabId, startPicker, immediate = false } = how;
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
+    const arrivedAt = deps.now();
     let request: ValidatedRequest;
     try {
-      request = validateRequest(kind, options, caller, framePermitted);
+      request = await withRelatedOrigins((related) => validateRequest(kind, options, caller, framePermitted, related), caller, deps.relatedOrigins);
+      if (immediate) checkImmediate(request);
       // A request only the browser's own authenticators may answer goes to them before any window or unlock.
       if (request.kind === 'create' && authenticatorFor(request.options) === 'browser') return { type: 'original' };
     } catch (e) {
@@ -67,10 +84,17 @@ export function createCeremonyService(deps: {
     const startedAt = deps.now();
     const picker = startPicker?.(request.rpId);
     let answer: CeremonyAnswer;
+    let windowShown = false;
     try {
-      answer = await ceremony(request, signal, tabId, picker);
+      answer = await ceremony(request, signal, tabId, picker, immediate, () => (windowShown = true));
     } finally {
       picker?.end();
+    }
+    if (immediate && (answer.type === 'original' || (answer.type === 'error' && answer.error.name === 'NotAllowedError'))) {
+      // Nothing here for the site, or the person declined: the same error either way, and never sooner than
+      // IMMEDIATE_REFUSAL_MS when no window showed.
+      if (!windowShown) await delay(arrivedAt + IMMEDIATE_REFUSAL_MS - deps.now(), signal);
+      answer = signal.aborted ? { type: 'error', error: new WebAuthnError('AbortError', 'The operation was aborted.').toJSON() } : { type: 'error', error: notAllowed().toJSON() };
     }
     const dev = deps.developer;
     if (dev?.settings().enabled) {
@@ -90,7 +114,7 @@ export function createCeremonyService(deps: {
     return answer;
   };
 
-  async function ceremony(request: ValidatedRequest, signal: AbortSignal, tabId?: number, picker?: AutofillPicker): Promise<CeremonyAnswer> {
+  async function ceremony(request: ValidatedRequest, signal: AbortSignal, tabId: number | undefined, picker: AutofillPicker | undefined, immediate: boolean, shown: () => void): Promise<CeremonyAnswer> {
     const { kind, caller, rpId } = request;
     const timeoutMs = effectiveTimeout(request.options.timeout);
     const devMode = deps.developer?.modeFor({ origin: caller.origin, rpId });
@@ -110,7 +134,7 @@ export function createCeremonyService(deps: {
     const personDecidesUv = !devMode || devMode.profile.userVerification === 'person';
     const abort = new AbortController();
     // A conditional request has no lifetime timer: it waits for the person's choice or the page's abort (as Chromium's).
-    const timer = picker ? undefined : setTimeout(() => abort.abort(), timeoutMs);
+    const endTimer = picker ? undefined : deadlines.after(timeoutMs, () => abort.abort());
     const onCancel = () => abort.abort();
     signal.addEventListener('abort', onCancel, { once: true });
     // The consent session (a pending entry, a UUID, the site's registrable domain from the public suffix
@@ -118,8 +142,17 @@ export function createCeremonyService(deps: {
     let opened: ReturnType<ConsentWindows['session']> | undefined;
     // One window per tab: a newer request from the same tab replaces this one (consent.ts).
     const frame = caller.sameOriginWithAncestors ? {} : { crossOrigin: true, ...(caller.topOrigin !== undefined ? { topOrigin: caller.topOrigin } : {}) };
-    const session = () =>
-      (opened ??= deps.windows.session({ kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame }, abort.signal, tabId !== undefined ? `tab:${tabId}` : undefined));
+    // §5.8.7 hints: the site's preference leads in the window; Keyport is still offered. An immediate sign-in has no
+    // way to the browser's own authenticators, so nothing to lead with.
+    const prefers = immediate ? undefined : preferredElsewhere(request.options.hints);
+    const session = () => {
+      shown();
+      return (opened ??= deps.windows.session(
+        { kind, origin: caller.origin, rpId, locked: !deps.vault.isUnlocked(), ...frame, ...(immediate ? { immediate } : {}), ...(prefers ? { prefers } : {}) },
+        abort.signal,
+        tabId !== undefined ? `tab:${tabId}` : undefined,
+      ));
+    };
     try {
       if (!deps.vault.isUnlocked() && !(await deps.vault.resumeSession())) {
         if (!picker) {
@@ -180,11 +213,20 @@ export function createCeremonyService(deps: {
       if (signal.aborted) return { type: 'error', error: new WebAuthnError('AbortError', 'The operation was aborted.').toJSON() };
       return { type: 'error', error: toErrorJSON(e) };
     } finally {
-      clearTimeout(timer);
+      endTimer?.();
       signal.removeEventListener('abort', onCancel);
       // Answer only once the window is gone: Firefox refuses WebAuthn ("request is not allowed") to a page
       // whose window has not got the focus back, which broke "use another device or security key".
       await opened?.close();
     }
   }
+}
+
+/** Resolves after `ms` (at once if not positive), or when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }

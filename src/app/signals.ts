@@ -4,7 +4,7 @@
 // vault edits, which sync. The page's answer is settled by validation alone, before the vault is looked at, so it
 // is the same, at the same time, whether or not a passkey matched or the vault is open (rule 7). A locked vault
 // applies nothing and keeps nothing for later: the site sends its signals again at its next sign-in.
-import { type SignalKind, type ValidatedSignal, validateSignal } from '../webauthn/client/validate.ts';
+import { type RelatedOriginCheck, type SignalKind, type ValidatedSignal, validateSignal, withRelatedOrigins } from '../webauthn/client/validate.ts';
 import { toErrorJSON } from '../webauthn/errors.ts';
 import type { Caller } from '../webauthn/types.ts';
 import type { SignalAnswer } from '../protocol/window.ts';
@@ -12,7 +12,11 @@ import type { Vault } from '../vault/vault.ts';
 
 export type SignalService = ReturnType<typeof createSignals>;
 
-export function createSignals(deps: { vault: Pick<Vault, 'isUnlocked' | 'signalUnknown' | 'signalAllAccepted' | 'signalUserDetails' | 'purgeHidden'> }) {
+export function createSignals(deps: {
+  vault: Pick<Vault, 'isUnlocked' | 'signalUnknown' | 'signalAllAccepted' | 'signalUserDetails' | 'purgeHidden'>;
+  /** §5.1.10.1: an RP ID the origin is not under may be a related origin's (app/relatedOrigins.ts), as for a ceremony. */
+  relatedOrigins?: RelatedOriginCheck;
+}) {
   const { vault } = deps;
   /** Edits one after another, so two signals of one site never race over the same record. */
   let queue: Promise<unknown> = Promise.resolve();
@@ -26,13 +30,14 @@ export function createSignals(deps: { vault: Pick<Vault, 'isUnlocked' | 'signalU
 
   return {
     /**
-     * A signal from a page: its answer now; the edit (if any) after. `applied` settles once the edit is written
-     * (tests, and the caller's activity bookkeeping); a failed write is dropped, as the site will signal again.
+     * A signal from a page: its answer once validated (which may fetch a related origins document, never looks at
+     * the vault); the edit (if any) after. `applied` settles once the edit is written (tests, and the caller's
+     * activity bookkeeping); a failed write is dropped, as the site will signal again.
      */
-    receive(kind: SignalKind, options: unknown, caller: Caller): { answer: SignalAnswer; applied: Promise<number> } {
+    async receive(kind: SignalKind, options: unknown, caller: Caller): Promise<{ answer: SignalAnswer; applied: Promise<number> }> {
       let s: ValidatedSignal;
       try {
-        s = validateSignal(kind, options, caller);
+        s = await withRelatedOrigins((related) => validateSignal(kind, options, caller, related), caller, deps.relatedOrigins);
       } catch (e) {
         return { answer: { type: 'error', error: toErrorJSON(e) }, applied: Promise.resolve(0) };
       }

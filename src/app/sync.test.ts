@@ -126,6 +126,26 @@ describe('sync service with the real server', () => {
     expect(b.vault.all().map((x) => x.userName)).toEqual(before); // the local copy is kept
   }, 120_000);
 
+  it("a large blob written on one browser is the passkey's on the other after a sync (the largest one fits)", async () => {
+    const a = browser();
+    const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
+    const key = await a.vault.store.generateKey(ALG.RS256);
+    await a.vault.store.add({
+      credentialId: 'YmxvYg', rpId: 'sync.example', userHandle: 'dXNlcg', userName: 'blob', userDisplayName: 'blob', alg: ALG.RS256, discoverable: true,
+      backedUp: true, createdAt: Date.now(), pkcs8: key.pkcs8, publicKeyCose: new Uint8Array(270), prfSecret: new Uint8Array(32), largeBlob: new Uint8Array(), credBlob: Uint8Array.of(3),
+    });
+    await a.sync.configure({ serverUrl: server.url });
+    const b = browser();
+    await b.sync.restore({ serverUrl: server.url, recoveryCode, newPassword: 'password b' });
+    expect(b.vault.store.blobs('YmxvYg')).toEqual({ largeBlob: new Uint8Array(), credBlob: Uint8Array.of(3) }); // room, no blob yet
+    // LARGE_BLOB_MAX_BYTES of random bytes (nothing to compress), written on B, read on A.
+    const blob = crypto.getRandomValues(new Uint8Array(2048));
+    expect(await b.vault.store.writeLargeBlob('YmxvYg', blob)).toBe(true);
+    await b.sync.syncNow(); // the write may already be on its way (a change schedules a sync)
+    expect((await a.sync.syncNow()).pulled).toBe(1);
+    expect(a.vault.store.blobs('YmxvYg')).toEqual({ largeBlob: blob, credBlob: Uint8Array.of(3) });
+  }, 120_000);
+
   it('a rotated recovery code fails everywhere and the new one restores', async () => {
     const a = browser();
     const { recoveryCode: old } = await a.vault.setup('password a', { kdf: FAST_KDF });

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { importSigner } from '../webauthn/authenticator/keys.ts';
 import { encode as b64u } from '../webauthn/base64url.ts';
@@ -65,6 +66,55 @@ describe('CXF v1.0: write then parse gives the same passkeys', () => {
     const a = readCxf(write([p])).accounts[0]!.items[0]!.id;
     const b = readCxf(write([p])).accounts[0]!.items[0]!.id;
     expect(a).toBe(b);
+  });
+});
+
+describe('CXF §3.3.12.2 Fido2Extensions credBlob and largeBlob: carried both ways', () => {
+  const withBlobs = async () => {
+    const largeBlob = Uint8Array.from({ length: 2048 }, (_, i) => i % 13);
+    return keyportPasskey(ALG.ES256, { largeBlob, credBlob: Uint8Array.of(1, 2, 3) });
+  };
+
+  it('written as the passkey has them (the large blob DEFLATE-compressed, its size beside it) and read back', async () => {
+    const p = await withBlobs();
+    const ext = readCxf(write([p, await keyportPasskey(ALG.ES256, { largeBlob: new Uint8Array() })])).accounts[0]!.items.map((i) => i.credentials[0]!.fido2Extensions) as Record<string, { uncompressedSize: number; data: string }>[];
+    expect(ext[0]!.credBlob).toBe('AQID');
+    expect(ext[0]!.largeBlob!.uncompressedSize).toBe(2048);
+    expect(new Uint8Array(inflateRawSync(Buffer.from(ext[0]!.largeBlob!.data, 'base64url')))).toEqual(p.largeBlob);
+    // Room for a blob and none in it: an empty one, so the passkey can still hold one after an import.
+    expect(ext[1]!.largeBlob!.uncompressedSize).toBe(0);
+    const doc = await parseCxf(write([p]));
+    expect(doc.invalid).toEqual([]);
+    expect(comparable(doc.passkeys[0]!, { keep: ['largeBlob', 'credBlob'] })).toEqual(comparable(p, { keep: ['largeBlob', 'credBlob'] }));
+  });
+
+  it("another manager's blob, compressed by zlib, is read", async () => {
+    const f = await loadForeign();
+    const m = await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' });
+    const json = readCxf(f.cxfDocument([m]));
+    const blob = new TextEncoder().encode('certificate '.repeat(100));
+    json.accounts[0]!.items[0]!.credentials[0]!.fido2Extensions = { largeBlob: { uncompressedSize: blob.length, data: deflateRawSync(blob).toString('base64url') }, credBlob: 'AAEC' };
+    const doc = await parseCxf(JSON.stringify(json));
+    expect(doc.invalid).toEqual([]);
+    expect(doc.passkeys[0]!.largeBlob).toEqual(blob);
+    expect(doc.passkeys[0]!.credBlob).toEqual(Uint8Array.of(0, 1, 2));
+  });
+
+  it.each<[string, (blob: Uint8Array) => Record<string, unknown>, RegExp]>([
+    ['a large blob over 2048 bytes', () => ({ largeBlob: { uncompressedSize: 4096, data: deflateRawSync(new Uint8Array(4096)).toString('base64url') } }), /large blob is 4096 bytes; Keyport keeps at most 2048/],
+    ['one that expands past what it claims', () => ({ largeBlob: { uncompressedSize: 10, data: deflateRawSync(new Uint8Array(1_000_000)).toString('base64url') } }), /not DEFLATE data of at most 2048 bytes/],
+    ['a size that is not the truth', (b) => ({ largeBlob: { uncompressedSize: 5, data: deflateRawSync(b).toString('base64url') } }), /not the 5 its uncompressedSize says/],
+    ['data that is not DEFLATE', () => ({ largeBlob: { uncompressedSize: 3, data: '____' } }), /not DEFLATE data/],
+    ['a credBlob over 32 bytes', () => ({ credBlob: b64u(new Uint8Array(33)) }), /credBlob is 33 bytes; Keyport keeps at most 32/],
+  ])('%s: the passkey is refused with a reason, nothing dropped silently', async (_what, ext, reason) => {
+    const f = await loadForeign();
+    const m = await f.makeForeignPasskey({ rpId: 'a.example', userName: 'pat' });
+    const json = readCxf(f.cxfDocument([m]));
+    json.accounts[0]!.items[0]!.credentials[0]!.fido2Extensions = ext(Uint8Array.of(1, 2, 3, 4));
+    const doc = await parseCxf(JSON.stringify(json));
+    expect(doc.passkeys).toEqual([]);
+    expect(doc.invalid).toHaveLength(1);
+    expect(doc.invalid[0]!.reason).toMatch(reason);
   });
 });
 

@@ -9,7 +9,8 @@
 // members, which §3.1.1 tells importers to tolerate) in `preserved`, so a re-export writes them back.
 import * as v from 'valibot';
 import { encode as b64u } from '../webauthn/base64url.ts';
-import { Collector, LIMITS, type RawPasskey, b64urlText, check, decodeB64url, derivedId, text } from './entry.ts';
+import { deflateStored, inflateRaw } from './deflate.ts';
+import { Collector, EntryError, LIMITS, type RawPasskey, b64urlText, check, decodeB64url, derivedId, text } from './entry.ts';
 import { FormatError, type ParsedDocument, type PortablePasskey } from './types.ts';
 
 /** The major version this code reads and writes (§3.1.1: a new major is an incompatible change). */
@@ -136,7 +137,7 @@ export async function parseCxf(data: string): Promise<ParsedDocument> {
   return { passkeys: out.passkeys, invalid: out.invalid, preserved: { format: 'cxf', header: preserved } satisfies CxfPreserved };
 }
 
-function readPasskey(cred: Record<string, unknown>, item: v.InferOutput<typeof ItemSchema>): RawPasskey {
+async function readPasskey(cred: Record<string, unknown>, item: v.InferOutput<typeof ItemSchema>): Promise<RawPasskey> {
   const p = check(PasskeySchema, cred);
   const raw: RawPasskey = {
     credentialId: decodeB64url(p.credentialId, 'credential ID'),
@@ -149,6 +150,21 @@ function readPasskey(cred: Record<string, unknown>, item: v.InferOutput<typeof I
   const hmac = p.fido2Extensions?.hmacCredentials;
   // §3.3.12.3: credWithUV is the secret WebAuthn's prf extension evaluates (WebAuthn L3 §10.1.4).
   if (hmac && hmac.algorithm === HMAC_SHA256) raw.prfSecret = decodeB64url(hmac.credWithUV, 'PRF secret (hmacCredentials.credWithUV)');
+  if (p.fido2Extensions?.credBlob !== undefined) raw.credBlob = decodeB64url(p.fido2Extensions.credBlob, 'credBlob');
+  const large = p.fido2Extensions?.largeBlob;
+  if (large) {
+    // §3.3.12.2 Fido2LargeBlob: the blob DEFLATE-compressed, and its claimed size, which must be true.
+    if (large.uncompressedSize > LIMITS.largeBlobBytes) throw new EntryError(`Its large blob is ${large.uncompressedSize} bytes; Keyport keeps at most ${LIMITS.largeBlobBytes}, as browsers write.`);
+    let blob: Uint8Array;
+    try {
+      blob = await inflateRaw(decodeB64url(large.data, 'large blob'), LIMITS.largeBlobBytes);
+    } catch (e) {
+      if (e instanceof EntryError) throw e;
+      throw new EntryError(`Its large blob is not DEFLATE data of at most ${LIMITS.largeBlobBytes} bytes.`);
+    }
+    if (blob.length !== large.uncompressedSize) throw new EntryError(`Its large blob is ${blob.length} bytes, not the ${large.uncompressedSize} its uncompressedSize says.`);
+    raw.largeBlob = blob;
+  }
   // §3.2.3 creationAt is UNIX seconds; Keyport keeps milliseconds.
   if (item.creationAt !== undefined) raw.createdAt = item.creationAt * 1000;
   if (item.title !== undefined) raw.title = item.title;
@@ -180,7 +196,7 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 /** §3.2.3 Item.id: an opaque id of at most 64 bytes; derived from the credential ID so re-exports agree. */
 const itemId = (p: PortablePasskey) => b64u(derivedId('cxf/item', p.credentialId));
 
-/** §3.3.12 Passkey; members of a placeholder that Keyport does not model (credBlob, largeBlob, unknown) are kept. */
+/** §3.3.12 Passkey; members of a placeholder that Keyport does not model (unknown ones) are kept. */
 function passkeyCredential(p: PortablePasskey, from?: Record<string, unknown>): Record<string, unknown> {
   const { [MARK]: _mark, key: _key, type: _type, credentialId: _c, rpId: _r, username: _u, userDisplayName: _d, userHandle: _h, fido2Extensions, ...unknown } = from ?? {};
   const ext: Record<string, unknown> = isObject(fido2Extensions) ? { ...fido2Extensions } : {};
@@ -192,6 +208,11 @@ function passkeyCredential(p: PortablePasskey, from?: Record<string, unknown>): 
     const withoutUv = oldHmac && oldHmac.algorithm === HMAC_SHA256 && typeof oldHmac.credWithoutUV === 'string' ? oldHmac.credWithoutUV : b64u(p.prfSecret);
     ext.hmacCredentials = { algorithm: HMAC_SHA256, credWithUV: b64u(p.prfSecret), credWithoutUV: withoutUv };
   } else if (oldHmac && oldHmac.algorithm !== HMAC_SHA256) ext.hmacCredentials = oldHmac;
+  // The passkey's own blobs (imported ones included, so the file's copy is the passkey's): §3.3.12.2.
+  delete ext.credBlob;
+  delete ext.largeBlob;
+  if (p.credBlob) ext.credBlob = b64u(p.credBlob);
+  if (p.largeBlob) ext.largeBlob = { uncompressedSize: p.largeBlob.length, data: b64u(deflateStored(p.largeBlob)) };
   return {
     type: 'passkey',
     credentialId: b64u(p.credentialId),

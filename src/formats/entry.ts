@@ -7,6 +7,7 @@ import { type Alg, encodeCoseKey } from '../webauthn/cose.ts';
 import { encode as b64u, decode as b64uDecode } from '../webauthn/base64url.ts';
 import { KeyError, inspectPrivateKey } from './keys.ts';
 import type { InvalidEntry, PortablePasskey } from './types.ts';
+import { CRED_BLOB_MAX_BYTES, LARGE_BLOB_MAX_BYTES } from '../webauthn/blobs.ts';
 
 export const LIMITS = {
   /** A whole document, in UTF-16 code units (about its size in bytes for the ASCII these formats are). */
@@ -23,6 +24,9 @@ export const LIMITS = {
   nameChars: 1024,
   /** CTAP2 §12.5 hmac-secret: CredRandom is 32 bytes. */
   prfSecretBytes: 32,
+  /** What Keyport stores with a passkey (webauthn/blobs.ts). */
+  largeBlobBytes: LARGE_BLOB_MAX_BYTES,
+  credBlobBytes: CRED_BLOB_MAX_BYTES,
 } as const;
 
 const ALG_NAMES: Record<Alg, string> = { [-7]: 'ECDSA P-256', [-8]: 'Ed25519', [-257]: 'RSA' };
@@ -116,6 +120,11 @@ export async function toPortable(raw: RawPasskey): Promise<PortablePasskey> {
   if (raw.prfSecret && raw.prfSecret.length !== LIMITS.prfSecretBytes) {
     throw new EntryError(`Its PRF secret is ${raw.prfSecret.length} bytes; hmac-secret uses ${LIMITS.prfSecretBytes}.`);
   }
+  // A blob Keyport cannot keep refuses the passkey, rather than lose the site's data on the way in.
+  if (raw.largeBlob && raw.largeBlob.length > LIMITS.largeBlobBytes) {
+    throw new EntryError(`Its large blob is ${raw.largeBlob.length} bytes; Keyport keeps at most ${LIMITS.largeBlobBytes}, as browsers write.`);
+  }
+  if (raw.credBlob && raw.credBlob.length > LIMITS.credBlobBytes) throw new EntryError(`Its credBlob is ${raw.credBlob.length} bytes; Keyport keeps at most ${LIMITS.credBlobBytes}.`);
   let key;
   try {
     key = await inspectPrivateKey(raw.pkcs8);
@@ -141,6 +150,8 @@ export async function toPortable(raw: RawPasskey): Promise<PortablePasskey> {
     p.prfSecret = raw.prfSecret.slice();
     raw.prfSecret.fill(0);
   }
+  if (raw.largeBlob) p.largeBlob = raw.largeBlob.slice();
+  if (raw.credBlob) p.credBlob = raw.credBlob.slice();
   if (raw.createdAt !== undefined) {
     // ECMAScript §21.4.1.22: a Date reaches 8.64e15 ms either side of 1970.
     if (!Number.isFinite(raw.createdAt) || raw.createdAt < 0 || raw.createdAt > 8.64e15) throw new EntryError('Its creation time is not a date.');

@@ -18,6 +18,13 @@ export interface PortablePasskey {
   publicKeyCose: Uint8Array;
   /** The PRF / hmac-secret credential secret (CXF fido2Extensions.hmacCredentials.credWithUV), when the file has one. */
   prfSecret?: Uint8Array;
+  /**
+   * WebAuthn L3 §10.1.5 large blob (CXF fido2Extensions.largeBlob, uncompressed): present when the passkey can hold
+   * one, empty when it holds none yet. Only CXF carries it.
+   */
+  largeBlob?: Uint8Array;
+  /** CTAP 2.1 credBlob (CXF fido2Extensions.credBlob). Only CXF carries it. */
+  credBlob?: Uint8Array;
   createdAt?: number;
   lastUsedAt?: number;
   signCount?: number;

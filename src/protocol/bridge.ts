@@ -21,6 +21,8 @@ export const CeremonyRequest = v.object({
   }),
   /** mediation: 'conditional' (a get only): answered from the autofill list (app/autofill.ts). */
   conditional: v.optional(v.boolean()),
+  /** uiMode: 'immediate' (a get only): the picker at once if Keyport holds a passkey, else NotAllowedError (ceremonies.ts). */
+  immediate: v.optional(v.boolean()),
 });
 export type CeremonyRequest = v.InferOutput<typeof CeremonyRequest>;
 

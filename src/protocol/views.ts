@@ -42,11 +42,15 @@ export interface ConsentView {
   topOrigin?: string;
   topSite?: string;
   locked: boolean;
+  /** An immediate sign-in (uiMode 'immediate'): Keyport's passkeys or nothing, so no "another device" choice. */
+  immediate?: boolean;
   /** The site asked to create a passkey that is already here: the window only acknowledges it. */
   excluded?: boolean;
   /** Approving needs the master password (userVerification 'required' and no recent proof). */
   verify?: boolean;
   userName?: string;
+  /** WebAuthn L3 §5.8.7: the site's first hint asks for a security key or a phone, so the window leads with the browser's own. */
+  prefers?: 'security-key' | 'hybrid';
   accounts?: { credentialId: string; userName: string; userDisplayName: string; lastUsedAt?: number }[];
 }
 

@@ -18,6 +18,8 @@ export interface ShimRequest {
   challenge?: string;
   /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
   conditional?: boolean;
+  /** A get() with uiMode 'immediate' (Chromium's immediate mediation): Keyport's picker at once, or NotAllowedError. */
+  immediate?: boolean;
 }
 
 /** The three signal methods (WebAuthn L3 §5.1.10), named as client/validate.ts names them. */

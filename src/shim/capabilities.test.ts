@@ -16,10 +16,11 @@ describe('clientCapabilities', () => {
   it('true only for what Keyport does; the browser’s other claims are false', () => {
     const caps = clientCapabilities(CHROMIUM_156_PROXIED);
     expect(Object.keys(caps).filter((k) => caps[k])).toEqual([
-      'conditionalGet', 'extension:credProps', 'extension:prf', 'passkeyPlatformAuthenticator', 'signalAllAcceptedCredentials',
-      'signalCurrentUserDetails', 'signalUnknownCredential', 'userVerifyingPlatformAuthenticator',
+      'conditionalGet', 'extension:credBlob', 'extension:credProps', 'extension:getCredBlob', 'extension:largeBlob', 'extension:prf', 'immediateGet',
+      'passkeyPlatformAuthenticator', 'relatedOrigins', 'signalAllAcceptedCredentials', 'signalCurrentUserDetails', 'signalUnknownCredential',
+      'userVerifyingPlatformAuthenticator',
     ]);
-    for (const k of ['relatedOrigins', 'immediateGet', 'conditionalCreate', 'extension:largeBlob', 'extension:hmacCreateSecret']) {
+    for (const k of ['conditionalCreate', 'extension:hmacCreateSecret']) {
       expect(caps[k], k).toBe(false);
     }
   });
@@ -39,7 +40,8 @@ describe('clientCapabilities', () => {
     for (const browser of [undefined, null, 'x', 5]) {
       const caps = clientCapabilities(browser);
       expect(caps.conditionalGet).toBe(true);
-      expect(caps.relatedOrigins).toBe(false);
+      expect(caps.relatedOrigins).toBe(true);
+      expect(caps.conditionalCreate).toBe(false);
     }
     expect(Object.keys(clientCapabilities({ odd: 'yes' }))).not.toContain('odd');
   });

@@ -6,27 +6,29 @@
 /**
  * Keyport's own answers, the same on both doors. On Chromium's proxy door the browser alone would say true for the
  * signals, relatedOrigins, immediateGet and conditionalCreate (Chromium 156 with a proxy attached, measured). Keyport
- * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins are not tested through the
- * proxy yet; `mediation: 'immediate'` is not a valid enum value in Chromium 156 (TypeError, measured); and a
- * conditional create() is handed to the proxy as a modal one (measured): none of those is something Keyport does.
+ * takes the signals itself, in the shim on both doors (app/signals.ts). Related origins: the browser checks them on
+ * the proxy door, the background on the page-script door (app/relatedOrigins.ts), and both doors agree
+ * (tests/e2e/related-origins.test.mjs); immediate mediation is `uiMode: 'immediate'` in Chromium 156
+ * (`mediation: 'immediate'` is a TypeError) and reaches the proxy as a modal get, so the shim takes it on both doors
+ * (measured); a conditional create() is handed to the proxy as a modal one (measured), which Keyport does not do.
  */
 const KEYPORT: Record<string, boolean> = {
   conditionalCreate: false,
   conditionalGet: true, // Keyport's autofill list, on both doors (the shim takes conditional get() always)
   hybridTransport: false, // Keyport has none: only the browser's own, below
-  immediateGet: false,
+  immediateGet: true, // the shim takes uiMode 'immediate' on both doors (the proxy receives it as modal: measured)
   passkeyPlatformAuthenticator: true,
-  relatedOrigins: false,
+  relatedOrigins: true, // the browser on the proxy door, app/relatedOrigins.ts on the page-script door
   signalAllAcceptedCredentials: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   signalCurrentUserDetails: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   signalUnknownCredential: true, // app/signals.ts, on both doors (the shim takes them: the proxy carries none)
   userVerifyingPlatformAuthenticator: true, // the master password
   'extension:appid': false,
   'extension:appidExclude': false,
-  'extension:credBlob': false, // credBlob is answered `false`, never stored
+  'extension:credBlob': true, // kept with the passkey, at most 32 bytes (webauthn/blobs.ts)
   'extension:credProps': true,
-  'extension:getCredBlob': false,
-  'extension:largeBlob': false, // answered `supported: false`, never stored
+  'extension:getCredBlob': true,
+  'extension:largeBlob': true, // kept sealed with the passkey and synced, at most 2048 bytes (webauthn/blobs.ts)
   'extension:prf': true,
 };
 

@@ -78,20 +78,24 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   const nativeGet = CC.prototype.get as Native;
 
   async function ceremony(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, native: Native): Promise<Credential | null> {
-    const parsed = convertCredentialOptions(options);
+    const parsed = convertCredentialOptions(options, kind);
     if (parsed.publicKey === undefined || parsed.other) return native.call(self, options);
     // Conditional mediation: autofill for get() (Chromium's proxy does not carry it, so it takes this door
     // always); a conditional create() (an upgrade after a password sign-in) stays with the browser.
     const conditional = parsed.mediation === 'conditional';
     if (conditional && kind === 'create') return native.call(self, options);
-    if (!conditional && proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
+    // Immediate mediation (uiMode 'immediate'): Chromium's proxy receives it as a modal get (measured), so it takes
+    // this door always. With conditional mediation it is Chromium's NotSupportedError (measured).
+    const immediate = parsed.uiMode === 'immediate';
+    if (immediate && conditional) throw new w.DOMException('Immediate uiMode is not compatible with conditional mediation.', 'NotSupportedError');
+    if (!conditional && !immediate && proxyAttached(host)) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
     const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
     if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json);
     const signal = parsed.signal;
     if (signal?.aborted) throw abortReason(w, signal);
     const reply = await new Promise<CeremonyAnswer>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true });
-      send(host, { kind, options: json, ...(conditional ? { conditional } : {}) }, signal).then(resolve, reject);
+      send(host, { kind, options: json, ...(conditional ? { conditional } : {}), ...(immediate ? { immediate } : {}) }, signal).then(resolve, reject);
     });
     if (reply.type === 'original') {
       // A conditional get() for which Keyport holds no passkey goes to the browser's own autofill in Firefox. In

@@ -113,23 +113,35 @@ describe('PublicKeyCredentialRequestOptions', () => {
 
 describe('CredentialCreationOptions / CredentialRequestOptions', () => {
   it('mediation is an enum: an unknown value is a TypeError', () => {
-    expect(() => convertCredentialOptions({ mediation: 'bogus' })).toThrow(TypeError);
-    expect(convertCredentialOptions({ mediation: 'conditional' }).mediation).toBe('conditional');
+    expect(() => convertCredentialOptions({ mediation: 'bogus' }, 'get')).toThrow(TypeError);
+    expect(convertCredentialOptions({ mediation: 'conditional' }, 'get').mediation).toBe('conditional');
   });
 
   it('signal must be an AbortSignal', () => {
-    expect(() => convertCredentialOptions({ signal: {} })).toThrow(TypeError);
-    expect(convertCredentialOptions({ signal: AbortSignal.abort() }).signal?.aborted).toBe(true);
+    expect(() => convertCredentialOptions({ signal: {} }, 'get')).toThrow(TypeError);
+    expect(convertCredentialOptions({ signal: AbortSignal.abort() }, 'get').signal?.aborted).toBe(true);
   });
 
   it('options that are not a dictionary are a TypeError; undefined and null are empty', () => {
-    expect(() => convertCredentialOptions(42)).toThrow(TypeError);
-    expect(convertCredentialOptions(undefined)).toEqual({ mediation: 'optional', signal: undefined, publicKey: undefined, other: false });
-    expect(convertCredentialOptions(null).publicKey).toBeUndefined();
+    expect(() => convertCredentialOptions(42, 'get')).toThrow(TypeError);
+    expect(convertCredentialOptions(undefined, 'get')).toEqual({ mediation: 'optional', signal: undefined, publicKey: undefined, other: false });
+    expect(convertCredentialOptions(null, 'get').publicKey).toBeUndefined();
+  });
+
+  it('uiMode is an enum of a request only (Chromium 156: immediate, passive), read after signal', () => {
+    expect(convertCredentialOptions({ uiMode: 'immediate' }, 'get').uiMode).toBe('immediate');
+    expect(() => convertCredentialOptions({ uiMode: 'modal' }, 'get')).toThrow(/CredentialUiModeRequirement/);
+    expect(() => convertCredentialOptions({ uiMode: '' }, 'get')).toThrow(TypeError);
+    // CredentialCreationOptions has no such member: create() never reads it.
+    expect(convertCredentialOptions({ uiMode: 'bogus' }, 'create').uiMode).toBeUndefined();
+    const seen: string[] = [];
+    const o = new Proxy({ uiMode: 'immediate', mediation: 'optional', publicKey: {} }, { get: (t, k) => (typeof k === 'string' && seen.push(k), t[k as keyof typeof t]) });
+    convertCredentialOptions(o, 'get');
+    expect(seen).toEqual(['digital', 'federated', 'identity', 'mediation', 'otp', 'password', 'publicKey', 'signal', 'uiMode']);
   });
 
   it('a password or federated member marks the request as not only publicKey', () => {
-    expect(convertCredentialOptions({ password: true, publicKey: {} }).other).toBe(true);
+    expect(convertCredentialOptions({ password: true, publicKey: {} }, 'get').other).toBe(true);
   });
 });
 
@@ -167,6 +179,14 @@ describe('AuthenticationExtensionsClientInputs: inputs the client checks reach i
     expect(convertCreationOptions(creation({ extensions: { largeBlob: null } })).extensions).toEqual({ largeBlob: {} });
     expect(() => convertCreationOptions(creation({ extensions: { largeBlob: 5 } }))).toThrow(TypeError);
     expect(() => convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: 'AQI' } } })).toThrow(TypeError);
+  });
+
+  it('§10.1.5 a largeBlob write over 2048 bytes crosses the bridge as its first 2049, which the client refuses', () => {
+    const big = new Uint8Array(10 * 1024 * 1024).fill(1);
+    const write = convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: big } } }).extensions?.largeBlob?.write;
+    expect(write).toHaveLength(Math.ceil((2049 * 4) / 3));
+    const exact = convertRequestOptions({ challenge: new Uint8Array(4), extensions: { largeBlob: { write: big.subarray(0, 2048) } } }).extensions?.largeBlob?.write;
+    expect(exact).toHaveLength(Math.ceil((2048 * 4) / 3));
   });
 
   it('credBlob a BufferSource, getCredBlob a boolean', () => {

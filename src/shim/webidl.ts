@@ -3,6 +3,7 @@
 // buffer), DOMString members go through ToString, unsigned long through ToNumber modulo 2^32, missing
 // required members and wrong types throw TypeError. Runs in the page realm: no extension API here.
 import { encode as b64u } from '../webauthn/base64url.ts';
+import { LARGE_BLOB_MAX_BYTES } from '../webauthn/blobs.ts';
 import type { AuthenticationExtensionsClientInputsJSON, CreationOptionsJSON, PublicKeyCredentialDescriptorJSON, RequestOptionsJSON } from '../webauthn/types.ts';
 
 type Dict = Record<string, unknown>;
@@ -115,7 +116,12 @@ function extensions(value: unknown): AuthenticationExtensionsClientInputsJSON | 
     const largeBlob: NonNullable<AuthenticationExtensionsClientInputsJSON['largeBlob']> = {};
     if (l.read !== undefined) largeBlob.read = Boolean(l.read);
     if (l.support !== undefined) largeBlob.support = str(l.support, 'support');
-    if (l.write !== undefined) largeBlob.write = b64u(bufferSource(l.write, 'write'));
+    if (l.write !== undefined) {
+      // A blob over the limit is refused whatever its size (client/validate.ts): one byte past the limit says so,
+      // and a page's megabytes never cross the bridge.
+      const write = bufferSource(l.write, 'write');
+      largeBlob.write = b64u(write.length > LARGE_BLOB_MAX_BYTES ? write.subarray(0, LARGE_BLOB_MAX_BYTES + 1) : write);
+    }
     out.largeBlob = largeBlob;
   }
   if (d.prf !== undefined) {
@@ -206,18 +212,31 @@ export function convertRequestOptions(value: unknown): RequestOptionsJSON {
 }
 
 const MEDIATION = ['silent', 'optional', 'conditional', 'required'];
+/** CredentialUiModeRequirement as Chromium 156 has it (measured: other values are a TypeError). */
+const UI_MODE = ['immediate', 'passive'];
 
-/** CredentialCreationOptions / CredentialRequestOptions (Credential Management §2.3): mediation is an enum, signal an AbortSignal. */
-export function convertCredentialOptions(value: unknown): { mediation: string; signal?: AbortSignal; publicKey: unknown; other: boolean } {
+/**
+ * CredentialCreationOptions / CredentialRequestOptions (Credential Management §2.3): mediation is an enum, signal an
+ * AbortSignal; a request also has uiMode (Chromium's immediate mediation), read last as the members are in code-unit order.
+ */
+export function convertCredentialOptions(value: unknown, kind: 'create' | 'get'): { mediation: string; signal?: AbortSignal; publicKey: unknown; other: boolean; uiMode?: string } {
   const o = dict(value, 'options');
-  const mediation = o.mediation === undefined ? 'optional' : str(o.mediation, 'mediation');
+  // Members in code-unit order, each checked as it is read (WebIDL §3.2.17), as Chromium 156 reads them (measured).
+  const others = [o.digital, o.federated, o.identity];
+  const mediationRaw = o.mediation;
+  const mediation = mediationRaw === undefined ? 'optional' : str(mediationRaw, 'mediation');
   if (!MEDIATION.includes(mediation)) throw new TypeError(`Failed to read the 'mediation' property: The provided value '${mediation}' is not a valid enum value of type CredentialMediationRequirement.`);
+  others.push(o.otp, o.password);
+  const other = others.some((x) => x !== undefined);
+  const publicKey = o.publicKey;
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal) && Object.prototype.toString.call(signal) !== '[object AbortSignal]') {
     throw new TypeError("Failed to read the 'signal' property: Failed to convert value to 'AbortSignal'.");
   }
-  const other = o.password !== undefined || o.federated !== undefined || o.identity !== undefined || o.otp !== undefined || o.digital !== undefined;
-  return { mediation, signal: signal as AbortSignal | undefined, publicKey: o.publicKey, other };
+  const uiModeRaw = kind === 'get' ? o.uiMode : undefined;
+  const uiMode = uiModeRaw !== undefined ? str(uiModeRaw, 'uiMode') : undefined;
+  if (uiMode !== undefined && !UI_MODE.includes(uiMode)) throw new TypeError(`Failed to read the 'uiMode' property: The provided value '${uiMode}' is not a valid enum value of type CredentialUiModeRequirement.`);
+  return { mediation, signal: signal as AbortSignal | undefined, publicKey, other, ...(uiMode !== undefined ? { uiMode } : {}) };
 }
 
 /** The signal methods' dictionaries (WebAuthn L3 §5.1.10), by the method's kind. */

@@ -12,7 +12,7 @@
 // delete; base64url, PKCS#8 and SPKI), so a passkey moves between the two either way.
 
 import { randomBytes } from 'node:crypto';
-import { credentialIdOf, toAutomationCredential, toCreateRequest, toKeyportCredential, toPlaywrightCredential } from './credentials.js';
+import { credentialIdOf, parseVaultCredentials, toAutomationCredential, toCreateRequest, toKeyportCredential, toPlaywrightCredential } from './credentials.js';
 import { consentWindows } from './consent.js';
 import { readState, writeState } from './state.js';
 
@@ -24,7 +24,8 @@ import { readState, writeState } from './state.js';
 /** @typedef {import('./consent.js').AnyPage} AnyPage */
 
 /**
- * Runs fn(arg) in Keyport's background; arg and the result must survive JSON.
+ * Runs fn(arg) in Keyport's background; arg and the result must survive JSON. (arg is any so that Playwright's
+ * worker.evaluate, whose argument type is its own, can be one; each fn here types its parameter.)
  * @typedef {<R>(fn: (arg: any) => R | Promise<R>, arg?: any) => Promise<R>} EvalBackground
  */
 
@@ -51,6 +52,43 @@ import { readState, writeState } from './state.js';
  */
 
 /** @typedef {{ tabId?: number, origins?: string[] }} CeremonyFilter */
+
+/** @typedef {'NotAllowedError'|'InvalidStateError'|'timeout'} SimulatedError */
+
+/** @typedef {{ autoApprove: boolean, userVerified: boolean }} AutomationSettings */
+
+/**
+ * @typedef {{ setUp: boolean, unlocked: boolean, door: 'proxy'|'shim', passkeys: number, damaged: number,
+ *   developer: boolean }} VaultStatus
+ */
+
+/**
+ * The part of Keyport's automation API (README "Automation API", src/app/automation.ts) this package calls: the
+ * background's global `passkeyVault`, reached only through evalBackground.
+ * @typedef {object} PasskeyVault
+ * @property {(opts: { password: string }) => Promise<{ recoveryCode: string }>} setup
+ * @property {(password: string) => Promise<void>} unlock
+ * @property {() => Promise<void>} lock
+ * @property {() => Promise<VaultStatus>} status
+ * @property {(settings: Partial<AutomationSettings>) => Promise<AutomationSettings>} configure
+ * @property {(settings: DeveloperSettings) => Promise<DeveloperSettings>} configureDeveloper
+ * @property {(opts: { includePrivateKeys?: boolean }) => Promise<unknown>} getCredentials  checked by parseVaultCredentials
+ * @property {(credential: import('./credentials.js').AutomationCredential) => Promise<string>} addCredential
+ * @property {(id: string) => Promise<boolean>} removeCredential
+ * @property {() => Promise<number>} clearCredentials
+ * @property {(which: { userName?: string, credentialId?: string }) => Promise<string>} chooseAutofill
+ * @property {(error: SimulatedError | null) => Promise<void>} simulateNextError
+ * @property {(filter?: CeremonyFilter) => Promise<CeremonyRecord[]>} ceremonies
+ * @property {(filter?: CeremonyFilter) => Promise<CeremonyRecord | null>} lastCeremony
+ * @property {() => Promise<void>} clearCeremonies
+ */
+
+/**
+ * The extension API in Keyport's background (Chromium's chrome, Firefox's browser), the part used here.
+ * @typedef {object} ExtensionApi
+ * @property {{ getURL(path: string): string, getManifest(): { name: string } }} runtime
+ * @property {{ query(q: object): Promise<Array<{ id: number, url?: string, pendingUrl?: string }>>, remove(id: number): Promise<void> }} tabs
+ */
 
 /**
  * @typedef {object} SetUpOptions
@@ -79,20 +117,20 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
   /**
    * passkeyVault[method](...args) in the background. Arguments go as JSON: an undefined one would arrive as null,
    * so callers pass only the arguments they have.
-   * @param {string} method
-   * @param {unknown[]} [args]
-   * @returns {Promise<any>}
+   * @template {keyof PasskeyVault} M
+   * @param {M} method
+   * @param {Parameters<PasskeyVault[M]>} args
+   * @returns {Promise<Awaited<ReturnType<PasskeyVault[M]>>>}
    */
-  const call = (method, args = []) =>
-    evalBackground(async ({ method, args }) => {
-      // @ts-expect-error: a global of Keyport's background
-      const vault = /** @type {Record<string, (...a: unknown[]) => Promise<unknown>>} */ (passkeyVault);
-      return JSON.parse(JSON.stringify((await vault[method]?.(...args)) ?? null));
-    }, { method, args }).catch((/** @type {Error} */ e) => {
+  const call = (method, args) =>
+    /** @type {Promise<Awaited<ReturnType<PasskeyVault[M]>>>} the answer of Keyport's own build (checkExtensionDir) */ (evalBackground(async (/** @type {{ method: string, args: unknown[] }} */ { method, args }) => {
+      const vault = /** @type {Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>} */ (/** @type {unknown} */ (passkeyVault));
+      return /** @type {unknown} */ (JSON.parse(JSON.stringify((await vault[method]?.(...args)) ?? null)));
+    }, { method, args: /** @type {unknown[]} */ (args) }).catch((/** @type {unknown} */ e) => {
       // Playwright prefixes "worker.evaluate: " and appends its call log; puppeteer gives the error as text.
-      const message = String(e?.message ?? e).replace(/^worker\.evaluate: /, '').split('\n')[0];
+      const message = (e instanceof Error ? e.message : String(e)).replace(/^worker\.evaluate: /, '').split('\n')[0];
       throw new Error(`Keyport's passkeyVault.${method}: ${message}`, { cause: e });
-    });
+    }));
 
   const consent = consentWindows({ pages, extensionOrigin, ...(password !== undefined ? { password } : {}) });
 
@@ -110,7 +148,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
    */
   async function getCredentials({ includePrivateKeys = false } = {}) {
     const list = await call('getCredentials', [{ includePrivateKeys: boolean(includePrivateKeys, 'includePrivateKeys') }]);
-    return list.map(toKeyportCredential);
+    return parseVaultCredentials(list).map(toKeyportCredential);
   }
 
   /**
@@ -222,7 +260,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
 
     /** Removes every passkey; resolves to how many there were. @returns {Promise<number>} */
     async clearCredentials() {
-      return call('clearCredentials');
+      return call('clearCredentials', []);
     },
 
     /**
@@ -283,7 +321,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
      * The next ceremony ends with this error: 'NotAllowedError', 'InvalidStateError', or 'timeout' (the page waits the
      * ceremony's timeout, at least 10 s, then gets NotAllowedError). null clears it. Needs developer mode (on by default
      * here). Kept in the background's memory only.
-     * @param {'NotAllowedError'|'InvalidStateError'|'timeout'|null} error
+     * @param {SimulatedError | null} error
      */
     async simulateNextError(error) {
       await call('simulateNextError', [error]);
@@ -310,7 +348,7 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
 
     /** Forgets the recorded ceremonies. */
     async clearCeremonies() {
-      await call('clearCeremonies');
+      await call('clearCeremonies', []);
     },
 
     /**
@@ -323,12 +361,11 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
      */
     async reset(settings) {
       if (settings !== undefined) defaults = setUpDefaults(settings);
-      if (!(await call('status')).unlocked) {
+      if (!(await call('status', [])).unlocked) {
         if (password === undefined) throw new Error('reset: the vault is locked and no password was given');
         await call('unlock', [password]);
       }
-      await evalBackground(async (d) => {
-        // @ts-expect-error: a global of Keyport's background
+      await evalBackground(async (/** @type {ReturnType<typeof setUpDefaults>} */ d) => {
         const vault = passkeyVault;
         await vault.configure(d.automation);
         // undefined (set here, where it survives) takes a setting back to Keyport's own default.
@@ -341,12 +378,12 @@ export function keyportAuthenticator(evalBackground, { pages = () => [], extensi
 
     // ---- the vault ----
 
-    /** @returns {Promise<{ setUp: boolean, unlocked: boolean, door: 'proxy'|'shim', passkeys: number, damaged: number, developer: boolean }>} */
+    /** @returns {Promise<VaultStatus>} */
     async status() {
-      return call('status');
+      return call('status', []);
     },
     async lock() {
-      await call('lock');
+      await call('lock', []);
     },
     /** @param {string | undefined} [pass] default: the password the vault was set up with */
     async unlock(pass = password) {
@@ -388,14 +425,11 @@ export async function setUpKeyport(evalBackground, { password = randomPassword()
   await closeSetupPage(evalBackground);
   const defaults = setUpDefaults({ automaticPresenceSimulation, isUserVerified, developer });
   const keyport = keyportAuthenticator(evalBackground, { password, defaults, ...(pages ? { pages } : {}), ...(extensionOrigin ? { extensionOrigin } : {}) });
-  await evalBackground(async (password) => {
-    // @ts-expect-error: a global of Keyport's background
+  await evalBackground(async (/** @type {string} */ password) => {
     await passkeyVault.setup({ password });
   }, password);
-  await evalBackground(async (s) => {
-    // @ts-expect-error: a global of Keyport's background
+  await evalBackground(async (/** @type {ReturnType<typeof setUpDefaults>} */ s) => {
     await passkeyVault.configure(s.automation);
-    // @ts-expect-error: a global of Keyport's background
     await passkeyVault.configureDeveloper(s.developer);
   }, defaults);
   for (const p of passkeys) await keyport.addCredential(p);
@@ -425,10 +459,10 @@ function setUpDefaults({ automaticPresenceSimulation = true, isUserVerified = tr
 export async function closeSetupPage(evalBackground, { timeout = 5000 } = {}) {
   for (const deadline = Date.now() + timeout; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     const closed = await evalBackground(async () => {
-      const api = /** @type {any} */ (globalThis).browser ?? /** @type {any} */ (globalThis).chrome;
+      const api = globalThis.browser ?? globalThis.chrome;
       const url = api.runtime.getURL('/setup.html');
-      const tabs = (await api.tabs.query({})).filter((/** @type {any} */ t) => t.url === url || t.pendingUrl === url);
-      await Promise.all(tabs.map((/** @type {any} */ t) => api.tabs.remove(t.id)));
+      const tabs = (await api.tabs.query({})).filter((t) => t.url === url || t.pendingUrl === url);
+      await Promise.all(tabs.map((t) => api.tabs.remove(t.id)));
       return tabs.length;
     });
     if (closed) return true;

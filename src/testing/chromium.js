@@ -24,7 +24,9 @@ export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 async function playwrightChromium() {
   for (const name of ['@playwright/test', 'playwright-core']) {
     try {
-      return (await import(name)).chromium;
+      /** @type {unknown} */
+      const module = await import(name);
+      return /** @type {{ chromium: import('@playwright/test').BrowserType }} */ (module).chromium;
     } catch (e) {
       if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'ERR_MODULE_NOT_FOUND') throw e;
     }
@@ -118,7 +120,7 @@ export async function launchKeyportChromium({
   };
   try {
     // The holder attaches before Keyport's vault is set up (Keyport attaches then).
-    if (holder) await (await findWorker(context, HOLDER_NAME)).evaluate(() => /** @type {any} */ (globalThis).attached);
+    if (holder) await (await findWorker(context, HOLDER_NAME)).evaluate(() => /** @type {{ attached?: Promise<void> }} */ (globalThis).attached);
     const worker = await findWorker(context, name);
     const extensionId = new URL(worker.url()).host;
     const extensionOrigin = `chrome-extension://${extensionId}`;
@@ -162,7 +164,6 @@ async function findWorker(context, name, timeout = 10_000) {
     for (const worker of context.serviceWorkers()) {
       if (checked.has(worker) || !worker.url().startsWith('chrome-extension://')) continue;
       checked.add(worker);
-      // @ts-expect-error: chrome is the extension API in the worker
       const found = await worker.evaluate(() => chrome.runtime.getManifest().name).catch(() => null);
       if (found === name) return worker;
     }

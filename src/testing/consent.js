@@ -9,13 +9,15 @@
 // and again when the window's content changes), #fallback ("Use another device or
 // security key"), #cancel, and [role=alert] for an error.
 
+import * as v from 'valibot';
+
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The part of a Playwright or puppeteer page used here.
  * @typedef {object} AnyPage
  * @property {() => string} url
- * @property {(fn: any, arg?: any) => Promise<any>} evaluate
+ * @property {(fn: () => unknown) => Promise<unknown>} evaluate  what comes back from the page is checked here
  * @property {(selector: string) => Promise<void>} click
  * @property {(selector: string, text: string) => Promise<void>} [fill]   Playwright
  * @property {(selector: string, text: string) => Promise<void>} [type]   puppeteer
@@ -39,7 +41,21 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @property {string|null} error
  */
 
-/** Reads the window's state (runs in the consent page). */
+// What readState answered, checked where it crosses back from the page.
+const ConsentStateSchema = v.object({
+  locked: v.boolean(),
+  ready: v.boolean(),
+  verify: v.boolean(),
+  excluded: v.boolean(),
+  kind: v.nullable(v.picklist(['create', 'get'])),
+  accounts: v.array(v.string()),
+  error: v.nullable(v.string()),
+});
+
+/**
+ * Reads the window's state (runs in the consent page).
+ * @returns {ConsentState}
+ */
 function readState() {
   const $ = (/** @type {string} */ s) => document.querySelector(s);
   const approve = /** @type {HTMLButtonElement | null} */ ($('#approve'));
@@ -76,7 +92,7 @@ export function consentWindows({ pages, extensionOrigin, password }) {
       if (url.startsWith(prefix)) found.push(p);
       else if (url === 'about:blank' || url === '') {
         const href = await Promise.race([p.evaluate(() => location.href).catch(() => ''), sleep(500).then(() => '')]);
-        if (href.startsWith(prefix)) found.push(p);
+        if (typeof href === 'string' && href.startsWith(prefix)) found.push(p);
       }
     }
     return found;
@@ -104,8 +120,8 @@ export function consentWindows({ pages, extensionOrigin, password }) {
     for (const deadline = Date.now() + timeout; ; await sleep(100)) {
       const windows = await open();
       for (const page of windows) {
-        /** @type {ConsentState | null} */
-        const state = await page.evaluate(readState).catch(() => null);
+        const answer = v.safeParse(ConsentStateSchema, await page.evaluate(readState).catch(() => null));
+        const state = answer.success ? answer.output : null;
         if (state && cond(state)) return { page, state };
       }
       if (gone && windows.length === 0) return null;

@@ -10,6 +10,7 @@
 // Plain Node: no extension API, no browser; tested in tests/e2e/testing-fixture.test.mjs.
 
 import { KeyObject, webcrypto } from 'node:crypto';
+import * as v from 'valibot';
 import { algorithmOf, base64url as toBase64url, checkRpId, describe, fromBase64url, generatePkcs8, inspectPkcs8 } from './keys.js';
 
 /**
@@ -154,12 +155,41 @@ export async function toAutomationCredential(input) {
   return out;
 }
 
+// One entry of passkeyVault.getCredentials() (src/app/automation.ts), base64url ids: JSON from the extension,
+// checked here once, where it arrives.
+const VaultCredentialSchema = v.looseObject({
+  id: v.string(),
+  rpId: v.string(),
+  userName: v.string(),
+  userDisplayName: v.optional(v.string()),
+  userHandle: v.optional(v.string()),
+  alg: v.number(),
+  isResidentCredential: v.boolean(),
+  backedUp: v.boolean(),
+  signCount: v.number(),
+  createdAt: v.number(),
+  lastUsedAt: v.nullish(v.number()),
+  privateKey: v.optional(v.string()),
+});
+/** @typedef {v.InferOutput<typeof VaultCredentialSchema>} VaultCredential */
+
 /**
- * One entry of passkeyVault.getCredentials() (base64url ids) as this package answers it, with the SPKI public key
- * beside a private key.
- * @param {{ id: string, rpId: string, userName: string, userDisplayName?: string, userHandle: string, alg: number,
- *           isResidentCredential: boolean, backedUp: boolean, signCount: number, createdAt: number, lastUsedAt?: number | null,
- *           privateKey?: string }} meta
+ * What passkeyVault.getCredentials() answered, checked: throws naming the entry and the field that is not as
+ * Keyport answers.
+ * @param {unknown} value
+ * @returns {VaultCredential[]}
+ */
+export function parseVaultCredentials(value) {
+  const parsed = v.safeParse(v.array(VaultCredentialSchema), value);
+  if (parsed.success) return parsed.output;
+  const issue = parsed.issues[0];
+  throw new TypeError(`Keyport's passkeyVault.getCredentials answered ${v.getDotPath(issue) ?? 'a value'} not as expected: ${issue.message}`);
+}
+
+/**
+ * One entry of passkeyVault.getCredentials() as this package answers it, with the SPKI public key beside a private
+ * key.
+ * @param {VaultCredential} meta
  * @returns {KeyportCredential}
  */
 export function toKeyportCredential(meta) {

@@ -189,5 +189,7 @@ export function describe(value) {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return !value.constructor || value.constructor === Object ? 'a plain object' : `a ${value.constructor.name}`;
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'symbol') return `${typeof value} ${String(value)}`;
+  return typeof value;
 }

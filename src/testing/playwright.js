@@ -103,7 +103,9 @@ export const test = base.extend(/** @type {import('@playwright/test').Fixtures<K
     } finally {
       // The next test starts with no pages, cookies or local storage of this one.
       for (const page of launched.context.pages()) await page.close().catch(() => {});
-      const context = /** @type {any} */ (launched.context);
+      // An older Playwright (the peer range starts at 1.50) has no setStorageState.
+      /** @type {{ setStorageState?: (state: { cookies: [], origins: [] }) => Promise<void> }} */
+      const context = launched.context;
       if (typeof context.setStorageState === 'function') await context.setStorageState({ cookies: [], origins: [] });
       else await launched.context.clearCookies();
     }

@@ -20,7 +20,9 @@ export const DEFAULT_FIREFOX_PATH = '/usr/bin/firefox-esr';
  */
 async function puppeteerCore() {
   try {
-    return /** @type {any} */ (await import('puppeteer-core')).default;
+    // Its default export is the PuppeteerNode instance; its .d.ts describe the module as CommonJS.
+    const module = /** @type {{ default: import('puppeteer-core').PuppeteerNode }} */ (/** @type {unknown} */ (await import('puppeteer-core')));
+    return module.default;
   } catch (e) {
     if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ERR_MODULE_NOT_FOUND') throw new Error('launchKeyportFirefox needs puppeteer-core: npm install -D puppeteer-core');
     throw e;
@@ -103,11 +105,15 @@ export async function launchKeyportFirefox({
     const evalBackground = async (fn, arg) => {
       // fn is compiled in the extension page; `with (bg)` makes its free identifiers the background's globals. The
       // result crosses as JSON text (the background's objects belong to another compartment).
+      /** @type {unknown} */
       const json = await helper.evaluate(`(async () => {
         const bg = await browser.runtime.getBackgroundPage();
-        with (bg) { return JSON.stringify((await (${fn})(${JSON.stringify(arg)})) ?? null); }
+        with (bg) { return JSON.stringify((await (${fn.toString()})(${JSON.stringify(arg)})) ?? null); }
       })()`);
-      return JSON.parse(/** @type {string} */ (json));
+      if (typeof json !== 'string') throw new Error(`Keyport's background answered ${typeof json}, not JSON text`);
+      /** @type {unknown} */
+      const value = JSON.parse(json);
+      return /** @type {Awaited<ReturnType<typeof fn>>} JSON of what fn resolved to */ (value);
     };
     const pages = () => browser.pages();
     const keyport = setUp

@@ -32,7 +32,8 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
 
   /** What may leave the background about a passkey: everything but its keys (docs/design.md rule 3). */
   function describe(p: Passkey, recordId?: string): PasskeyMeta {
-    const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, ...m } = p;
+    // The blobs stay too: they are the site's data, for its ceremonies only.
+    const { pkcs8: _k, publicKeyCose: _c, prfSecret: _s, largeBlob: _l, credBlob: _b, ...m } = p;
     const h = recordId && records.isOpen() ? records.record(recordId) : undefined;
     if (backupPolicy) m.backedUp = backupPolicy(m, h ?? { seq: 0, dirty: true });
     return m;
@@ -61,6 +62,8 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
     },
     async add(c: NewCredential) {
       const passkey: Passkey = { ...c, pkcs8: c.pkcs8.slice() };
+      if (!passkey.largeBlob) delete passkey.largeBlob;
+      if (!passkey.credBlob) delete passkey.credBlob;
       await records.persist([records.added('passkey', passkeyToData(passkey))]);
     },
     async sign(credentialId, data) {
@@ -70,6 +73,17 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
       return (await signer)(data);
     },
     prfSecret: (credentialId) => records.entry(credentialId).passkey.prfSecret,
+    blobs(credentialId) {
+      const { largeBlob, credBlob } = records.entry(credentialId).passkey;
+      return { ...(largeBlob ? { largeBlob } : {}), ...(credBlob ? { credBlob } : {}) };
+    },
+    // An edit (a new version of the record, so it syncs), written before the answer says `written: true`.
+    async writeLargeBlob(credentialId, blob) {
+      const e = records.entry(credentialId);
+      if (!e.passkey.largeBlob) return false;
+      await records.persist([records.edited(e.recordId, { data: passkeyToData({ ...e.passkey, largeBlob: blob.slice() }) })]);
+      return true;
+    },
     // A sign-in's monotone fields: changed in memory now, written by writeSoon.
     touch(credentialId, at) {
       const e = records.entry(credentialId);

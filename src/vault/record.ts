@@ -9,6 +9,7 @@ import * as v from 'valibot';
 import { encode as b64u, decode as fromB64u, isBase64url } from '../webauthn/base64url.ts';
 import { type Sealed, open, seal } from '../crypto/aead.ts';
 import type { CredentialMeta } from '../webauthn/authenticator/model.ts';
+import { CRED_BLOB_MAX_BYTES, LARGE_BLOB_MAX_BYTES } from '../webauthn/blobs.ts';
 
 export type RecordKind = 'passkey' | 'item';
 
@@ -36,6 +37,10 @@ export interface Passkey extends CredentialMeta {
   pkcs8: Uint8Array;
   publicKeyCose: Uint8Array;
   prfSecret: Uint8Array;
+  /** WebAuthn L3 §10.1.5: present when the passkey holds a large blob (empty: room for one, none yet). */
+  largeBlob?: Uint8Array;
+  /** CTAP 2.1 §12.2 credBlob. */
+  credBlob?: Uint8Array;
 }
 
 const b64 = v.pipe(v.string(), v.check((s: string) => isBase64url(s), 'not base64url'));
@@ -56,14 +61,24 @@ const PasskeyJSON = v.object({
   pkcs8: b64,
   publicKeyCose: b64,
   prfSecret: b64,
+  // Absent in records written before blobs existed, and for passkeys made without them.
+  largeBlob: v.optional(v.pipe(b64, v.maxLength(Math.ceil((LARGE_BLOB_MAX_BYTES * 4) / 3)))),
+  credBlob: v.optional(v.pipe(b64, v.maxLength(Math.ceil((CRED_BLOB_MAX_BYTES * 4) / 3)))),
 });
 
 export type PasskeyData = v.InferOutput<typeof PasskeyJSON>;
 
 /** A passkey as a sync item's payload: JSON, byte strings as base64url. */
 export function passkeyToData(p: Passkey): PasskeyData {
-  const { pkcs8, publicKeyCose, prfSecret, ...rest } = p;
-  const data: Record<string, unknown> = { ...rest, pkcs8: b64u(pkcs8), publicKeyCose: b64u(publicKeyCose), prfSecret: b64u(prfSecret) };
+  const { pkcs8, publicKeyCose, prfSecret, largeBlob, credBlob, ...rest } = p;
+  const data: Record<string, unknown> = {
+    ...rest,
+    pkcs8: b64u(pkcs8),
+    publicKeyCose: b64u(publicKeyCose),
+    prfSecret: b64u(prfSecret),
+    largeBlob: largeBlob && b64u(largeBlob),
+    credBlob: credBlob && b64u(credBlob),
+  };
   for (const k of Object.keys(data)) if (data[k] === undefined) delete data[k];
   return data as PasskeyData;
 }
@@ -72,8 +87,19 @@ export function passkeyToData(p: Passkey): PasskeyData {
 export function passkeyFromData(recordId: string, data: unknown): Passkey {
   const r = v.safeParse(PasskeyJSON, data);
   if (!r.success) throw new RecordError(recordId, `Passkey record ${recordId} has an unexpected shape: ${r.issues[0].message}`);
-  const p = r.output;
-  return { ...p, pkcs8: fromB64u(p.pkcs8), publicKeyCose: fromB64u(p.publicKeyCose), prfSecret: fromB64u(p.prfSecret) };
+  return fromData(r.output);
+}
+
+function fromData(p: PasskeyData): Passkey {
+  const { largeBlob, credBlob, ...rest } = p;
+  return {
+    ...rest,
+    pkcs8: fromB64u(p.pkcs8),
+    publicKeyCose: fromB64u(p.publicKeyCose),
+    prfSecret: fromB64u(p.prfSecret),
+    ...(largeBlob !== undefined ? { largeBlob: fromB64u(largeBlob) } : {}),
+    ...(credBlob !== undefined ? { credBlob: fromB64u(credBlob) } : {}),
+  };
 }
 
 /** Seals any JSON content as a record of `kind`. */
@@ -127,5 +153,5 @@ export async function openPasskey(key: CryptoKey, record: StoredRecord): Promise
   } catch (e) {
     throw new RecordError(record.id, `Passkey record ${record.id} has an unexpected shape: ${(e as Error).message}`);
   }
-  return { ...parsed, pkcs8: fromB64u(parsed.pkcs8), publicKeyCose: fromB64u(parsed.publicKeyCose), prfSecret: fromB64u(parsed.prfSecret) };
+  return fromData(parsed);
 }

@@ -37,6 +37,22 @@ describe('vault transfer', () => {
     expect(out!.pkcs8).toEqual(key.pkcs8);
     expect(out!.userHandle).toEqual(Uint8Array.of(9, 9));
     expect(out!.prfSecret).toHaveLength(32); // the file had none: a new secret
+    expect(out!.largeBlob).toBeUndefined();
+  });
+
+  it("a passkey's large blob and credBlob come in with it, serve its ceremonies, and go out with it", async () => {
+    const { storage, session, vault } = await newVault();
+    const key = await vault.store.generateKey(ALG.ES256);
+    const largeBlob = Uint8Array.from({ length: 2048 }, (_, i) => i % 7);
+    const plan = vault.planImport([
+      { credentialId: fromB64u('YmxvYg'), rpId: 'blob.example', userHandle: Uint8Array.of(1), userName: 'b', userDisplayName: 'B', pkcs8: key.pkcs8, alg: ALG.ES256, publicKeyCose: Uint8Array.of(1), largeBlob, credBlob: Uint8Array.of(5) },
+    ]);
+    await vault.importPasskeys(plan, { backedUp: false });
+    const fresh = reopen({ storage, session });
+    await fresh.resumeSession();
+    expect(fresh.store.blobs('YmxvYg')).toEqual({ largeBlob, credBlob: Uint8Array.of(5) });
+    const [out] = fresh.exportPasskeys(['YmxvYg']);
+    expect([out!.largeBlob, out!.credBlob]).toEqual([largeBlob, Uint8Array.of(5)]);
   });
 
   it('a failing import transaction writes nothing and leaves the vault as it was (rule 4)', async () => {

@@ -58,6 +58,8 @@ export function createTransfer(deps: { records: Records; describe: (p: Passkey) 
             publicKeyCose: p.publicKeyCose.slice(),
             // A manager that did not carry the PRF secret: a new one (the site's PRF outputs change).
             prfSecret: p.prfSecret?.slice() ?? globalThis.crypto.getRandomValues(new Uint8Array(32)),
+            ...(p.largeBlob ? { largeBlob: p.largeBlob.slice() } : {}),
+            ...(p.credBlob ? { credBlob: p.credBlob.slice() } : {}),
           }),
         );
       await records.persist(fresh.map((p) => records.added('passkey', passkeyToData(p))));
@@ -76,6 +78,8 @@ export function createTransfer(deps: { records: Records; describe: (p: Passkey) 
         alg: p.alg,
         publicKeyCose: p.publicKeyCose.slice(),
         prfSecret: p.prfSecret.slice(),
+        ...(p.largeBlob ? { largeBlob: p.largeBlob.slice() } : {}),
+        ...(p.credBlob ? { credBlob: p.credBlob.slice() } : {}),
         createdAt: p.createdAt,
         ...(p.lastUsedAt !== undefined ? { lastUsedAt: p.lastUsedAt } : {}),
         ...(p.signCount !== undefined ? { signCount: p.signCount } : {}),

@@ -26,8 +26,19 @@ export interface AuthData {
   extensions?: CborMap;
 }
 
-/** §6.1 rpIdHash: SHA-256 of the RP ID's UTF-8 bytes. */
-export const rpIdHash = (rpId: string): Uint8Array => sha256(new TextEncoder().encode(rpId));
+const rpIdHashes = new Map<string, Uint8Array>();
+/**
+ * §6.1 rpIdHash: SHA-256 of the RP ID's UTF-8 bytes, remembered for the few RP IDs a browser uses (a copy each
+ * time: callers may write to it).
+ */
+export function rpIdHash(rpId: string): Uint8Array {
+  let h = rpIdHashes.get(rpId);
+  if (!h) {
+    if (rpIdHashes.size >= 64) rpIdHashes.clear();
+    rpIdHashes.set(rpId, (h = sha256(new TextEncoder().encode(rpId))));
+  }
+  return h.slice();
+}
 
 /** What assertion (§6.3.3 step 11) and packed attestation (§8.2) signatures sign: authenticatorData || clientDataHash. */
 export function signedData(authData: Uint8Array, clientDataHash: Uint8Array): Uint8Array {

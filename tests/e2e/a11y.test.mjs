@@ -211,6 +211,16 @@ for (const target of TARGETS) {
       await check(picker, 'consent sign-in');
       await picker.click('#cancel').catch(() => {});
       await site.evaluate(() => window.__get);
+      // A site that would rather have a phone (hints): the window leads with the browser's own authenticators.
+      await site.evaluate(() => void (window.__hinted = (async () => {
+        const res = await fetch('/login/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const options = PublicKeyCredential.parseRequestOptionsFromJSON(await res.json());
+        return navigator.credentials.get({ publicKey: /** @type {PublicKeyCredentialRequestOptions} */ ({ ...options, hints: ['hybrid'] }) });
+      })().catch(() => null)));
+      const hinted = await consentShowing('#prefers');
+      await check(hinted, 'consent sign-in, a phone preferred');
+      await hinted.click('#cancel').catch(() => {});
+      await site.evaluate(() => window.__hinted);
 
       // The autofill list under the site's field (a frame in the page).
       await site.goto(`${rp.origin}/`);

@@ -42,27 +42,8 @@ const TARGETS = [
 // ---------------------------------------------------------------------------------------------
 // Helpers working with both playwright (Chromium) and puppeteer (Firefox).
 
-/** Runs fn(arg) in Keyport's background. Chromium: the current service worker (it may have restarted). */
-async function bg(t, fn, arg) {
-  if (!t.b.context) return t.b.evalBackground(fn, arg);
-  for (let i = 0; ; i++) {
-    const w = t.b.context.serviceWorkers().filter((s) => s.url().startsWith(t.b.extensionOrigin + '/')).at(-1);
-    if (w) {
-      try {
-        return await w.evaluate(fn, arg);
-      } catch (e) {
-        if (i > 50 || !/closed|destroyed|Target/.test(String(e))) throw e;
-      }
-    } else if (i > 100) throw new Error('no Keyport service worker');
-    else if (i === 5) {
-      // A stopped worker wakes on any event: an extension page asking for the status.
-      const p = await t.b.openExtensionPage('popup.html');
-      await sleep(300);
-      await p.close();
-    }
-    await sleep(100);
-  }
-}
+/** Runs fn(arg) in Keyport's background (Chromium: its current service worker, which may have restarted). */
+const bg = (t, fn, arg) => t.b.evalBackground(fn, arg);
 
 const allPages = (t) => (t.b.context ? t.b.context.pages() : t.b.browser.pages());
 /** Open consent windows. Puppeteer (Firefox, BiDi) reports a popup window's URL as about:blank: ask the page. */

@@ -23,7 +23,7 @@ const TARGETS = (process.env.KEYPORT_TARGETS ?? 'chromium,firefox').split(',');
 const VARIANTS = {
   chromium: [
     { name: 'chromium', browser: 'chromium', door: 'proxy', launch: () => launchChromium() },
-    { name: 'chromium, page-script door', browser: 'chromium', door: 'shim', only: ['timeout', 'same tab'], launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
+    { name: 'chromium, page-script door', browser: 'chromium', door: 'shim', only: ['timeout', 'same tab', 'hints'], launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
   ],
   firefox: [{ name: 'firefox', browser: 'firefox', door: 'shim', launch: () => launchFirefox() }],
 };
@@ -41,16 +41,17 @@ const settle = (page, slot = 'p') => page.evaluate((s) => window.__pending[s], s
 const isPending = (page, slot = 'p') => page.evaluate((s) => Promise.race([window.__pending[s].then(() => false), new Promise((r) => setTimeout(() => r(true), 50))]), slot);
 
 /**
- * In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options and `timeout`.
- * @param {{ userName?: string, timeout?: number }} [options]
+ * In the page: a discoverable sign-in (or one for userName) that the test can abort, with the RP's options, `timeout`
+ * and `hints`.
+ * @param {{ userName?: string, timeout?: number, hints?: string[] }} [options]
  */
-function abortableLogin({ userName, timeout } = {}) {
+function abortableLogin({ userName, timeout, hints } = {}) {
   return (async () => {
     const res = await fetch('/login/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(userName ? { userName } : {}) });
     const json = await res.json();
     window.__abort = new AbortController();
     const options = PublicKeyCredential.parseRequestOptionsFromJSON(json);
-    return navigator.credentials.get({ publicKey: { ...options, ...(timeout ? { timeout } : {}) }, signal: window.__abort.signal });
+    return navigator.credentials.get({ publicKey: { ...options, ...(timeout ? { timeout } : {}), ...(hints ? { hints } : {}) }, signal: window.__abort.signal });
   })();
 }
 
@@ -327,6 +328,58 @@ for (const variant of TARGETS.flatMap((name) => VARIANTS[name] ?? [])) {
       await t.page.evaluate(() => window.__abort.abort());
       assert.equal((await settle(t.page)).err?.name, 'AbortError');
       if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+    });
+
+    test("hints: a site that prefers a security key or a phone gets it as the window's primary button; Keyport is still offered", 'hints', async () => {
+      const primary = (w) => w.evaluate(() => [...document.querySelectorAll('button.primary')].map((b) => `${b.id}: ${b.textContent.trim()}`));
+      if ((await bg(() => passkeyVault.getCredentials())).length === 0) {
+        // Arranged when this test runs alone: a passkey to sign in with.
+        await configure({ autoApprove: true });
+        verified(await call(t.page, () => rp.register('ann', { residentKey: 'required' })), 'register ann');
+        await configure({ autoApprove: false });
+      }
+      // 'client-device' first (Keyport is one): the window as without hints.
+      await start(t.page, abortableLogin, { timeout: 60_000, hints: ['client-device', 'security-key'] });
+      let w = await waitForConsent('#approve');
+      await until(async () => (await primary(w)).length === 1, 'the primary button');
+      assert.deepEqual(await primary(w), ['approve: Sign in']);
+      assert.equal(await text(w, '#prefers'), null);
+      await closing(w.keyboard.press('Escape'));
+      assert.equal((await settle(t.page)).err?.name, 'NotAllowedError');
+      await allClosed();
+
+      await start(t.page, abortableLogin, { timeout: 60_000, hints: ['bogus', 'security-key', 'client-device'] });
+      w = await waitForConsent('#prefers');
+      await until(async () => !!(await text(w, '#approve')), 'the accounts');
+      assert.deepEqual(await primary(w), ['fallback: Use a security key']);
+      assert.match(await text(w, '#prefers'), /suggests a security key\. You can still use Keyport/);
+      assert.equal(await w.evaluate(() => document.querySelectorAll('#fallback').length), 1, 'one way to the browser');
+      assert.equal(await text(w, '#approve'), 'Sign in', 'Keyport is still offered');
+      await screens(w, 'consent-get-prefers-security-key');
+      // Enter with the focus on the heading takes the primary button: the browser's own authenticators.
+      await w.evaluate(() => document.getElementById('site')?.focus());
+      await closing(w.keyboard.press('Enter'));
+      await allClosed();
+      if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'shim', 'Keyport to detach the proxy');
+      await sleep(1000);
+      assert.equal(await isPending(t.page), true, "the browser's own WebAuthn is waiting");
+      await t.page.evaluate(() => window.__abort.abort());
+      assert.equal((await settle(t.page)).err?.name, 'AbortError');
+      if (variant.door === 'proxy') await until(async () => (await bg(() => passkeyVault.status())).door === 'proxy', 'the proxy attached again');
+
+      // A registration that would rather be on a phone: the same, named for it.
+      await start(t.page, async () => {
+        const res = await fetch('/register/options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: 'hinted' }) });
+        const options = PublicKeyCredential.parseCreationOptionsFromJSON(await res.json());
+        return navigator.credentials.create({ publicKey: /** @type {PublicKeyCredentialCreationOptions} */ ({ ...options, hints: ['hybrid', 'security-key'] }) });
+      });
+      w = await waitForConsent('#prefers');
+      await until(async () => !!(await text(w, '#approve')), 'the new account');
+      assert.deepEqual(await primary(w), ['fallback: Use a phone or tablet']);
+      assert.equal(await text(w, '#approve'), 'Create passkey');
+      await closing(w.keyboard.press('Escape'));
+      assert.equal((await settle(t.page)).err?.name, 'NotAllowedError');
+      await allClosed();
     });
 
     test('"Use another device or security key" from the locked window, without unlocking', async () => {

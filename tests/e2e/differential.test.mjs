@@ -1,7 +1,7 @@
 // Differential test: the browser is the reference (docs/design.md). Every request variant in
 // tests/support/variants.mjs runs, in the same run, against
-//   reference       Chromium with its own DevTools virtual authenticator (CTAP2, internal, resident keys,
-//                   UV, automatic presence, PRF), in its own browser: a tab with the WebAuthn domain
+//   reference       Chromium with its own DevTools virtual authenticator (CTAP 2.1, internal, resident keys,
+//                   UV, automatic presence, PRF, large blobs, credBlob), in its own browser: a tab with the WebAuthn domain
 //                   enabled bypasses the proxy, so it never shares a browser with Keyport;
 //   chromium-proxy  Keyport in Chromium through the proxy door (the default);
 //   chromium-shim   Keyport in Chromium through the shim door (tests/support/proxy-holder holds the proxy);
@@ -72,6 +72,29 @@ deviate('create: extensions credProps true', KEYPORT, {
   reason: 'Keyport knows its credential is discoverable and reports rk',
   expect: (ref) => ({ ...ref, extensions: ['credProps', 'credProps.rk'] }),
 });
+
+// Firefox's own dictionary has no uiMode, so it ignores any value; Keyport brings Chromium's immediate mediation to
+// Firefox (getClientCapabilities says immediateGet), with Chromium's enum.
+deviate("get: uiMode 'bogus'", ['firefox'], { reason: "Keyport's immediate mediation in Firefox checks uiMode as Chromium does", expect: () => results.reference["get: uiMode 'bogus'"] });
+
+// CTAP 2.1 (§12.3 largeBlobKey) gives large blobs to discoverable credentials only. Without residentKey the virtual
+// authenticator makes a non-discoverable credential: `supported: false`, and 'required' cannot be met
+// (NotAllowedError). Keyport's passkeys are always discoverable, so it answers as the reference does for the same
+// request with residentKey 'required'.
+for (const [variant, like] of [
+  ["create: extensions largeBlob support 'preferred'", "create: extensions largeBlob support 'preferred', residentKey required"],
+  ['create: extensions largeBlob {}', "create: extensions largeBlob support 'preferred', residentKey required"],
+  ["create: extensions largeBlob support 'required'", "create: extensions largeBlob support 'required', residentKey required"],
+]) {
+  deviate(variant, KEYPORT, {
+    reason: "Keyport's passkeys are always discoverable, and CTAP 2.1 gives large blobs to those",
+    // The 'required' variant does not ask for the outputs' values.
+    expect: () => {
+      const { extensionValues, ...ref } = results.reference[like];
+      return variant.endsWith("'required'") ? ref : { ...ref, extensionValues };
+    },
+  });
+}
 
 // Firefox on this machine has no platform authenticator, so it refuses a request for one at once
 // (NotAllowedError); with Keyport installed there is one.
@@ -170,7 +193,8 @@ async function launchKeyport(name, launch) {
 }
 
 async function launchReference() {
-  const ref = await launchChromiumWithVirtualAuthenticator({ authenticator: { hasPrf: true } });
+  // Large blobs and credBlob, as Keyport stores them; credBlob needs CTAP 2.1.
+  const ref = await launchChromiumWithVirtualAuthenticator({ authenticator: { ctap2Version: 'ctap2_1', hasPrf: true, hasLargeBlob: true, hasCredBlob: true } });
   return {
     page: ref.page,
     ids: async () => (await ref.getCredentials()).map((c) => b64uFromB64(c.credentialId)),
@@ -208,8 +232,8 @@ async function registerBase(target) {
         challenge: crypto.getRandomValues(new Uint8Array(32)),
         pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
         authenticatorSelection: { residentKey: 'required' },
-        // with PRF enabled, so that get-variants with prf get results from the reference too
-        extensions: { prf: {} },
+        // with PRF, a large blob and a credBlob, so that get-variants with them get results from the reference too
+        extensions: /** @type {AuthenticationExtensionsClientInputs} */ ({ prf: {}, largeBlob: { support: 'preferred' }, credBlob: new Uint8Array(16).fill(7) }),
       },
     });
     return cred.id;
@@ -277,13 +301,23 @@ const CAPABILITY_EVIDENCE = {
   userVerifyingPlatformAuthenticator: ({ r }) => isOwnCredential(r['create: residentKey required + userVerification required + platform'], 'platform'),
   'extension:credProps': ({ r }) => r['create: extensions credProps true']?.extensions?.includes('credProps.rk'),
   'extension:prf': ({ r }) => r['get: extensions prf eval first']?.extensions?.includes('prf.results.first'),
+  'extension:largeBlob': ({ r }) => r["create: extensions largeBlob support 'required'"]?.extensions?.includes('largeBlob.supported') && r['get: extensions largeBlob write, then read it back']?.same === true,
+  'extension:credBlob': ({ r }) => r['create: extensions credBlob of 32 bytes']?.extensionValues === '{"credBlob":true}',
+  'extension:getCredBlob': ({ r }) => r['get: extensions getCredBlob']?.extensionValues === '{"getCredBlob":"ArrayBuffer(16)"}',
   // Each signal answers as the browser's does here; its effect on the vault is tests/e2e/signals.test.mjs's.
   signalUnknownCredential: ({ r }) => r['signal: unknown credential']?.kind === 'undefined' && r["signal: another site's rpId"]?.name === 'SecurityError',
   signalAllAcceptedCredentials: ({ r }) => r['signal: all accepted credentials']?.kind === 'undefined',
   signalCurrentUserDetails: ({ r }) => r['signal: current user details']?.kind === 'undefined',
   // The fallback ("use another device or security key") offers the browser's own phone transport.
   hybridTransport: ({ browser }) => browser.hybridTransport === true,
+  // An immediate sign-in answers with Keyport's passkey (tests/e2e/immediate.test.mjs: the picker, none, locked).
+  immediateGet: ({ r }) => isOwnCredential(r["get: uiMode 'immediate' with a discoverable passkey"], 'platform') && r["get: uiMode 'immediate' with allowCredentials"]?.name === 'NotAllowedError',
 };
+/**
+ * Capabilities whose evidence is a suite of their own, which needs what this one's localhost relying party lacks:
+ * related origins need https host names and a well-known server on port 443.
+ */
+const EVIDENCE_IN_SUITE = { relatedOrigins: 'tests/e2e/related-origins.test.mjs' };
 const isOwnCredential = (o, attachment) => o?.ok === true && o.kind === 'PublicKeyCredential' && o.fromTarget === true && o.attachment === attachment;
 
 before(async () => {
@@ -353,7 +387,7 @@ for (const name of KEYPORT) {
     const { caps } = capabilities[name];
     const browser = capabilities[name === 'firefox' ? 'firefox-native' : 'reference'].caps;
     assert.equal(typeof caps, 'object', `an answer: ${caps}`);
-    const unbacked = Object.keys(caps).filter((k) => caps[k] === true && !CAPABILITY_EVIDENCE[k]?.({ r: results[name], probe: capabilities[name], browser }));
+    const unbacked = Object.keys(caps).filter((k) => caps[k] === true && !(k in EVIDENCE_IN_SUITE) && !CAPABILITY_EVIDENCE[k]?.({ r: results[name], probe: capabilities[name], browser }));
     assert.deepEqual(unbacked, [], 'every true is used by this run on this target');
     // The test's proxy holder never answers the browser's isUvpaa question, and Chromium's own answer waits for it
     // (measured): there Keyport answers after a short wait with its own keys only. A holder that answers (as
@@ -361,7 +395,7 @@ for (const name of KEYPORT) {
     if (name !== 'chromium-shim') assert.deepEqual(Object.keys(browser).filter((k) => !(k in caps)), [], 'every key the browser lists is answered');
     assert.ok(capabilities[name].ms < 1000, `answered in ${capabilities[name].ms} ms`);
     assert.equal(caps.hybridTransport, browser.hybridTransport, "hybridTransport is the browser's own");
-    for (const k of ['conditionalGet', 'passkeyPlatformAuthenticator', 'userVerifyingPlatformAuthenticator', 'extension:credProps', 'extension:prf']) {
+    for (const k of ['conditionalGet', 'passkeyPlatformAuthenticator', 'userVerifyingPlatformAuthenticator', 'extension:credProps', 'extension:prf', 'extension:largeBlob', 'extension:credBlob', 'extension:getCredBlob']) {
       assert.equal(caps[k], true, `${k}: Keyport does it`);
     }
   });

@@ -23,21 +23,8 @@ const TARGETS = [
   { name: 'firefox', chromium: false, door: 'shim', launch: () => launchFirefox({ extension: FIREFOX_BUILD }) },
 ];
 
-/** Runs fn(arg) in Keyport's background. Chromium: the current service worker (it may have restarted). */
-async function bg(t, fn, arg) {
-  if (!t.b.context) return t.b.evalBackground(fn, arg);
-  for (let i = 0; ; i++) {
-    const w = t.b.context.serviceWorkers().filter((s) => s.url().startsWith(t.b.extensionOrigin + '/')).at(-1);
-    if (w) {
-      try {
-        return await w.evaluate(fn, arg);
-      } catch (e) {
-        if (i > 50 || !/closed|destroyed|Target/.test(String(e))) throw e;
-      }
-    } else if (i > 100) throw new Error('no Keyport service worker');
-    await sleep(100);
-  }
-}
+/** Runs fn(arg) in Keyport's background (Chromium: its current service worker, which may have restarted). */
+const bg = (t, fn, arg) => t.b.evalBackground(fn, arg);
 
 /** Runs fn(arg) in the page, in front (Chromium's WebAuthn wants the focus): {ok} or {err: {name, message}}. */
 const call = async (page, fn, arg) =>

@@ -58,17 +58,18 @@ describe('credential shapes (no browser)', () => {
   });
 
   test('a WebCrypto CryptoKey gives its PKCS#8 bytes; a non-extractable or public key is refused', async () => {
-    const pair = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+    const pair = /** @type {CryptoKeyPair} */ (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']));
     const exported = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
     const c = await toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: pair.privateKey });
     assert.equal(c.privateKey, b64url(exported));
-    const sealed = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    const sealed = /** @type {CryptoKeyPair} */ (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']));
     await assert.rejects(toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: sealed.privateKey }), /privateKey is a CryptoKey that is not extractable/);
     await assert.rejects(toAutomationCredential({ credentialId: 'AAAA', rpId: 'example.com', privateKey: pair.publicKey }), /privateKey must be a private key, got a public CryptoKey/);
   });
 
   test('wrong input is refused, naming the field', async () => {
     const ok = { credentialId: 'AAAA', rpId: 'example.com', privateKey: pkcs8 };
+    /** @type {Array<[any, RegExp]>} wrong input on purpose */
     const cases = [
       [{ ...ok, credentialId: undefined }, /credentialId \(or id\) is missing/],
       [{ ...ok, credentialId: 'not base64!' }, /credentialId is not base64 or base64url text/],
@@ -114,6 +115,8 @@ describe('credential shapes (no browser)', () => {
     const calls = [];
     const passkeyVault = new Proxy({}, { get: (_, method) => async (...args) => (calls.push([method, args]), method === 'getCredentials' ? [] : null) });
     // The real evalBackground runs fn in the background, where passkeyVault is a global; here it is a local.
+    // From fn's source text, as there: a function that used anything of its module's would fail here too.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling fn's source text is the point
     const evalBackground = async (fn, arg) => new Function('passkeyVault', `return (${fn})(${JSON.stringify(arg)})`)(passkeyVault);
     const keyport = keyportAuthenticator(evalBackground);
     await keyport.lastCeremony();
@@ -132,6 +135,7 @@ describe('credential shapes (no browser)', () => {
       ['removeCredential', ['-_8BAgP-']],
       ['getCredentials', [{ includePrivateKeys: false }]],
     ]);
+    // @ts-expect-error: a string where a boolean belongs, on purpose
     await assert.rejects(keyport.setUserVerified('no'), /setUserVerified must be true or false/);
     await assert.rejects(keyport.unlock(), /unlock: no password given/);
   });
@@ -356,8 +360,8 @@ describe('testing package in chromium, through the page script', () => {
       assert.equal((await b.keyport.status()).door, 'shim');
       const page = await b.newPage();
       await page.goto(`${rp.origin}/`);
-      const reg = verified(await inPage(page, (u) => rp.register(u, { timeout: 10_000 }), 'shim-user'), 'register through the shim');
-      verified(await inPage(page, (u) => rp.login(u), 'shim-user'), 'sign in through the shim');
+      const reg = verified(await inPage(page, (u) => window.rp.register(u, { timeout: 10_000 }), 'shim-user'), 'register through the shim');
+      verified(await inPage(page, (u) => window.rp.login(u), 'shim-user'), 'sign in through the shim');
       // The page's own timeout reaches Keyport here (the proxy would have made it at least 180000).
       assert.equal((await b.keyport.ceremonies())[0].options.timeout, 10_000);
       assert.equal((await b.keyport.getCredentials())[0].id, reg.credentialId);

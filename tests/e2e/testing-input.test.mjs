@@ -4,7 +4,7 @@
 // if they were reached). Run: node --test tests/e2e/testing-input.test.mjs
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,17 +19,20 @@ const pkcs8 = es256.privateKey.export({ format: 'der', type: 'pkcs8' });
 const spki = es256.publicKey.export({ format: 'der', type: 'spki' });
 const build = process.env.KEYPORT_BUILD_DIR ? resolve(process.env.KEYPORT_BUILD_DIR) : resolve('.output');
 
-/** A browserType that fails the test if a launch reaches it. */
+/** A browserType that fails the test if a launch reaches it. @type {any} a stub of the one method used */
 const noBrowser = { launchPersistentContext: () => assert.fail('a browser was started') };
 
 describe('makePasskey', () => {
   test('a fresh passkey in Playwright\'s shape, whose keys sign and verify, for each algorithm', () => {
-    for (const [alg, cose] of [['ES256', -7], ['EdDSA', -8], ['RS256', -257], [-7, -7]]) {
+    /** @type {Array<[import('../../src/testing/keys.js').AlgorithmName, number]>} */
+    const algorithms = [['ES256', -7], ['EdDSA', -8], ['RS256', -257], [-7, -7]];
+    for (const [alg, cose] of algorithms) {
       const p = makePasskey({ rpId: 'example.com', alg });
       assert.deepEqual(Object.keys(p), ['id', 'rpId', 'userHandle', 'privateKey', 'publicKey', 'signCount', 'alg', 'cosePublicKey']);
       assert.deepEqual([p.rpId, p.signCount, p.alg], ['example.com', 0, cose]);
       for (const field of ['id', 'userHandle', 'privateKey', 'publicKey', 'cosePublicKey']) assert.match(p[field], /^[A-Za-z0-9_-]+$/, field);
       const hash = cose === -8 ? null : 'sha256';
+      /** @type {import('node:crypto').PrivateKeyInput} */
       const key = { key: Buffer.from(p.privateKey, 'base64url'), format: 'der', type: 'pkcs8' };
       const pub = createPublicKey({ key: Buffer.from(p.publicKey, 'base64url'), format: 'der', type: 'spki' });
       assert.ok(verify(hash, Buffer.from('x'), pub, sign(hash, Buffer.from('x'), key)), `${alg} signs`);
@@ -48,6 +51,7 @@ describe('makePasskey', () => {
   });
 
   test('bad options are refused, naming the option', () => {
+    /** @type {Array<[any, RegExp]>} wrong input on purpose */
     const cases = [
       [{ rpId: 'com' }, /makePasskey: rpId "com" is a public suffix/],
       [{ rpId: 'co.uk' }, /makePasskey: rpId "co.uk" is a public suffix/],
@@ -81,7 +85,7 @@ describe('credentials.create input (checked in Node, before Keyport hears of it)
     assert.deepEqual(credential, input);
     assert.deepEqual(automation, { credentialId: 'AQIDBA', rpId: 'example.com', privateKey: b64url(pkcs8), signCount: 4, userHandle: 'BQYH' });
     const fresh = toCreateRequest('example.com').credential;
-    assert.equal(createPublicKey({ key: Buffer.from(fresh.privateKey, 'base64url'), format: 'der', type: 'pkcs8' }).asymmetricKeyDetails.namedCurve, 'prime256v1');
+    assert.equal(createPublicKey(createPrivateKey({ key: Buffer.from(fresh.privateKey, 'base64url'), format: 'der', type: 'pkcs8' })).asymmetricKeyDetails.namedCurve, 'prime256v1');
     assert.equal(toCreateRequest('example.com', { alg: 'EdDSA' }).credential.publicKey.length, 59); // 44-byte Ed25519 SPKI
   });
 
@@ -89,6 +93,7 @@ describe('credentials.create input (checked in Node, before Keyport hears of it)
     const ok = { id: 'AQIDBA', privateKey: b64url(pkcs8) };
     const ec384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'der', type: 'pkcs8' });
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+    /** @type {Array<[string, any, RegExp]>} wrong input on purpose */
     const cases = [
       ['co.uk', ok, /credentials\.create: rpId "co\.uk" is a public suffix/],
       ['example.com', { ...ok, privateKey: b64url(Buffer.from('not a key')) }, /credentials\.create: privateKey is not a PKCS#8 \(DER\) private key/],

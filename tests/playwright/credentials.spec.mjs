@@ -12,7 +12,9 @@ const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // One relying party for the file (its users outlive each test's browser) and a plain Chromium for Playwright's
 // own authenticator.
-const test = keyportTest.extend({
+/** @typedef {import('../support/rp.mjs').RelyingParty} RelyingParty */
+/** @typedef {{ relyingParty: RelyingParty, plainBrowser: import('@playwright/test').Browser }} WorkerFixtures */
+const test = keyportTest.extend(/** @type {Parameters<typeof keyportTest.extend<{}, WorkerFixtures>>[0]} */ ({
   relyingParty: [async ({}, use) => {
     const rp = await startRelyingParty();
     await use(rp);
@@ -24,7 +26,7 @@ const test = keyportTest.extend({
     await browser.close();
   }, { scope: 'worker' }],
   baseURL: async ({ relyingParty }, use) => use(relyingParty.origin),
-});
+}));
 test.describe.configure({ mode: 'serial' });
 
 /** register / login through the page's window.rp: the relying party's verify answer, or { error }. */

@@ -9,14 +9,15 @@ import { makeForeignPasskey } from '../support/foreign.mjs';
 
 // The relying party under test, one per worker, as the pages' baseURL. Yours may rather be a `webServer` in
 // playwright.config with `use: { baseURL }`.
-const test = keyportTest.extend({
+/** @typedef {import('../support/rp.mjs').RelyingParty} RelyingParty */
+const test = keyportTest.extend(/** @type {Parameters<typeof keyportTest.extend<{}, { relyingParty: RelyingParty }>>[0]} */ ({
   relyingParty: [async ({}, use) => {
     const rp = await startRelyingParty();
     await use(rp);
     await rp.close();
   }, { scope: 'worker' }],
   baseURL: async ({ relyingParty }, use) => use(relyingParty.origin),
-});
+}));
 
 /** What the page's #status shows once the ceremony has ended: the server's JSON, or { error: DOMException name }. */
 async function outcome(page) {

@@ -77,12 +77,41 @@ export async function launchChromium({
         await page.goto(`${extensionOrigin}/${path}`);
         return page;
       },
-      evalBackground: /** @type {ExtensionBrowser['evalBackground']} */ ((fn, arg) => worker.evaluate(/** @type {any} */ (fn), arg)),
+      evalBackground: /** @type {ExtensionBrowser['evalBackground']} */ ((fn, arg) => inCurrentWorker(context, extensionOrigin, fn, arg)),
       close: () => context.close(),
     };
   } catch (err) {
     await context.close();
     throw err;
+  }
+}
+
+/**
+ * Runs fn(arg) in the extension's current service worker. Chromium stops an idle worker and starts another on the
+ * next event: a call that finds the worker gone tries the newest one, and wakes a stopped one with an extension page.
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {string} origin  the extension's origin
+ * @param {any} fn
+ * @param {any} arg
+ */
+async function inCurrentWorker(context, origin, fn, arg) {
+  for (let i = 0; ; i++) {
+    const w = context.serviceWorkers().filter((s) => s.url().startsWith(`${origin}/`)).at(-1);
+    if (w) {
+      try {
+        return await w.evaluate(fn, arg);
+      } catch (e) {
+        if (i > 50 || !/closed|destroyed|Target/.test(String(e))) throw e;
+      }
+    } else if (i > 100) throw new Error(`no service worker for ${origin}`);
+    else if (i === 5) {
+      // A stopped worker wakes on any event: an extension page loading is one.
+      const p = await context.newPage();
+      await p.goto(`${origin}/popup.html`).catch(() => {});
+      await sleep(300);
+      await p.close();
+    }
+    await sleep(100);
   }
 }
 

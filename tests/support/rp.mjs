@@ -325,6 +325,21 @@ window.rp = {
     });
     return post('/login/verify', { response: cred.toJSON() });
   }),
+  // Immediate mediation (Chromium's uiMode 'immediate'), as a "Sign in" button starts it: a discoverable get that
+  // shows the passkeys here at once or fails at once. rp.immediateState is 'pending', then the /login/verify answer
+  // or {name, message}; rp.immediateMs how long the browser took to answer.
+  immediate(opts = {}) {
+    rp.immediateState = 'pending';
+    wrap(async () => {
+      const json = await post('/login/options', opts);
+      const t0 = performance.now();
+      const cred = await navigator.credentials
+        .get({ uiMode: 'immediate', publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json) })
+        .finally(() => (rp.immediateMs = performance.now() - t0));
+      return post('/login/verify', { response: cred.toJSON() });
+    })().then((r) => (rp.immediateState = r), (e) => (rp.immediateState = e));
+    return true;
+  },
   // Passkey autofill, as sites start it on load: a conditional get() that waits for the person's choice.
   // rp.autofillState is 'pending', then the /login/verify answer or {name, message}; rp.abortAutofill() aborts.
   autofill(opts = {}) {

@@ -322,7 +322,19 @@ export const VARIANTS = [
   { name: "create: extensions largeBlob support 'preferred'", fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: { support: 'preferred' } } })) },
   { name: 'create: extensions largeBlob {}', fn: async (H) => H.createWithValues(H.creation({ extensions: { largeBlob: {} } })) },
   { name: "create: extensions largeBlob support 'required'", fn: async (H) => H.create(H.creation({ extensions: { largeBlob: { support: 'required' } } })) },
+  // CTAP 2.1 gives large blobs to discoverable credentials only: with residentKey required, every authenticator that stores them can.
+  {
+    name: "create: extensions largeBlob support 'preferred', residentKey required",
+    fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { largeBlob: { support: 'preferred' } } })),
+  },
+  {
+    name: "create: extensions largeBlob support 'required', residentKey required",
+    fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { largeBlob: { support: 'required' } } })),
+  },
   { name: 'create: extensions credBlob', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(16) } })) },
+  { name: 'create: extensions credBlob of 32 bytes', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(32) } })) },
+  // CTAP 2.1 §12.2: a credBlob longer than the authenticator keeps is not stored (credBlob: false), and the credential is made.
+  { name: 'create: extensions credBlob of 33 bytes', fn: async (H) => H.createWithValues(H.creation({ authenticatorSelection: { residentKey: 'required' }, extensions: { credBlob: H.rnd(33) } })) },
   { name: 'create: extensions getCredBlob (an authentication input)', fn: async (H) => H.createWithValues(H.creation({ extensions: { getCredBlob: true } })) },
 
   // ---------------------------------------------------------------- create: excludeCredentials
@@ -371,6 +383,8 @@ export const VARIANTS = [
   { name: 'create: options a number', fn: async (H) => H.call('create', 5) },
   { name: 'create: publicKey null', fn: async (H) => H.call('create', { publicKey: null }) },
   { name: "create: mediation 'bogus'", fn: async (H) => H.create(H.creation(), { mediation: 'bogus' }) },
+  // CredentialCreationOptions has no uiMode: create() never reads it.
+  { name: "create: uiMode 'bogus' (not a creation member)", fn: async (H) => H.create(H.creation(), { uiMode: 'bogus' }) },
   {
     name: 'create: signal already aborted',
     fn: async (H) => {
@@ -508,6 +522,33 @@ export const VARIANTS = [
     name: 'get: extensions largeBlob write, one allowed credential',
     fn: async (H) => H.getWithValues(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }], extensions: { largeBlob: { write: H.rnd(8) } } })),
   },
+  // Chromium refuses a blob over 2 KiB before any authenticator (NotSupportedError); 2 KiB itself is written.
+  {
+    name: 'get: extensions largeBlob write of 2049 bytes',
+    fn: async (H) => H.get(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }], extensions: { largeBlob: { write: new Uint8Array(2049) } } })),
+  },
+  {
+    name: 'get: extensions largeBlob write of 64 KiB',
+    fn: async (H) => H.get(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }], extensions: { largeBlob: { write: H.rnd(65536) } } })),
+  },
+  {
+    name: 'get: extensions largeBlob write, then read it back',
+    fn: async (H) => {
+      const blob = H.rnd(300);
+      const allowCredentials = [{ type: 'public-key', id: H.credId() }];
+      const written = await H.getWithValues(H.request({ allowCredentials, extensions: { largeBlob: { write: blob } } }));
+      if (!written.ok) return written;
+      const late = new Promise((resolve) => setTimeout(() => resolve(null), H.ctx.pendingMs));
+      try {
+        const cred = await Promise.race([navigator.credentials.get({ publicKey: H.request({ allowCredentials, extensions: { largeBlob: { read: true } } }) }), late]);
+        if (!cred) return { ok: false, name: 'pending' };
+        const got = cred.getClientExtensionResults().largeBlob?.blob;
+        return { ...written, readBack: H.tagOf(got), same: !!got && H.b64u(new Uint8Array(got)) === H.b64u(blob) };
+      } catch (e) {
+        return H.error(e);
+      }
+    },
+  },
   { name: 'get: extensions largeBlob write without allowCredentials', fn: async (H) => H.get(H.request({ extensions: { largeBlob: { write: H.rnd(8) } } })) },
   { name: 'get: extensions getCredBlob', fn: async (H) => H.getWithValues(H.request({ extensions: { getCredBlob: true } })) },
   {
@@ -526,6 +567,16 @@ export const VARIANTS = [
   { name: "get: password with mediation 'silent' (passes through)", fn: async (H) => H.call('get', { password: true, mediation: 'silent' }) },
   { name: "get: mediation 'bogus'", fn: async (H) => H.get(H.request(), { mediation: 'bogus' }) },
   { name: "get: mediation 'required'", fn: async (H) => H.get(H.request(), { mediation: 'required' }) },
+  // Immediate mediation is uiMode 'immediate' in Chromium 156; the page's call carries transient activation here.
+  { name: "get: mediation 'immediate' (not a mediation value)", fn: async (H) => H.get(H.request(), { mediation: 'immediate' }) },
+  { name: "get: uiMode 'immediate' with a discoverable passkey", fn: async (H) => H.get(H.request(), { uiMode: 'immediate' }) },
+  { name: "get: uiMode 'immediate' with mediation 'required'", fn: async (H) => H.get(H.request(), { uiMode: 'immediate', mediation: 'required' }) },
+  {
+    name: "get: uiMode 'immediate' with allowCredentials",
+    fn: async (H) => H.get(H.request({ allowCredentials: [{ type: 'public-key', id: H.credId() }] }), { uiMode: 'immediate' }),
+  },
+  { name: "get: uiMode 'immediate' with conditional mediation", fn: async (H) => H.get(H.request(), { uiMode: 'immediate', mediation: 'conditional' }) },
+  { name: "get: uiMode 'bogus'", fn: async (H) => H.get(H.request(), { uiMode: 'bogus' }) },
   {
     name: 'get: signal already aborted',
     fn: async (H) => {

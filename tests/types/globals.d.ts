@@ -10,6 +10,10 @@ interface PageRelyingParty {
   autofill(opts?: Record<string, unknown>): true;
   autofillState: any;
   abortAutofill?: () => void;
+  /** A get() with uiMode 'immediate': 'pending', then the /login/verify answer or {name, message}. */
+  immediate(opts?: Record<string, unknown>): true;
+  immediateState: any;
+  immediateMs?: number;
 }
 
 declare global {

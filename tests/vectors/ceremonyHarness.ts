@@ -6,6 +6,7 @@ import type {
   CeremonyDeps,
   Consent,
   CreateRequestInfo,
+  CredentialBlobs,
   CredentialMeta,
   CredentialStore,
   Decision,
@@ -31,7 +32,7 @@ export class MemoryStore implements CredentialStore {
   list(rpId: string): CredentialMeta[] {
     return [...this.records.values()]
       .filter((r) => r.rpId === rpId)
-      .map(({ pkcs8: _k, publicKeyCose: _p, prfSecret: _s, ...meta }) => meta);
+      .map(({ pkcs8: _k, publicKeyCose: _p, prfSecret: _s, largeBlob: _l, credBlob: _b, ...meta }) => meta);
   }
 
   async add(c: NewCredential): Promise<void> {
@@ -46,6 +47,18 @@ export class MemoryStore implements CredentialStore {
 
   prfSecret(credentialId: string): Uint8Array {
     return this.get(credentialId).prfSecret;
+  }
+
+  blobs(credentialId: string): CredentialBlobs {
+    const { largeBlob, credBlob } = this.get(credentialId);
+    return { ...(largeBlob ? { largeBlob } : {}), ...(credBlob ? { credBlob } : {}) };
+  }
+
+  async writeLargeBlob(credentialId: string, blob: Uint8Array): Promise<boolean> {
+    const r = this.get(credentialId);
+    if (!r.largeBlob) return false;
+    r.largeBlob = blob.slice();
+    return true;
   }
 
   touch(credentialId: string, at: number): void {

@@ -39,7 +39,7 @@ export function openPageDoor(deps: {
           // An excluded site: the browser's own signal method answers, as if Keyport were not installed.
           answer = !caller
             ? { type: 'error', error: { name: 'SecurityError', message: 'The document has an opaque origin.' } }
-            : deps.stepsAside(caller) ? { type: 'aside' } : deps.signals.receive(signal, options, caller).answer;
+            : deps.stepsAside(caller) ? { type: 'aside' } : (await deps.signals.receive(signal, options, caller)).answer;
         }
         port.postMessage(answer);
       })());
@@ -55,7 +55,7 @@ export function openPageDoor(deps: {
       if (!parsed.success) answer = { type: 'error', error: { name: 'TypeError', message: 'Malformed request.' } };
       else {
         await deps.ready();
-        const { kind, options, frame, conditional } = parsed.output;
+        const { kind, options, frame, conditional, immediate } = parsed.output;
         const caller = callerOf(sender, frame);
         if (caller && deps.stepsAside(caller)) {
           // The bridge's hint was stale or missing: the background decides, before any validation or window (rule 8).
@@ -73,7 +73,7 @@ export function openPageDoor(deps: {
           : undefined;
         // Rule 1: an opaque origin (a sandboxed document, a data: document) gets the browser's NotAllowedError.
         answer = caller
-          ? await deps.run(kind, options, caller, permitted, abort.signal, tabId, startPicker)
+          ? await deps.run(kind, options, caller, permitted, abort.signal, { ...(tabId !== undefined ? { tabId } : {}), ...(startPicker ? { startPicker } : {}), immediate: immediate === true && kind === 'get' })
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
       }
       // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep

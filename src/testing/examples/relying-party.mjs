@@ -71,7 +71,7 @@ export async function startRelyingParty() {
     },
   };
 
-  const server = http.createServer(async (req, res) => {
+  async function serve(req, res) {
     const answer = (status, type, body) => res.writeHead(status, { 'content-type': type }).end(body);
     if (req.method === 'GET' && req.url === '/') return answer(200, 'text/html', page);
     const route = req.method === 'POST' ? routes[req.url] : undefined;
@@ -81,9 +81,11 @@ export async function startRelyingParty() {
       for await (const chunk of req) body += chunk;
       answer(200, 'application/json', JSON.stringify(await route(JSON.parse(body))));
     } catch (e) {
-      answer(400, 'application/json', JSON.stringify({ verified: false, error: String(e.message) }));
+      answer(400, 'application/json', JSON.stringify({ verified: false, error: String(e?.message ?? e) }));
     }
-  });
+  }
+  // serve() answers every error itself: no request leaves a rejected promise behind.
+  const server = http.createServer((req, res) => void serve(req, res));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://localhost:${server.address().port}`;
   return {

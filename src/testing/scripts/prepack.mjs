@@ -1,3 +1,4 @@
+// @ts-check
 // npm pack / npm publish of @keyport/testing: builds Keyport's extensions in the repository (npm run build:all, or
 // none with KEYPORT_TESTING_PREBUILT=1 when .output/ was just built), copies both builds into extensions/, and
 // writes the .d.ts files into types/ from the checked JSDoc. `--clean` (postpack) removes both again, so that
@@ -22,11 +23,23 @@ function run(cmd, args, cwd) {
 }
 
 if (process.env.KEYPORT_TESTING_PREBUILT !== '1') run('npm', ['run', 'build:all'], root);
-const version = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')).version;
+/**
+ * A JSON file's object, or {} when it holds something else.
+ * @param {string} file
+ * @returns {{ name?: unknown, version?: unknown }}
+ */
+function readJson(file) {
+  /** @type {unknown} */
+  const value = JSON.parse(readFileSync(file, 'utf8'));
+  return typeof value === 'object' && value !== null ? value : {};
+}
+
+const { version } = readJson(`${root}/package.json`);
+if (typeof version !== 'string') throw new Error(`${root}/package.json has no version`);
 for (const name of ['chrome-mv3', 'firefox-mv3']) {
   const from = `${root}/.output/${name}`;
   if (!existsSync(`${from}/manifest.json`)) throw new Error(`no Keyport build at ${from}: run npm run build:all in the repository`);
-  const manifest = JSON.parse(readFileSync(`${from}/manifest.json`, 'utf8'));
+  const manifest = readJson(`${from}/manifest.json`);
   if (manifest.name !== 'Keyport' || manifest.version !== version) throw new Error(`${from} is not Keyport ${version}`);
   cpSync(from, `${pkg}/extensions/${name}`, { recursive: true, filter: (src) => !src.endsWith('.map') });
 }

@@ -15,6 +15,13 @@ export interface GetAssertionParams {
   userVerification: string;
   /** hmac-secret (the prf extension, §10.1.4): salts for every credential, or for one by its id. */
   prf?: { salts?: PrfSalts; saltsByCredential?: Readonly<Record<string, PrfSalts>> };
+  /**
+   * §10.1.5 largeBlob: read the chosen passkey's blob, or write one (the client checked there is exactly one allowed
+   * credential and the size: client/validate.ts).
+   */
+  largeBlob?: { read: true } | { write: Uint8Array };
+  /** CTAP 2.1 §12.2 getCredBlob. */
+  getCredBlob?: boolean;
   /** The caller's origin, shown by the account picker only. */
   origin: string;
 }
@@ -26,6 +33,10 @@ export interface Assertion {
   signature: Uint8Array;
   userHandle: string;
   prf?: { results?: PrfOutputs };
+  /** §10.1.5: the blob read (absent: none), or whether the one written was stored. */
+  largeBlob?: { blob?: Uint8Array } | { written: boolean };
+  /** CTAP 2.1 §12.2: the passkey's credBlob, empty when it has none. */
+  credBlob?: Uint8Array;
 }
 
 export async function getAssertion(p: GetAssertionParams, signal: AbortSignal, deps: CeremonyDeps): Promise<Assertion | { kind: 'fallback' }> {
@@ -56,6 +67,15 @@ export async function getAssertion(p: GetAssertionParams, signal: AbortSignal, d
   if (p.prf) {
     const salts = p.prf.saltsByCredential?.[chosen.credentialId] ?? p.prf.salts;
     assertion.prf = salts ? { results: hmacSecret(deps.store.prfSecret(chosen.credentialId), salts) } : {};
+  }
+  if (p.getCredBlob) assertion.credBlob = deps.store.blobs(chosen.credentialId).credBlob ?? new Uint8Array();
+  if (p.largeBlob && 'read' in p.largeBlob) {
+    // An empty blob is no blob (Chromium 156 answers `{}` after writing an empty one, measured).
+    const blob = deps.store.blobs(chosen.credentialId).largeBlob;
+    assertion.largeBlob = blob?.length ? { blob } : {};
+  } else if (p.largeBlob) {
+    // After the assertion, as a CTAP client writes with the largeBlobKey it returned; a failed write is `written: false`.
+    assertion.largeBlob = { written: await deps.store.writeLargeBlob(chosen.credentialId, p.largeBlob.write).catch(() => false) };
   }
   return assertion;
 }

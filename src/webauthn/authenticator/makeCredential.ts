@@ -7,6 +7,7 @@ import { encodeAuthData, rpIdHash, signedData } from '../authData.ts';
 import { encode as b64u } from '../base64url.ts';
 import { WebAuthnError, notAllowed } from '../errors.ts';
 import { hmacSecret, type PrfSalts, type PrfOutputs } from '../prf.ts';
+import { CRED_BLOB_MAX_BYTES } from '../blobs.ts';
 import { importSigner } from './keys.ts';
 import { KEYPORT_AAGUID, type CeremonyDeps, type CreateRequestInfo } from './model.ts';
 import { type AuthenticatorProfile, KEYPORT_PROFILE, authFlags, checkCanVerify, signCountFor, userVerified } from './profile.ts';
@@ -27,6 +28,10 @@ export interface MakeCredentialParams {
   attestationFormats: readonly string[];
   /** hmac-secret (the prf extension, §10.1.4): make a secret, and evaluate it at once when salts are given. */
   prf?: { salts?: PrfSalts };
+  /** §10.1.5 largeBlob was asked for (any `support`): the passkey gets room for a large blob. */
+  largeBlob?: boolean;
+  /** CTAP 2.1 §12.2 credBlob: kept when it is at most CRED_BLOB_MAX_BYTES. */
+  credBlob?: Uint8Array;
   /** BS (§6.1): whether the new passkey is backed up from the start (sync on). */
   backedUp: boolean;
   /** The caller's origin, shown by the consent window only. */
@@ -41,6 +46,10 @@ export interface MadeCredential {
   authData: Uint8Array;
   attestationObject: Uint8Array;
   prf?: { enabled: true; results?: PrfOutputs };
+  /** §10.1.5: the passkey can hold a large blob (when it was asked for). */
+  largeBlob?: { supported: boolean };
+  /** CTAP 2.1 §12.2: whether the credBlob was kept (when one was given). */
+  credBlob?: boolean;
 }
 
 /**
@@ -90,7 +99,9 @@ export async function makeCredential(p: MakeCredentialParams, signal: AbortSigna
   // Step 6: the authorization gesture, and user verification when asked for.
   const decision = await deps.consent.confirmCreate(info, signal);
   if (decision.action === 'fallback') return { kind: 'fallback' };
-  const uv = userVerified(profile, p.userVerification, decision.uv);
+  // Without a gesture (a conditional create) neither UP nor UV (§5.1.3: both requirements false).
+  const up = decision.up !== false;
+  const uv = up && userVerified(profile, p.userVerification, decision.uv);
 
   // Steps 7–9: a new key pair, credential id and (hmac-secret) credential secret.
   const key = await deps.store.generateKey(alg);
@@ -98,9 +109,11 @@ export async function makeCredential(p: MakeCredentialParams, signal: AbortSigna
   const publicKeyCose = cbor(encodeCoseKey(key.publicKey));
   const prfSecret = globalThis.crypto.getRandomValues(new Uint8Array(32));
   const counter = signCountFor(profile.counter, undefined, true);
+  // CTAP 2.1 §12.2: a credBlob longer than maxCredBlobLength is not stored, and the credential is still made.
+  const credBlob = p.credBlob && p.credBlob.length <= CRED_BLOB_MAX_BYTES ? p.credBlob.slice() : undefined;
   const authData = encodeAuthData({
     rpIdHash: rpIdHash(p.rpId),
-    flags: authFlags(profile, uv, p.backedUp),
+    flags: authFlags(profile, uv, p.backedUp, up),
     signCount: counter.signCount,
     attestedCredentialData: { aaguid: KEYPORT_AAGUID, credentialId, credentialPublicKey: publicKeyCose },
   });
@@ -123,10 +136,14 @@ export async function makeCredential(p: MakeCredentialParams, signal: AbortSigna
     pkcs8: key.pkcs8,
     publicKeyCose,
     prfSecret,
+    ...(p.largeBlob ? { largeBlob: new Uint8Array() } : {}),
+    ...(credBlob ? { credBlob } : {}),
   });
   key.pkcs8.fill(0);
 
   const made: MadeCredential = { kind: 'credential', credentialId, alg, publicKey: key.publicKey, authData, attestationObject };
   if (p.prf) made.prf = p.prf.salts ? { enabled: true, results: hmacSecret(prfSecret, p.prf.salts) } : { enabled: true };
+  if (p.largeBlob) made.largeBlob = { supported: true };
+  if (p.credBlob) made.credBlob = credBlob !== undefined;
   return made;
 }

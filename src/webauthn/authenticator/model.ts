@@ -28,6 +28,16 @@ export interface NewCredential extends Omit<CredentialMeta, 'lastUsedAt'> {
   pkcs8: Uint8Array;
   publicKeyCose: Uint8Array;
   prfSecret: Uint8Array;
+  /** §10.1.5: present when the passkey can hold a large blob (it was asked for at creation); empty: no blob yet. */
+  largeBlob?: Uint8Array;
+  /** CTAP 2.1 credBlob, at most CRED_BLOB_MAX_BYTES (webauthn/blobs.ts), fixed at creation. */
+  credBlob?: Uint8Array;
+}
+
+/** What a site keeps with one passkey (webauthn/blobs.ts). */
+export interface CredentialBlobs {
+  largeBlob?: Uint8Array;
+  credBlob?: Uint8Array;
 }
 
 export interface CredentialStore {
@@ -36,6 +46,9 @@ export interface CredentialStore {
   add(credential: NewCredential): Promise<void>;
   sign(credentialId: string, data: Uint8Array): Promise<Uint8Array>;
   prfSecret(credentialId: string): Uint8Array;
+  blobs(credentialId: string): CredentialBlobs;
+  /** §10.1.5: stores a passkey's large blob (written at once, so it syncs); false when the passkey cannot hold one. */
+  writeLargeBlob(credentialId: string, blob: Uint8Array): Promise<boolean>;
   touch(credentialId: string, at: number): void;
   /** Remembers a signature counter the ceremony answered with (developer mode), written like touch. */
   setSignCount(credentialId: string, count: number): void;
@@ -58,8 +71,11 @@ export interface GetRequestInfo {
   userVerification: string;
 }
 
-/** The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). */
-export type Decision<T = object> = ({ action: 'approve'; uv: boolean } & T) | { action: 'fallback' };
+/**
+ * The person's answer. `uv` is true only when the master password was proven (§6.2.3 user verification). `up: false`:
+ * no one was asked (a conditional create the person allowed beforehand, §5.1.3: requireUserPresence false).
+ */
+export type Decision<T = object> = ({ action: 'approve'; uv: boolean; up?: false } & T) | { action: 'fallback' };
 
 /** The UI as a port (Bitwarden's fido2-user-interface idea): cancel rejects with NotAllowedError. */
 export interface Consent {

@@ -75,10 +75,10 @@ export function userVerified(profile: AuthenticatorProfile, userVerification: st
 }
 
 /** §6.1 flags UP, UV, BE, BS of an answer (AT and ED are set by encodeAuthData). */
-export function authFlags(profile: AuthenticatorProfile, uv: boolean, backedUp: boolean): number {
+export function authFlags(profile: AuthenticatorProfile, uv: boolean, backedUp: boolean, up = true): number {
   const be = profile.backupEligible ?? true;
   const bs = profile.backupState ?? (be && backedUp);
-  return FLAG.UP | (uv ? FLAG.UV : 0) | (be ? FLAG.BE : 0) | (bs ? FLAG.BS : 0);
+  return (up ? FLAG.UP : 0) | (uv ? FLAG.UV : 0) | (be ? FLAG.BE : 0) | (bs ? FLAG.BS : 0);
 }
 
 /**

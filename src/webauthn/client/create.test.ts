@@ -7,7 +7,8 @@ import { decode as b64d, encode as b64u } from '../base64url.ts';
 import { FLAG, parseAuthData } from '../authData.ts';
 import { KEYPORT_AAGUID } from '../authenticator/model.ts';
 import { ALG, decodeCoseKey, spki } from '../cose.ts';
-import { type CreateContext, authenticatorFor, chooseAlgorithm, createCredential } from './create.ts';
+import { type CreateContext, authenticatorFor, chooseAlgorithm, createCredential, createValidated } from './create.ts';
+import { validateCreate } from './validate.ts';
 import { WebAuthnError } from '../errors.ts';
 import type { Caller, CreationOptionsJSON, RegistrationResponseJSON } from '../types.ts';
 
@@ -112,6 +113,17 @@ describe('§5.1.3 create: registration verified by @simplewebauthn/server', () =
 
     const { credential: c2 } = await register(options, ctx({ backedUp: true }));
     expect(authData(c2).flags).toBe(FLAG.UP | FLAG.UV | FLAG.BE | FLAG.BS | FLAG.AT);
+  });
+
+  it('Spec: §5.1.3 conditional create (no one asked): neither UP nor UV, and an RP that allows it verifies it', async () => {
+    const options = await rpOptions({ supportedAlgorithmIDs: [-7], userVerification: 'required' });
+    const h = harness();
+    h.consent.onCreate = () => ({ action: 'approve', uv: true, up: false });
+    const { credential } = await register(options, ctx({ backedUp: true }), h);
+    expect(authData(credential).flags).toBe(FLAG.BE | FLAG.BS | FLAG.AT);
+    const v = await verifyRegistrationResponse({ response: credential as unknown as Parameters<typeof verifyRegistrationResponse>[0]['response'], expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false, requireUserPresence: false });
+    expect(v.verified).toBe(true);
+    await expect(rpVerify(options, credential, false)).rejects.toThrow(/present/i);
   });
 
   it('§5.2.1.1: the response’s publicKey is the SPKI of the attested COSE key, and authenticatorData is the attested one', async () => {
@@ -304,12 +316,15 @@ describe('§5.1.3 step 2: cross-origin frames', () => {
 });
 
 describe('proxy door: the browser already ran the client checks', () => {
-  it('does not validate rp.id against the origin, and hashes the given rp.id', async () => {
+  it('a foreign rp.id (a related origin the browser accepted) is checked again: refused without its grant, else hashed as given', async () => {
     const caller: Caller = { origin: ORIGIN, sameOriginWithAncestors: true, door: 'proxy' };
     const options = await rpOptions({ rpID: 'other.com' });
-    const { credential, store } = await register(options, ctx({ caller }));
-    expect(authData(credential).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
-    expect(store.records.get(credential.id)!.rpId).toBe('other.com');
+    expect((await rejection(register(options, ctx({ caller })))).name).toBe('SecurityError');
+    const h = harness();
+    const outcome = await createValidated(validateCreate(options, caller, true, 'other.com'), ctx({ caller }), h.deps);
+    if (outcome.kind !== 'credential') throw new Error(`expected a credential, got ${outcome.kind}`);
+    expect(authData(outcome.credential).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
+    expect(h.store.records.get(outcome.credential.id)!.rpId).toBe('other.com');
   });
 
   it('does not apply the frame permission check', async () => {
@@ -372,35 +387,51 @@ describe('authenticator selection (§5.1.3 step 20): what Keyport, a platform au
     expect(authenticatorFor({})).toBe('keyport');
   });
 
-  it("§10.1.5 largeBlob support 'required' → NotAllowedError (as Chromium 156's platform authenticator), without asking", async () => {
-    const h = harness();
-    await expectError(createCredential(await rpOptions({ extensions: { largeBlob: { support: 'required' } } }), ctx(), h.deps), 'NotAllowedError');
-    expect(h.consent.calls).toBe(0);
-    expect(h.store.records.size).toBe(0);
+  it("§10.1.5 largeBlob support 'required' → a passkey that can hold a large blob (Keyport stores them)", async () => {
+    const options = await rpOptions({ extensions: { largeBlob: { support: 'required' } } });
+    expect(authenticatorFor(options)).toBe('keyport');
+    const { credential, store } = await register(options);
+    expect(credential.clientExtensionResults.largeBlob).toEqual({ supported: true });
+    expect(store.get(credential.id).largeBlob).toEqual(new Uint8Array());
   });
 });
 
-describe('extension outputs for what Keyport does not store (as Chromium 156 for an authenticator without them)', () => {
+describe('§10.1.5 largeBlob and CTAP 2.1 credBlob at registration (as Chromium 156 with a virtual authenticator that stores them)', () => {
   it.each<[string, object]>([
     ['empty', {}],
     ["support 'preferred'", { support: 'preferred' }],
     ['an unknown support value', { support: 'bogus' }],
-  ])('§10.1.5 largeBlob (%s) → { supported: false }, and the passkey is made', async (_what, largeBlob) => {
+  ])('largeBlob (%s) → { supported: true }, and the passkey has room for a blob', async (_what, largeBlob) => {
     const { credential, store } = await register({ ...(await rpOptions()), extensions: { largeBlob } });
-    expect(credential.clientExtensionResults).toEqual({ largeBlob: { supported: false } });
-    expect(store.records.size).toBe(1);
+    expect(credential.clientExtensionResults).toEqual({ largeBlob: { supported: true } });
+    expect(store.get(credential.id).largeBlob).toEqual(new Uint8Array());
   });
 
-  it('credBlob → false, whatever its size; getCredBlob (an authentication input) → nothing', async () => {
-    const { credential } = await register({ ...(await rpOptions()), extensions: { credBlob: b64u(new Uint8Array(32)), getCredBlob: true } });
-    expect(credential.clientExtensionResults).toEqual({ credBlob: false });
+  it('no largeBlob → no output, and no room for a blob (a CTAP credential without a largeBlobKey)', async () => {
+    const { credential, store } = await register(await rpOptions());
+    expect(credential.clientExtensionResults.largeBlob).toBeUndefined();
+    expect(store.get(credential.id).largeBlob).toBeUndefined();
+  });
+
+  it('credBlob of at most 32 bytes (empty too) → true, kept; getCredBlob (an authentication input) → nothing', async () => {
+    const blob = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const { credential, store } = await register({ ...(await rpOptions()), extensions: { credBlob: b64u(blob), getCredBlob: true } });
+    expect(credential.clientExtensionResults).toEqual({ credBlob: true });
+    expect(store.get(credential.id).credBlob).toEqual(blob);
     const { credential: empty } = await register({ ...(await rpOptions()), extensions: { credBlob: '' } });
-    expect(empty.clientExtensionResults).toEqual({ credBlob: false });
+    expect(empty.clientExtensionResults).toEqual({ credBlob: true });
+  });
+
+  it('credBlob over 32 bytes → false, not kept, and the passkey is still made', async () => {
+    const { credential, store } = await register({ ...(await rpOptions()), extensions: { credBlob: b64u(new Uint8Array(33)) } });
+    expect(credential.clientExtensionResults).toEqual({ credBlob: false });
+    expect(store.records.size).toBe(1);
+    expect(store.get(credential.id).credBlob).toBeUndefined();
   });
 
   it('alongside credProps and prf', async () => {
     const { credential } = await register({ ...(await rpOptions()), extensions: { credProps: true, prf: {}, largeBlob: {} } });
-    expect(credential.clientExtensionResults).toEqual({ credProps: { rk: true }, prf: { enabled: true }, largeBlob: { supported: false } });
+    expect(credential.clientExtensionResults).toEqual({ credProps: { rk: true }, prf: { enabled: true }, largeBlob: { supported: true } });
   });
 });
 

@@ -5,7 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { encode as b64u, decode as fromB64u } from '../base64url.ts';
 import { ALG, type Alg, spki } from '../cose.ts';
 import { serializeClientData } from './clientData.ts';
-import { WebAuthnError, notAllowed } from '../errors.ts';
+import { WebAuthnError } from '../errors.ts';
 import { type ValidatedCreate, validateCreate } from './validate.ts';
 import { encodePrfOutputs, prfSalts } from '../prf.ts';
 import type { CeremonyDeps, Outcome } from '../authenticator/model.ts';
@@ -61,29 +61,13 @@ export function attestationFormat(profile: AuthenticatorProfile, options: Pick<C
 
 /**
  * §5.1.3 step 20, which authenticators a request may use, decided before anyone is asked: Keyport is a platform
- * authenticator without largeBlob storage.
- * - `authenticatorAttachment: 'cross-platform'` is for the browser's own authenticators (security keys, phones):
- *   'browser', as when the person chooses "another device or security key". Chromium 156's own platform
- *   authenticator is not offered for it either; the browser waits for a security key (measured).
- * - §10.1.5 largeBlob `support: 'required'` cannot be met: NotAllowedError, as Chromium 156 answers for its
- *   platform authenticator without largeBlob support (measured, at once).
+ * authenticator. `authenticatorAttachment: 'cross-platform'` is for the browser's own authenticators (security keys,
+ * phones): 'browser', as when the person chooses "another device or security key". Chromium 156's own platform
+ * authenticator is not offered for it either; the browser waits for a security key (measured). Keyport stores
+ * large blobs, so §10.1.5 `support: 'required'` is met.
  */
-export function authenticatorFor(options: Pick<CreationOptionsJSON, 'authenticatorSelection' | 'extensions'>): 'keyport' | 'browser' {
-  if (options.authenticatorSelection?.authenticatorAttachment === 'cross-platform') return 'browser';
-  if (options.extensions?.largeBlob?.support === 'required') throw notAllowed('This authenticator cannot store large blobs.');
-  return 'keyport';
-}
-
-/**
- * §9 client extension outputs that do not depend on the authenticator's answer: largeBlob (§10.1.5) reports
- * `supported: false` whenever it was asked for, and credBlob `false` (Keyport stores neither), as Chromium 156 does
- * for an authenticator without them (measured).
- */
-function unsupportedExtensionOutputs(ext: CreationOptionsJSON['extensions'] = {}): ClientExtensionOutputsJSON {
-  const out: ClientExtensionOutputsJSON = {};
-  if (ext.credBlob !== undefined) out.credBlob = false;
-  if (ext.largeBlob !== undefined) out.largeBlob = { supported: false };
-  return out;
+export function authenticatorFor(options: Pick<CreationOptionsJSON, 'authenticatorSelection'>): 'keyport' | 'browser' {
+  return options.authenticatorSelection?.authenticatorAttachment === 'cross-platform' ? 'browser' : 'keyport';
 }
 
 /** §5.1.3 from the start: validates the request (validate.ts), then creates. */
@@ -116,6 +100,10 @@ export async function createValidated(request: ValidatedCreate, ctx: Pick<Create
       userVerification: options.authenticatorSelection?.userVerification ?? 'preferred',
       attestationFormats: clientAttestationFormats(options),
       ...(ext.prf ? { prf: ext.prf.eval ? { salts: prfSalts(ext.prf.eval) } : {} } : {}),
+      // §10.1.5 registration: any `support` value (an unknown one too) asks for a passkey that holds a large blob,
+      // as Chromium 156 treats it (measured: `{}` and 'bogus' both give `supported: true`).
+      ...(ext.largeBlob ? { largeBlob: true } : {}),
+      ...(ext.credBlob !== undefined ? { credBlob: fromB64u(ext.credBlob) } : {}),
       backedUp: ctx.backedUp,
       origin: origin.origin,
     },
@@ -125,7 +113,9 @@ export async function createValidated(request: ValidatedCreate, ctx: Pick<Create
   if (made.kind === 'fallback') return made;
 
   // §9 client extension outputs.
-  const extensionResults = unsupportedExtensionOutputs(ext);
+  const extensionResults: ClientExtensionOutputsJSON = {};
+  if (made.credBlob !== undefined) extensionResults.credBlob = made.credBlob;
+  if (made.largeBlob) extensionResults.largeBlob = made.largeBlob;
   if (ext.credProps === true) extensionResults.credProps = { rk: true }; // §10.1.3: Keyport's passkeys are discoverable
   if (made.prf) extensionResults.prf = made.prf.results ? { enabled: true, results: encodePrfOutputs(made.prf.results) } : { enabled: true };
 

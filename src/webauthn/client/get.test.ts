@@ -20,7 +20,7 @@ type AuthResponse = Parameters<typeof verifyAuthenticationResponse>[0]['response
 const ctx = (over: Partial<GetContext> = {}): GetContext => ({ caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, ...over });
 
 /** Registers a passkey through create.ts, verified by the RP library; returns its id and COSE public key. */
-async function enrol(h: H, { alg = -7, userName = 'alice', backedUp = true } = {}) {
+async function enrol(h: H, { alg = -7, userName = 'alice', backedUp = true, extensions = {} } = {}) {
   const options = await generateRegistrationOptions({
     rpName: 'Example',
     rpID: RP_ID,
@@ -28,6 +28,7 @@ async function enrol(h: H, { alg = -7, userName = 'alice', backedUp = true } = {
     userID: new TextEncoder().encode(`id-${userName}`),
     supportedAlgorithmIDs: [alg],
   });
+  if (Object.keys(extensions).length) options.extensions = { ...options.extensions, ...extensions };
   const out = await createCredential(options, { caller: sameOrigin, framePermitted: true, signal: new AbortController().signal, backedUp }, h.deps);
   if (out.kind !== 'credential') throw new Error('registration fell back');
   const v = await verifyRegistrationResponse({
@@ -249,18 +250,19 @@ describe('§5.1.4.1 step 2: cross-origin frames', () => {
 });
 
 describe('proxy door', () => {
-  it('skips rpId validation (the browser did it) and the frame check', async () => {
+  it('skips the frame check (the browser did it); a foreign rpId is checked again as a related origin', async () => {
     const h = harness();
     const proxy: Caller = { origin: ORIGIN, sameOriginWithAncestors: true, door: 'proxy' };
     const reg = await createCredential(
-      { rp: { id: 'other.com', name: 'Other' }, user: { id: 'AQ', name: 'a', displayName: 'A' }, challenge: 'AAAA', pubKeyCredParams: [] },
+      { rp: { id: RP_ID, name: 'Example' }, user: { id: 'AQ', name: 'a', displayName: 'A' }, challenge: 'AAAA', pubKeyCredParams: [] },
       { caller: proxy, framePermitted: false, signal: new AbortController().signal, backedUp: true },
       h.deps,
     );
     expect(reg.kind).toBe('credential');
     const framedProxy: Caller = { ...proxy, sameOriginWithAncestors: false, topOrigin: 'https://shop.example' };
-    const r = await assert(h, { challenge: 'AAAA', rpId: 'other.com' }, ctx({ caller: framedProxy, framePermitted: false }));
-    expect(parseAuthData(b64d(r.response.authenticatorData)).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update('other.com').digest()));
+    const r = await assert(h, { challenge: 'AAAA', rpId: RP_ID }, ctx({ caller: framedProxy, framePermitted: false }));
+    expect(parseAuthData(b64d(r.response.authenticatorData)).rpIdHash).toEqual(new Uint8Array(createHash('sha256').update(RP_ID).digest()));
+    expect((await rejection(getAssertion({ challenge: 'AAAA', rpId: 'other.com' }, ctx({ caller: framedProxy, framePermitted: false }), h.deps))).name).toBe('SecurityError');
   });
 });
 
@@ -339,34 +341,69 @@ describe('§10.1.4 prf at authentication', () => {
   });
 });
 
-describe('extension outputs for what Keyport does not store (as Chromium 156 for an authenticator without them)', () => {
-  it('§10.1.5 largeBlob read → {} (no blob); read false → nothing', async () => {
+describe('§10.1.5 largeBlob and CTAP 2.1 getCredBlob at authentication (as Chromium 156 with a virtual authenticator that stores them)', () => {
+  const get = (id: string, extensions: RequestOptionsJSON['extensions']): RequestOptionsJSON => ({ challenge: 'AAAA', rpId: RP_ID, allowCredentials: [{ type: 'public-key', id }], extensions });
+
+  it('write, then read it back, by the one allowed credential or discoverably; the assertion still verifies', async () => {
     const h = harness();
-    await enrol(h);
-    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { read: true } } })).clientExtensionResults).toEqual({ largeBlob: {} });
+    const cred = await enrol(h, { extensions: { largeBlob: { support: 'preferred' } } });
+    expect((await assert(h, get(cred.id, { largeBlob: { read: true } }))).clientExtensionResults).toEqual({ largeBlob: {} });
+    const blob = b64u(Uint8Array.from({ length: 2048 }, (_, i) => i % 251));
+    const options = get(cred.id, { largeBlob: { write: blob } });
+    const written = await assert(h, options);
+    expect(written.clientExtensionResults).toEqual({ largeBlob: { written: true } });
+    expect((await rpVerify(options, written, cred)).verified).toBe(true);
+    expect((await assert(h, get(cred.id, { largeBlob: { read: true } }))).clientExtensionResults).toEqual({ largeBlob: { blob } });
+    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { read: true } } })).clientExtensionResults).toEqual({ largeBlob: { blob } });
+  });
+
+  it('an empty write removes the blob: read → {}', async () => {
+    const h = harness();
+    const cred = await enrol(h, { extensions: { largeBlob: {} } });
+    await assert(h, get(cred.id, { largeBlob: { write: 'AQID' } }));
+    expect((await assert(h, get(cred.id, { largeBlob: { write: '' } }))).clientExtensionResults).toEqual({ largeBlob: { written: true } });
+    expect((await assert(h, get(cred.id, { largeBlob: { read: true } }))).clientExtensionResults).toEqual({ largeBlob: {} });
+  });
+
+  it('a passkey made without largeBlob: write → { written: false }, read → {}', async () => {
+    const h = harness();
+    const cred = await enrol(h);
+    expect((await assert(h, get(cred.id, { largeBlob: { write: 'AQID' } }))).clientExtensionResults).toEqual({ largeBlob: { written: false } });
+    expect((await assert(h, get(cred.id, { largeBlob: { read: true } }))).clientExtensionResults).toEqual({ largeBlob: {} });
+    expect(h.store.get(cred.id).largeBlob).toBeUndefined();
+  });
+
+  it('read false or {} → nothing', async () => {
+    const h = harness();
+    await enrol(h, { extensions: { largeBlob: {} } });
     expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { read: false } } })).clientExtensionResults).toEqual({});
     expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: {} } })).clientExtensionResults).toEqual({});
   });
 
-  it('§10.1.5 largeBlob write for the one allowed credential → { written: false }', async () => {
+  it('a write over 2048 bytes → NotSupportedError, without asking, and the stored blob is unchanged', async () => {
     const h = harness();
-    const cred = await enrol(h);
-    const r = await assert(h, { challenge: 'AAAA', rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: cred.id }], extensions: { largeBlob: { write: 'AQID' } } });
-    expect(r.clientExtensionResults).toEqual({ largeBlob: { written: false } });
+    const cred = await enrol(h, { extensions: { largeBlob: {} } });
+    await assert(h, get(cred.id, { largeBlob: { write: 'AQID' } }));
+    await expectError(getAssertion(get(cred.id, { largeBlob: { write: b64u(new Uint8Array(2049)) } }), ctx(), h.deps), 'NotSupportedError');
+    await expectError(getAssertion(get(cred.id, { largeBlob: { write: b64u(new Uint8Array(40_000)) } }), ctx(), h.deps), 'NotSupportedError');
+    expect(h.consent.pickAsked).toHaveLength(1);
+    expect(h.store.get(cred.id).largeBlob).toEqual(Uint8Array.of(1, 2, 3));
   });
 
-  it('§10.1.5 largeBlob support in get() → NotSupportedError, without asking', async () => {
+  it('largeBlob support in get() → NotSupportedError, without asking', async () => {
     const h = harness();
     await enrol(h);
     await expectError(getAssertion({ challenge: 'AAAA', rpId: RP_ID, extensions: { largeBlob: { support: 'preferred' } } }, ctx(), h.deps), 'NotSupportedError');
     expect(h.consent.pickAsked).toHaveLength(0);
   });
 
-  it('getCredBlob true → an empty blob; false → nothing; credBlob (a registration input) → nothing', async () => {
+  it('getCredBlob true → the credBlob, or an empty one; false → nothing; credBlob (a registration input) → nothing', async () => {
     const h = harness();
-    await enrol(h);
-    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { getCredBlob: true } })).clientExtensionResults).toEqual({ getCredBlob: '' });
-    expect((await assert(h, { challenge: 'AAAA', rpId: RP_ID, extensions: { getCredBlob: false, credBlob: 'AQID' } })).clientExtensionResults).toEqual({});
+    const withBlob = await enrol(h, { extensions: { credBlob: 'AQID' } });
+    expect((await assert(h, get(withBlob.id, { getCredBlob: true }))).clientExtensionResults).toEqual({ getCredBlob: 'AQID' });
+    const without = await enrol(h, { userName: 'bob' });
+    expect((await assert(h, get(without.id, { getCredBlob: true }))).clientExtensionResults).toEqual({ getCredBlob: '' });
+    expect((await assert(h, get(withBlob.id, { getCredBlob: false, credBlob: 'AQID' }))).clientExtensionResults).toEqual({});
   });
 });
 

@@ -8,25 +8,12 @@ import { type ValidatedGet, validateGet } from './validate.ts';
 import { type PrfSalts, encodePrfOutputs, prfSalts } from '../prf.ts';
 import type { CeremonyDeps, Outcome } from '../authenticator/model.ts';
 import { getAssertion as authenticatorGetAssertion } from '../authenticator/getAssertion.ts';
-import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON, RequestOptionsJSON } from '../types.ts';
+import type { AuthenticationResponseJSON, Caller, ClientExtensionOutputsJSON } from '../types.ts';
 
 export interface GetContext {
   caller: Caller;
   framePermitted: boolean;
   signal: AbortSignal;
-}
-
-/**
- * §9 client extension outputs for what Keyport does not store, as Chromium 156 answers for an authenticator without
- * it (measured): largeBlob (§10.1.5) `read: true` gives `{}` (no blob), `write` gives `{ written: false }`, `read:
- * false` gives nothing; getCredBlob `true` gives an empty blob.
- */
-function unsupportedExtensionOutputs(ext: RequestOptionsJSON['extensions'] = {}): ClientExtensionOutputsJSON {
-  const out: ClientExtensionOutputsJSON = {};
-  if (ext.getCredBlob === true) out.getCredBlob = '';
-  if (ext.largeBlob?.write !== undefined) out.largeBlob = { written: false };
-  else if (ext.largeBlob?.read === true) out.largeBlob = {};
-  return out;
 }
 
 /** §5.1.4.1 from the start: validates the request (validate.ts), then gets. */
@@ -52,6 +39,9 @@ export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 
     if (prf.eval) prfInput.salts = prfSalts(prf.eval);
     if (prf.evalByCredential) prfInput.saltsByCredential = Object.fromEntries(Object.entries(prf.evalByCredential).map(([id, values]) => [id, prfSalts(values)]));
   }
+  // §10.1.5 authentication: `read: false` asks nothing; `write` has exactly one allowed credential (validate.ts).
+  const largeBlob = options.extensions?.largeBlob;
+  const largeBlobInput = largeBlob?.write !== undefined ? { write: fromB64u(largeBlob.write) } : largeBlob?.read === true ? { read: true as const } : undefined;
   const assertion = await authenticatorGetAssertion(
     {
       clientDataHash: sha256(clientDataJSON),
@@ -59,6 +49,8 @@ export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 
       allowCredentialIds: (options.allowCredentials ?? []).filter((d) => d.type === 'public-key').map((d) => d.id),
       userVerification: options.userVerification ?? 'preferred',
       ...(prfInput ? { prf: prfInput } : {}),
+      ...(largeBlobInput ? { largeBlob: largeBlobInput } : {}),
+      ...(options.extensions?.getCredBlob === true ? { getCredBlob: true } : {}),
       origin: origin.origin,
     },
     ctx.signal,
@@ -66,7 +58,12 @@ export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 
   );
   if (assertion.kind === 'fallback') return assertion;
 
-  const extensionResults = unsupportedExtensionOutputs(options.extensions);
+  // §9 client extension outputs.
+  const extensionResults: ClientExtensionOutputsJSON = {};
+  if (assertion.credBlob) extensionResults.getCredBlob = b64u(assertion.credBlob);
+  if (assertion.largeBlob) {
+    extensionResults.largeBlob = 'written' in assertion.largeBlob ? { written: assertion.largeBlob.written } : assertion.largeBlob.blob ? { blob: b64u(assertion.largeBlob.blob) } : {};
+  }
   if (assertion.prf) extensionResults.prf = assertion.prf.results ? { results: encodePrfOutputs(assertion.prf.results) } : {};
 
   return {

@@ -1,7 +1,7 @@
 // The one validation module (docs/design.md rules 1, 2 and 8): what it refuses, with which name, in which order.
 import { describe, expect, it } from 'vitest';
 import { ORIGIN, RP_ID, sameOrigin } from '../../../tests/vectors/ceremonyHarness.ts';
-import { validateCreate, validateGet, validateRequest, validateSignal } from './validate.ts';
+import { validateCreate, validateGet, validateRequest, validateSignal, withRelatedOrigins } from './validate.ts';
 import type { Caller } from '../types.ts';
 
 const createOptions = (rpId: string | null = RP_ID) => ({
@@ -169,6 +169,12 @@ describe('extension inputs the client refuses (NotSupportedError, as Chromium 15
     expect(get({ largeBlob: { write: 'AQID' } }, [allowed, { ...allowed, id: 'AAAA' }])).toBe('NotSupportedError');
     expect(get({ largeBlob: { write: 'AQID' } }, [allowed])).toBeUndefined();
   });
+  it('largeBlob write of at most 2048 bytes; over it → NotSupportedError (as Chromium 156)', () => {
+    const bytes = (n: number) => 'A'.repeat(Math.ceil((n * 4) / 3));
+    expect(get({ largeBlob: { write: bytes(2048) } }, [allowed])).toBeUndefined();
+    expect(get({ largeBlob: { write: bytes(2049) } }, [allowed])).toBe('NotSupportedError');
+    expect(get({ largeBlob: { write: bytes(40_000) } }, [allowed])).toBe('NotSupportedError');
+  });
   it('an extension error comes before the RP ID check, as in Chromium (the renderer refuses it first)', () => {
     expect(errorName(() => validateCreate({ ...createOptions('other.example'), extensions: { appid: '' } }, sameOrigin, true))).toBe('NotSupportedError');
     expect(errorName(() => validateGet({ ...getOptions('other.example'), extensions: { largeBlob: { support: 'required' } } }, sameOrigin, true))).toBe('NotSupportedError');
@@ -177,5 +183,60 @@ describe('extension inputs the client refuses (NotSupportedError, as Chromium 15
     expect(create({ largeBlob: { support: 5 } })).toBe('TypeError');
     expect(create({ credBlob: 'not base64url!' })).toBe('TypeError');
     expect(get({ getCredBlob: 'yes' })).toBe('TypeError');
+  });
+});
+
+describe('§5.11 related origins on the page-script door (withRelatedOrigins)', () => {
+  const caller: Caller = { origin: 'https://shop.example', sameOriginWithAncestors: true, door: 'shim' };
+  const listing = (listed: Record<string, string[]>) => {
+    const asked: string[] = [];
+    const check = async (origin: string, rpId: string) => (asked.push(rpId), (listed[rpId] ?? []).includes(origin));
+    return { asked, check };
+  };
+
+  it('an RP ID whose document lists the origin is accepted for create(), get() and signals', async () => {
+    const { asked, check } = listing({ 'rp.example': ['https://shop.example'] });
+    const c = await withRelatedOrigins((r) => validateCreate(createOptions('rp.example'), caller, true, r), caller, check);
+    expect(c.rpId).toBe('rp.example');
+    const g = await withRelatedOrigins((r) => validateGet(getOptions('rp.example'), caller, true, r), caller, check);
+    expect(g.rpId).toBe('rp.example');
+    const s = await withRelatedOrigins((r) => validateSignal('unknownCredential', { rpId: 'rp.example', credentialId: 'AAAA' }, caller, r), caller, check);
+    expect(s).toMatchObject({ rpId: 'rp.example', origin: 'https://shop.example' });
+    expect(asked).toEqual(['rp.example', 'rp.example', 'rp.example']);
+  });
+
+  it('not listed, or the check fails whatever the reason → SecurityError', async () => {
+    const { check } = listing({ 'rp.example': ['https://other.example'] });
+    await expect(withRelatedOrigins((r) => validateCreate(createOptions('rp.example'), caller, true, r), caller, check)).rejects.toMatchObject({ name: 'SecurityError' });
+    const broken = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    await expect(withRelatedOrigins((r) => validateGet(getOptions('rp.example'), caller, true, r), caller, broken)).rejects.toMatchObject({ name: 'SecurityError' });
+  });
+
+  it('only a foreign registrable RP ID is asked about: never a public suffix, an IP, an upper-case name, or other errors', async () => {
+    const { asked, check } = listing({});
+    for (const rpId of ['com', '127.0.0.1', 'Rp.example', 'localhost']) {
+      await expect(withRelatedOrigins((r) => validateCreate(createOptions(rpId), caller, true, r), caller, check)).rejects.toMatchObject({ name: 'SecurityError' });
+    }
+    await expect(withRelatedOrigins((r) => validateCreate({ ...createOptions('rp.example'), challenge: 1 }, caller, true, r), caller, check)).rejects.toMatchObject({ name: 'TypeError' });
+    const opaque: Caller = { ...caller, origin: 'null' };
+    await expect(withRelatedOrigins((r) => validateGet(getOptions('rp.example'), opaque, true, r), opaque, check)).rejects.toMatchObject({ name: 'NotAllowedError' });
+    expect(asked).toEqual([]);
+  });
+
+  it('a grant is for the one RP ID it was checked for', () => {
+    expect(errorName(() => validateCreate(createOptions('bank.example'), caller, true, 'rp.example'))).toBe('SecurityError');
+  });
+
+  it('the proxy door: the browser checked, and Keyport checks a related origin again (it is stricter)', async () => {
+    const proxy: Caller = { ...caller, door: 'proxy' };
+    const { asked, check } = listing({ 'rp.example': ['https://shop.example'] });
+    const c = await withRelatedOrigins((r) => validateCreate(createOptions('rp.example'), proxy, true, r), proxy, check);
+    expect(c.rpId).toBe('rp.example');
+    await expect(withRelatedOrigins((r) => validateGet(getOptions('bank.example'), proxy, true, r), proxy, check)).rejects.toMatchObject({ name: 'SecurityError' });
+    // Its own domain or a suffix: as the browser said, nothing fetched.
+    expect((await withRelatedOrigins((r) => validateGet(getOptions('shop.example'), proxy, true, r), proxy, check)).rpId).toBe('shop.example');
+    expect(asked).toEqual(['rp.example', 'bank.example']);
   });
 });

@@ -3,13 +3,16 @@
 // the caller's origin and the RP ID. Consent, autofill, developer mode and the inspector read only the
 // request this returns; nothing before it may open a window or name the requested RP ID.
 // On the proxy door the browser has already run these steps (docs/design.md "Proxy"): the origin and RP ID it
-// hands over are taken as checked, since it may have accepted a related origin (§5.11) Keyport cannot see.
+// hands over are taken as checked, except a related origin (§5.11), which Keyport checks again as on the page-script
+// door (rpId.ts browserCheckedRpId): an RP ID the origin is not under is checked against its well-known document
+// (withRelatedOrigins below).
 import * as v from 'valibot';
 import { WebAuthnError, notAllowed } from '../errors.ts';
 import { isBase64url } from '../base64url.ts';
-import { type ParsedOrigin, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
+import { ForeignRpIdError, type ParsedOrigin, browserCheckedRpId, isSameSite, parseCallerOrigin, resolveRpId } from './rpId.ts';
 import { parseCreationOptions, parseRequestOptions } from './schema.ts';
 import { decode as fromB64u } from '../base64url.ts';
+import { LARGE_BLOB_MAX_BYTES, base64urlBytes } from '../blobs.ts';
 import type { Caller, CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
 
 interface Validated {
@@ -54,15 +57,15 @@ export function checkFramePolicy(caller: Caller, framePermitted: boolean, featur
  * refused with NotAllowedError, never read as the origin its URL would have (docs/design.md rule 1). Then
  * steps 7–8: a secure origin, and the RP ID it asked for or its effective domain.
  */
-export function callerScope(caller: Caller, requestedRpId: string | undefined): { origin: ParsedOrigin; rpId: string } {
+export function callerScope(caller: Caller, requestedRpId: string | undefined, related?: string): { origin: ParsedOrigin; rpId: string } {
   if (caller.origin === 'null' || caller.origin === '') throw notAllowed('The document has an opaque origin.');
   const origin = parseCallerOrigin(caller.origin);
-  const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId) : (requestedRpId ?? origin.host);
+  const rpId = caller.door === 'shim' ? resolveRpId(origin, requestedRpId, related) : browserCheckedRpId(origin, requestedRpId, related);
   return { origin, rpId };
 }
 
 /** §5.1.3 steps 1–8 for create(): a TypeError, NotAllowedError or SecurityError before anything is shown. */
-export function validateCreate(input: unknown, caller: Caller, framePermitted: boolean): ValidatedCreate {
+export function validateCreate(input: unknown, caller: Caller, framePermitted: boolean, related?: string): ValidatedCreate {
   const options = parseCreationOptions(input);
   checkFramePolicy(caller, framePermitted, 'publickey-credentials-create');
   // §5.1.3 step 2: a cross-origin frame creates only with the person's transient activation. Chromium 156 asks it
@@ -77,15 +80,15 @@ export function validateCreate(input: unknown, caller: Caller, framePermitted: b
   if (userId > 64) throw new WebAuthnError('TypeError', `user.id must be at most 64 bytes, got ${userId}.`);
   // Chromium refuses these in the renderer, before the browser checks the RP ID (an extension error wins).
   checkCreateExtensions(options);
-  return { kind: 'create', options, caller, ...callerScope(caller, options.rp.id) };
+  return { kind: 'create', options, caller, ...callerScope(caller, options.rp.id, related) };
 }
 
 /** §5.1.4.1 steps 1–8 and the client extension checks (§10.1): the same errors, before anything is shown. */
-export function validateGet(input: unknown, caller: Caller, framePermitted: boolean): ValidatedGet {
+export function validateGet(input: unknown, caller: Caller, framePermitted: boolean, related?: string): ValidatedGet {
   const options = parseRequestOptions(input);
   checkFramePolicy(caller, framePermitted, 'publickey-credentials-get');
   checkGetExtensions(options); // before the RP ID, as in create()
-  const scope = callerScope(caller, options.rpId);
+  const scope = callerScope(caller, options.rpId, related);
   // credProps is a registration extension: Chromium 156 refuses `credProps: true` in get() with
   // NotSupportedError and ignores `false` (Firefox 153 refuses both; tests/e2e/differential.test.mjs).
   if (options.extensions?.credProps === true) throw new WebAuthnError('NotSupportedError', "The 'credProps' extension is only valid when creating a credential.");
@@ -128,10 +131,52 @@ function checkGetExtensions(options: RequestOptionsJSON): void {
   if (largeBlob.write !== undefined && (options.allowCredentials ?? []).length !== 1) {
     throw notSupported("The 'largeBlob' extension's 'write' parameter needs exactly one credential in allowCredentials.");
   }
+  // A blob over LARGE_BLOB_MAX_BYTES: NotSupportedError before anyone is asked, as Chromium 156 (measured), so
+  // nothing is written and nothing changes.
+  if (largeBlob.write !== undefined && base64urlBytes(largeBlob.write.length) > LARGE_BLOB_MAX_BYTES) {
+    throw notSupported(`The 'largeBlob' extension's 'write' parameter is larger than ${LARGE_BLOB_MAX_BYTES} bytes.`);
+  }
 }
 
-export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean): ValidatedRequest {
-  return kind === 'create' ? validateCreate(input, caller, framePermitted) : validateGet(input, caller, framePermitted);
+export function validateRequest(kind: 'create' | 'get', input: unknown, caller: Caller, framePermitted: boolean, related?: string): ValidatedRequest {
+  return kind === 'create' ? validateCreate(input, caller, framePermitted, related) : validateGet(input, caller, framePermitted, related);
+}
+
+/**
+ * §5.11.1, the related origins validation procedure: whether `https://{rpId}/.well-known/webauthn` lists
+ * `callerOrigin` (app/relatedOrigins.ts; a failed fetch or a bad document is a SecurityError).
+ */
+export type RelatedOriginCheck = (callerOrigin: string, rpId: string) => Promise<boolean>;
+
+/**
+ * §5.1.3 step 8 / §5.1.4.1 step 8 / §5.1.10.1 with related origins: runs `validate`; if the only fault is an RP ID
+ * the origin is not under (ForeignRpIdError), asks `related` whether that RP ID lists the origin, and validates
+ * again with that RP ID granted. Any other error, or no listing, is the original SecurityError.
+ */
+export async function withRelatedOrigins<T>(validate: (related?: string) => T, caller: Caller, related: RelatedOriginCheck | undefined): Promise<T> {
+  try {
+    return validate();
+  } catch (e) {
+    if (!(e instanceof ForeignRpIdError) || !related) throw e;
+    // A document that cannot be had is a SecurityError too (§5.11.1 step 2), whatever failed.
+    const listed = await related(caller.origin, e.rpId).catch((f: unknown) => {
+      throw f instanceof WebAuthnError && f.name === 'SecurityError' ? f : e;
+    });
+    if (!listed) throw e;
+    return validate(e.rpId);
+  }
+}
+
+/**
+ * Immediate mediation (Chromium's `uiMode: 'immediate'`, from the WebAuthn immediate-mediation proposal): a sign-in
+ * that either shows the client's own passkeys at once or fails at once. Chromium 156 refuses one that names
+ * credentials, and one made without transient activation, with these NotAllowedErrors (measured); the caller's
+ * activation is the bridge's reading, in the isolated world, which the page cannot forge.
+ */
+export function checkImmediate(request: ValidatedRequest): void {
+  if (request.kind !== 'get') throw new WebAuthnError('NotSupportedError', 'Immediate mediation is for get() only.');
+  if ((request.options.allowCredentials ?? []).length > 0) throw notAllowed('An allowCredentials is not allowed with immediate mediation.');
+  if (!request.caller.transientActivation) throw notAllowed('A user activation is required to request immediate credentials.');
 }
 
 // ---- Signals (WebAuthn L3 §5.1.10): a site tells the client what it knows of its passkeys ----
@@ -165,10 +210,10 @@ function base64urlMember(value: string, member: string, method: string): void {
 /**
  * §5.1.10: the signal methods' checks, in the spec's order. Every base64url member must decode (TypeError); then
  * the asynchronous RP ID validation (§5.1.10.1): the RP ID must be the caller's effective domain or a registrable
- * suffix of it (SecurityError, the same check as a ceremony's on the page-script door; related origins are not
- * consulted here). An opaque origin has no effective domain: SecurityError.
+ * suffix of it (SecurityError, the same check as a ceremony's on the page-script door), or one whose well-known
+ * document lists the origin (`related`, via withRelatedOrigins). An opaque origin has no effective domain: SecurityError.
  */
-export function validateSignal(kind: SignalKind, input: unknown, caller: Caller): ValidatedSignal {
+export function validateSignal(kind: SignalKind, input: unknown, caller: Caller, related?: string): ValidatedSignal {
   const method = `signal${kind[0]!.toUpperCase()}${kind.slice(1)}`;
   const parsed = v.safeParse(SIGNAL_SCHEMAS[kind], input);
   if (!parsed.success) throw new WebAuthnError('TypeError', `Failed to execute '${method}' on 'PublicKeyCredential': ${parsed.issues[0].message}`);
@@ -178,6 +223,6 @@ export function validateSignal(kind: SignalKind, input: unknown, caller: Caller)
   if ('allAcceptedCredentialIds' in o) for (const id of o.allAcceptedCredentialIds) base64urlMember(id, 'allAcceptedCredentialIds', method);
   if (caller.origin === 'null' || caller.origin === '') throw new WebAuthnError('SecurityError', 'The document has an opaque origin.');
   const origin = parseCallerOrigin(caller.origin);
-  const rpId = resolveRpId(origin, o.rpId);
+  const rpId = resolveRpId(origin, o.rpId, related);
   return { ...o, kind, origin: origin.origin, rpId } as ValidatedSignal;
 }
