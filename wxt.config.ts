@@ -12,6 +12,8 @@ export default defineConfig({
       'storage',
       'alarms',
       'downloads',
+      // A passkey made by an upgrade the person allowed for a site (conditional create) is announced, with an undo.
+      'notifications',
       // Firefox: webRequest reads each document's Permissions-Policy header, which its documents do not expose
       // to content scripts (src/adapters/documentPolicy.ts). Chromium's documents do (document.featurePolicy).
       ...(browser === 'firefox' ? ['webRequest'] : ['webAuthenticationProxy']),

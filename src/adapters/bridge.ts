@@ -160,7 +160,8 @@ export function startBridge(): void {
     // steps aside there (doors/proxy.ts).
     if (req.kind === 'site') return reply(aside() ? { type: 'aside' } : { type: 'done' });
     if (req.kind === 'signal') return aside() ? reply({ type: 'aside' }) : signal(req, reply);
-    const conditional = req.conditional === true && req.kind === 'get';
+    // Conditional: autofill for a get, an upgrade for a create (the background decides both).
+    const conditional = req.conditional === true;
     const immediate = req.immediate === true && req.kind === 'get';
     // Chromium's proxy carries modal requests only (an immediate one reaches it as modal: measured); autofill and
     // immediate requests come this way through either door.
@@ -178,7 +179,7 @@ export function startBridge(): void {
       // From the background, which this port reaches only (runtime.connect): a PortMessage.
       const msg = raw as PortMessage;
       if (msg.type === 'autofill') {
-        if (!conditional || typeof msg.id !== 'string' || !Number.isInteger(msg.rows)) return;
+        if (!conditional || req.kind !== 'get' || typeof msg.id !== 'string' || !Number.isInteger(msg.rows)) return;
         list ??= autofillFrame(browser.runtime.getURL(`/autofill.html#${encodeURIComponent(msg.id)}` as '/autofill.html'));
         list.update(msg.rows);
         return;

@@ -21,6 +21,8 @@ import { createProxyDoor } from './doors/proxy.ts';
 import { openPageDoor } from './doors/page.ts';
 import { createSignals } from './signals.ts';
 import { createSiteControl } from './siteControl.ts';
+import { createUpgrades } from './upgrades.ts';
+import { browserUpgradeShell } from '../adapters/upgradeShell.ts';
 import { createRelatedOrigins } from './relatedOrigins.ts';
 import { fetchWellKnown } from '../adapters/wellKnown.ts';
 import { createRouter } from './router.ts';
@@ -58,6 +60,8 @@ export function startBackground(): void {
     wakeAt: (at) => void (at === undefined ? browser.alarms.clear(ALARMS.pauseEnd) : browser.alarms.create(ALARMS.pauseEnd, { when: at })),
     now: Date.now,
   });
+  const upgrades = createUpgrades({ vault, shell: browserUpgradeShell(), now: Date.now });
+  browser.tabs.onRemoved.addListener((tabId) => upgrades.tabClosed(tabId));
   const windows = createConsentWindows();
   const relatedOrigins = createRelatedOrigins({ fetch: (rpId) => fetchWellKnown(rpId), now: Date.now });
   const signals = createSignals({ vault, relatedOrigins });
@@ -90,6 +94,7 @@ export function startBackground(): void {
     backedUp: () => sync.backedUp(),
     now: Date.now,
     relatedOrigins,
+    upgrades,
   });
   const proxy = createProxyDoor({ ready: () => ready, run, signed: session.recordActivity, stepsAside: (origin) => sites.stepsAside({ origin }) });
   openPageDoor({
@@ -108,7 +113,7 @@ export function startBackground(): void {
   const transfer = createTransferService({ vault, backedUp: () => sync.backedUp(), now: Date.now });
   // Everyone waits for `ready` (made once every service exists) and asks for it lazily.
   const automation = createAutomationApi({ ready: () => ready, vault, sync, session, vaultOpened, autofill, developer, transfer, pairing, settings: automationSettings, status: () => router.status() });
-  const router = createRouter({ ready: () => ready, vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites });
+  const router = createRouter({ ready: () => ready, vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites, upgrades });
   browser.runtime.onMessage.addListener(router.handle);
   const ready: Promise<void> = (async () => {
     await automationSettings.load();

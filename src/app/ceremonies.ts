@@ -15,6 +15,7 @@ import type { DeveloperMode } from './developer.ts';
 import type { AutofillPicker } from './autofill.ts';
 import type { CeremonyAnswer } from '../protocol/window.ts';
 import { createDeadlines } from './deadlines.ts';
+import type { Upgrades } from './upgrades.ts';
 
 export interface AutomationSettings {
   autoApprove: boolean;
@@ -44,6 +45,11 @@ export interface CeremonyHow {
   startPicker?: (rpId: string) => AutofillPicker;
   /** An immediate get (uiMode 'immediate'): the picker at once if Keyport holds a passkey for the site, else NotAllowedError. */
   immediate?: boolean;
+  /**
+   * A conditional create (an upgrade after a password sign-in): made without a window if the person allowed
+   * upgrades for the site and the vault is open, else a quiet offer and the browser's own answer (upgrades.ts).
+   */
+  conditionalCreate?: boolean;
 }
 
 /** One ceremony from either door (createCeremonyService's `run`). */
@@ -59,6 +65,7 @@ export function createCeremonyService(deps: {
   developer?: DeveloperMode;
   /** §5.11 related origins, for an RP ID the caller's origin is not under (page-script door; app/relatedOrigins.ts). */
   relatedOrigins?: RelatedOriginCheck;
+  upgrades?: Upgrades;
 }) {
   const deadlines = createDeadlines();
   /**
@@ -69,13 +76,24 @@ export function createCeremonyService(deps: {
    * Keyport's passkeys or nothing (Chromium's proxy would take it back as a modal request).
    */
   return async function run(kind: 'create' | 'get', options: unknown, caller: Caller, framePermitted: boolean, signal: AbortSignal, how: CeremonyHow = {}): Promise<CeremonyAnswer> {
-    const { tabId, startPicker, immediate = false } = how;
+    const { tabId, startPicker, immediate = false, conditionalCreate = false } = how;
     if (!(await deps.vault.isSetUp())) return { type: 'original' };
     const arrivedAt = deps.now();
     let request: ValidatedRequest;
     try {
       request = await withRelatedOrigins((related) => validateRequest(kind, options, caller, framePermitted, related), caller, deps.relatedOrigins);
       if (immediate) checkImmediate(request);
+      if (conditionalCreate) {
+        // Rule 8 first, then: only where the person allowed upgrades, and only with the vault open (no unlock
+        // prompt: a site must not be able to open a window this way). Otherwise the browser's own answer.
+        if (request.kind !== 'create') return { type: 'original' };
+        const upgrades = deps.upgrades;
+        const open = deps.vault.isUnlocked() || (await deps.vault.resumeSession().catch(() => false));
+        if (!upgrades || !open || !upgrades.allowed(request.rpId)) {
+          if (open) upgrades?.offer(tabId, request.rpId);
+          return { type: 'original' };
+        }
+      }
       // A request only the browser's own authenticators may answer goes to them before any window or unlock.
       if (request.kind === 'create' && authenticatorFor(request.options) === 'browser') return { type: 'original' };
     } catch (e) {
@@ -86,7 +104,7 @@ export function createCeremonyService(deps: {
     let answer: CeremonyAnswer;
     let windowShown = false;
     try {
-      answer = await ceremony(request, signal, tabId, picker, immediate, () => (windowShown = true));
+      answer = await ceremony(request, signal, tabId, picker, immediate, () => (windowShown = true), conditionalCreate);
     } finally {
       picker?.end();
     }
@@ -114,7 +132,15 @@ export function createCeremonyService(deps: {
     return answer;
   };
 
-  async function ceremony(request: ValidatedRequest, signal: AbortSignal, tabId: number | undefined, picker: AutofillPicker | undefined, immediate: boolean, shown: () => void): Promise<CeremonyAnswer> {
+  async function ceremony(
+    request: ValidatedRequest,
+    signal: AbortSignal,
+    tabId: number | undefined,
+    picker: AutofillPicker | undefined,
+    immediate: boolean,
+    shown: () => void,
+    upgrade = false,
+  ): Promise<CeremonyAnswer> {
     const { kind, caller, rpId } = request;
     const timeoutMs = effectiveTimeout(request.options.timeout);
     const devMode = deps.developer?.modeFor({ origin: caller.origin, rpId });
@@ -170,7 +196,7 @@ export function createCeremonyService(deps: {
         }
       }
       const uvByWindow = () => deps.now() - deps.lastPasswordProof() < UV_GRACE_MS;
-      const consent: Consent = {
+      const consent: Consent = upgrade ? upgradeConsent : {
         async confirmCreate(info) {
           if (autoApprove()) return { action: 'approve', uv: deps.settings().userVerified };
           const d = await session().ask({ rpId: info.rpId, userName: info.userName, verify: personDecidesUv && info.userVerification === 'required' && !uvByWindow() });
@@ -207,6 +233,10 @@ export function createCeremonyService(deps: {
           ? await createValidated(request, { signal: abort.signal, backedUp: deps.backedUp() }, ceremonyDeps)
           : await getValidated(request, { signal: abort.signal }, ceremonyDeps);
       if (outcome.kind === 'fallback') return { type: 'original' };
+      if (upgrade && request.kind === 'create') {
+        const user = request.options.user;
+        deps.upgrades?.made({ credentialId: outcome.credential.id, rpId, userName: user.name });
+      }
       return { type: 'credential', credential: outcome.credential };
     } catch (e) {
       if (abort.signal.aborted && !signal.aborted) return { type: 'error', error: notAllowed().toJSON() };
@@ -221,6 +251,19 @@ export function createCeremonyService(deps: {
     }
   }
 }
+
+/**
+ * The person's answer to an upgrade they allowed beforehand: made without asking (no presence, no verification,
+ * §5.1.3). A passkey the site excludes is already here: nothing is made, and the page gets NotAllowedError, not
+ * InvalidStateError, so that no window-less request tells a page which of its credential ids are here.
+ */
+const upgradeConsent: Consent = {
+  confirmCreate: async () => ({ action: 'approve', uv: false, up: false }),
+  confirmExcluded: async () => {
+    throw notAllowed();
+  },
+  pickCredential: async () => ({ action: 'fallback' }),
+};
 
 /** Resolves after `ms` (at once if not positive), or when `signal` aborts. */
 function delay(ms: number, signal: AbortSignal): Promise<void> {

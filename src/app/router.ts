@@ -16,10 +16,11 @@ import { type Session, autoLockMinutes } from './session.ts';
 import { STORAGE } from '../protocol/storage.ts';
 import type { ProxyDoor } from './doors/proxy.ts';
 import type { AutomationApi } from './automation.ts';
-import type { SiteControl } from './siteControl.ts';
+import { type SiteControl, siteOfUrl } from './siteControl.ts';
+import type { Upgrades } from './upgrades.ts';
 import { progressReporter } from './progress.ts';
 import { type Answer, KDF_STRENGTHS, type KdfStrength, MESSAGES, type MessageType, type Request, parseMessage } from '../protocol/messages.ts';
-import type { PasskeyRow, Result, SettingsView, StatusView } from '../protocol/views.ts';
+import type { PasskeyRow, Result, SettingsView, SitesView, StatusView } from '../protocol/views.ts';
 
 export function createRouter(deps: {
   ready: () => Promise<void>;
@@ -34,8 +35,15 @@ export function createRouter(deps: {
   pairing: ReturnType<typeof createPairingService>;
   automation: AutomationApi;
   sites: SiteControl;
+  upgrades: Upgrades;
 }) {
-  const { vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites } = deps;
+  const { vault, sync, session, proxy, windows, autofill, developer, transfer, pairing, automation, sites, upgrades } = deps;
+  /** Per-site control and, while the vault is open, that site's passkey upgrades. */
+  const sitesView = (url?: string): SitesView => {
+    const view = sites.view(url);
+    const upgrade = upgrades.view(view.site);
+    return upgrade ? { ...view, upgrade } : view;
+  };
   const isExtensionPage = (s: Runtime.MessageSender) => s.id === browser.runtime.id && !!s.url?.startsWith(browser.runtime.getURL('/'));
 
   const handlers: { [K in MessageType]: (m: Request<K>, sender: Runtime.MessageSender) => Answer<K> | Promise<Answer<K>> } = {
@@ -137,10 +145,22 @@ export function createRouter(deps: {
       return settingsView();
     },
     'password:change': (m) => attempt(() => changePassword(m)),
-    'sites:get': (m) => sites.view(m.url),
-    'sites:exclude': (m) => attempt(() => sites.exclude(m.url)),
-    'sites:include': (m) => attempt(() => sites.include(m.site, m.url)),
-    'sites:pause': (m) => attempt(() => sites.pause(m.choice, m.url)),
+    'sites:get': (m) => sitesView(m.url),
+    'sites:exclude': (m) => attempt(async () => (await sites.exclude(m.url), sitesView(m.url))),
+    'sites:include': (m) => attempt(async () => (await sites.include(m.site, m.url), sitesView(m.url))),
+    'sites:pause': (m) => attempt(async () => (await sites.pause(m.choice, m.url), sitesView(m.url))),
+    'sites:upgrade': (m) =>
+      attempt(async () => {
+        const site = siteOfUrl(m.url);
+        if (!site) throw new Error('Keyport answers only on web pages (http and https).');
+        await upgrades.set(site, m.on);
+        return sitesView(m.url);
+      }),
+    'sites:undo-upgrade': (m) =>
+      attempt(async () => {
+        if (!(await upgrades.undo(m.credentialId))) throw new Error('That passkey can no longer be undone here; remove it from the list instead.');
+        return sitesView(m.url);
+      }),
     'proxy:retry': async () => {
       await proxy.retry();
       return status();

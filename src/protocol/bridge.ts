@@ -19,7 +19,7 @@ export const CeremonyRequest = v.object({
     framePermitted: v.nullable(v.boolean()),
     transientActivation: v.boolean(),
   }),
-  /** mediation: 'conditional' (a get only): answered from the autofill list (app/autofill.ts). */
+  /** mediation: 'conditional': a get is answered from the autofill list (app/autofill.ts), a create is an upgrade (app/upgrades.ts). */
   conditional: v.optional(v.boolean()),
   /** uiMode: 'immediate' (a get only): the picker at once if Keyport holds a passkey, else NotAllowedError (ceremonies.ts). */
   immediate: v.optional(v.boolean()),

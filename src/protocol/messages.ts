@@ -142,6 +142,10 @@ const ENTRIES = {
   'sites:get': page({ url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
   'sites:exclude': page({ url: v.pipe(v.string(), v.maxLength(8192)) }),
   'sites:include': page({ site: v.pipe(v.string(), v.minLength(1), v.maxLength(253)), url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
+  /** Passkey upgrades (conditional create) on the page's site: on or off. */
+  'sites:upgrade': page({ url: v.pipe(v.string(), v.maxLength(8192)), on: v.boolean() }),
+  /** Removes a passkey an upgrade made lately. */
+  'sites:undo-upgrade': page({ credentialId: v.pipe(v.string(), v.maxLength(1366)), url: v.pipe(v.string(), v.maxLength(8192)) }),
   'sites:pause': page({ choice: v.picklist(PAUSE_CHOICES), url: v.optional(v.pipe(v.string(), v.maxLength(8192))) }),
   /** Coexistence (issue 15 item 9): attach Chromium's proxy again, after the person turned the other extension off. */
   'proxy:retry': page({}),
@@ -206,6 +210,8 @@ export interface Answers {
   'sites:exclude': Result<SitesView>;
   'sites:include': Result<SitesView>;
   'sites:pause': Result<SitesView>;
+  'sites:upgrade': Result<SitesView>;
+  'sites:undo-upgrade': Result<SitesView>;
   'proxy:retry': StatusView;
   export: Result<{ filename: string; count: number; skipped: PreviewRow[]; encrypted: boolean }>;
 }

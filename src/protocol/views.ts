@@ -77,6 +77,18 @@ export interface SitesView {
   excluded: string[];
   /** Paused now: until this time (ms), or null until turned back on. */
   paused?: { until: number | null };
+  /** Passkey upgrades on that site (app/upgrades.ts), while the vault is open. */
+  upgrade?: UpgradeView;
+}
+
+/** Passkey upgrades (conditional create) on one site, as the popup shows them. */
+export interface UpgradeView {
+  /** The person allows the site to upgrade a password sign-in to a passkey without a window. */
+  allowed: boolean;
+  /** The site asked lately and was not allowed: the popup offers the switch. */
+  offered: boolean;
+  /** Passkeys upgrades made there lately, which the popup offers to undo. */
+  made: { credentialId: string; userName: string; at: number }[];
 }
 
 /** Settings → Security as the background keeps them. */

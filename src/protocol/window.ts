@@ -16,7 +16,7 @@ export interface ShimRequest {
   signal?: SignalKind;
   options?: unknown;
   challenge?: string;
-  /** A get() with mediation 'conditional': Keyport's autofill list answers it, through either door. */
+  /** mediation 'conditional', through either door: Keyport's autofill list for a get(), an upgrade for a create(). */
   conditional?: boolean;
   /** A get() with uiMode 'immediate' (Chromium's immediate mediation): Keyport's picker at once, or NotAllowedError. */
   immediate?: boolean;

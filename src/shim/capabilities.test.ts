@@ -16,11 +16,11 @@ describe('clientCapabilities', () => {
   it('true only for what Keyport does; the browser’s other claims are false', () => {
     const caps = clientCapabilities(CHROMIUM_156_PROXIED);
     expect(Object.keys(caps).filter((k) => caps[k])).toEqual([
-      'conditionalGet', 'extension:credBlob', 'extension:credProps', 'extension:getCredBlob', 'extension:largeBlob', 'extension:prf', 'immediateGet',
+      'conditionalCreate', 'conditionalGet', 'extension:credBlob', 'extension:credProps', 'extension:getCredBlob', 'extension:largeBlob', 'extension:prf', 'immediateGet',
       'passkeyPlatformAuthenticator', 'relatedOrigins', 'signalAllAcceptedCredentials', 'signalCurrentUserDetails', 'signalUnknownCredential',
       'userVerifyingPlatformAuthenticator',
     ]);
-    for (const k of ['conditionalCreate', 'extension:hmacCreateSecret']) {
+    for (const k of ['extension:appid', 'extension:hmacCreateSecret']) {
       expect(caps[k], k).toBe(false);
     }
   });
@@ -41,7 +41,8 @@ describe('clientCapabilities', () => {
       const caps = clientCapabilities(browser);
       expect(caps.conditionalGet).toBe(true);
       expect(caps.relatedOrigins).toBe(true);
-      expect(caps.conditionalCreate).toBe(false);
+      expect(caps.conditionalCreate).toBe(true);
+      expect(caps['extension:appid']).toBe(false);
     }
     expect(Object.keys(clientCapabilities({ odd: 'yes' }))).not.toContain('odd');
   });

@@ -10,10 +10,12 @@
  * the proxy door, the background on the page-script door (app/relatedOrigins.ts), and both doors agree
  * (tests/e2e/related-origins.test.mjs); immediate mediation is `uiMode: 'immediate'` in Chromium 156
  * (`mediation: 'immediate'` is a TypeError) and reaches the proxy as a modal get, so the shim takes it on both doors
- * (measured); a conditional create() is handed to the proxy as a modal one (measured), which Keyport does not do.
+ * (measured); a conditional create() is handed to the proxy as a modal one (measured), so the shim takes it on both
+ * doors too, and the background makes the passkey where the person allowed upgrades (app/upgrades.ts,
+ * tests/e2e/upgrade.test.mjs).
  */
 const KEYPORT: Record<string, boolean> = {
-  conditionalCreate: false,
+  conditionalCreate: true, // upgrades the person allowed for the site (app/upgrades.ts), on both doors
   conditionalGet: true, // Keyport's autofill list, on both doors (the shim takes conditional get() always)
   hybridTransport: false, // Keyport has none: only the browser's own, below
   immediateGet: true, // the shim takes uiMode 'immediate' on both doors (the proxy receives it as modal: measured)

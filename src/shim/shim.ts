@@ -80,10 +80,10 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
   async function ceremony(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, native: Native): Promise<Credential | null> {
     const parsed = convertCredentialOptions(options, kind);
     if (parsed.publicKey === undefined || parsed.other) return native.call(self, options);
-    // Conditional mediation: autofill for get() (Chromium's proxy does not carry it, so it takes this door
-    // always); a conditional create() (an upgrade after a password sign-in) stays with the browser.
+    // Conditional mediation: autofill for get(), an upgrade after a password sign-in for create(). Chromium's
+    // proxy carries neither as such (a conditional create reaches it as a modal one: measured), so both take this
+    // door always; the background makes the upgrade only where the person allowed it (app/upgrades.ts).
     const conditional = parsed.mediation === 'conditional';
-    if (conditional && kind === 'create') return native.call(self, options);
     // Immediate mediation (uiMode 'immediate'): Chromium's proxy receives it as a modal get (measured), so it takes
     // this door always. With conditional mediation it is Chromium's NotSupportedError (measured).
     const immediate = parsed.uiMode === 'immediate';
@@ -102,7 +102,9 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       // Chromium a proxy is attached (Keyport's, or another extension's that keeps Keyport on this door), and the
       // browser then refuses conditional requests at once (NotAllowedError in 6 ms, measured), which would tell the
       // page that Keyport is there and holds nothing for it (rule 7). Wait instead, as the browser's own autofill
-      // does with nothing to offer, until the page aborts.
+      // does with nothing to offer, until the page aborts. A conditional create() Keyport did not take (no upgrade
+      // allowed for the site) waits the same way: Chromium's own, with nothing to upgrade, stays pending (measured),
+      // and with a proxy attached it would become a modal request in another authenticator's window.
       if (conditional && !import.meta.env.FIREFOX) {
         return new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortReason(w, signal)), { once: true }));
       }
@@ -131,7 +133,8 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
       try {
         return await native.call(self, options);
       } finally {
-        void send(host, { kind: 'fallback-done', challenge });
+        // Answered once Keyport is attached again, so that the page's next request (often at once) reaches it.
+        await send(host, { kind: 'fallback-done', challenge });
       }
     }
   }

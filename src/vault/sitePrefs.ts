@@ -6,6 +6,9 @@
 //   { type: 'pause', until }  the global pause: until a time (ms), null until turned back on, 0 not paused. The
 //       live pause record with the latest timestamp (hybrid logical clock) wins, so the last decision taken in
 //       any browser holds; a browser edits the record it sees as current, so most vaults hold one.
+//   { type: 'site-upgrade', site, at }  one record per site where the person allows passkey upgrades (conditional
+//       create, app/upgrades.ts): merged and removed like exclusions. Read only from the open vault; never mirrored
+//       in plaintext, since an upgrade can only be made with the vault open.
 import type { LocalEntry } from '../sync/engine.ts';
 import type { SyncItem } from '../sync/item.ts';
 import type { Records } from './replica.ts';
@@ -34,10 +37,34 @@ export function sitePrefsOf(items: readonly SyncItem[]): SitePrefs {
   return { excluded: [...excluded].sort(), ...(paused ? { paused } : {}) };
 }
 
+/** The sites where the person allows passkey upgrades, sorted. */
+export function upgradeSitesOf(items: readonly SyncItem[]): string[] {
+  const sites = new Set<string>();
+  for (const item of items) {
+    const d = dataOf(item);
+    if (d?.type === 'site-upgrade' && typeof d.site === 'string' && d.site) sites.add(d.site);
+  }
+  return [...sites].sort();
+}
+
 export function createSitePrefs(deps: { records: Records; now: () => number }) {
   const { records } = deps;
   const live = () => records.items().filter((h) => dataOf(h.item));
+  const recordsOf = (type: string, site: string) => live().filter((h) => dataOf(h.item)?.type === type && dataOf(h.item)?.site === site);
   return {
+    upgradeSites: (): string[] => upgradeSitesOf(records.items().map((h) => h.item)),
+    /** The person allows passkey upgrades on `site` (a registrable domain or a bare host). */
+    async allowUpgrades(site: string): Promise<void> {
+      records.assertOpen();
+      if (recordsOf('site-upgrade', site).length) return;
+      await records.persist([records.added('settings', { type: 'site-upgrade', site, at: deps.now() })]);
+    },
+    /** Upgrades on `site` stop: every record of it is deleted, in one transaction. */
+    async stopUpgrades(site: string): Promise<void> {
+      records.assertOpen();
+      const mine = recordsOf('site-upgrade', site);
+      if (mine.length) await records.persist(mine.map((h) => records.deleted(h.item.id)));
+    },
     current: (): SitePrefs => sitePrefsOf(records.items().map((h) => h.item)),
     /** Keyport steps aside on `site` (a registrable domain or a bare host); nothing to write if it already does. */
     async exclude(site: string): Promise<void> {

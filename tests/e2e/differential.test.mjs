@@ -317,7 +317,7 @@ const CAPABILITY_EVIDENCE = {
  * Capabilities whose evidence is a suite of their own, which needs what this one's localhost relying party lacks:
  * related origins need https host names and a well-known server on port 443.
  */
-const EVIDENCE_IN_SUITE = { relatedOrigins: 'tests/e2e/related-origins.test.mjs' };
+const EVIDENCE_IN_SUITE = { relatedOrigins: 'tests/e2e/related-origins.test.mjs', conditionalCreate: 'tests/e2e/upgrade.test.mjs' };
 const isOwnCredential = (o, attachment) => o?.ok === true && o.kind === 'PublicKeyCredential' && o.fromTarget === true && o.attachment === attachment;
 
 before(async () => {

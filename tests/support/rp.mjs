@@ -121,7 +121,7 @@ export async function startRelyingParty({
       return options;
     },
 
-    async '/register/verify'({ userName, response }) {
+    async '/register/verify'({ userName, response, conditional = false }) {
       const user = users.get(userName);
       if (!user) throw new Error(`unknown user ${userName}`);
       const result = await verifyRegistrationResponse({
@@ -130,6 +130,8 @@ export async function startRelyingParty({
         expectedOrigin: expectedOrigins(),
         expectedRPID: rpID,
         requireUserVerification: false,
+        // A conditional create (an upgrade after a password sign-in) is made without a gesture (§5.1.3).
+        requireUserPresence: !conditional,
       });
       if (!result.verified) return { verified: false };
       const info = result.registrationInfo;
@@ -143,6 +145,8 @@ export async function startRelyingParty({
         userVerified: info.userVerified,
         credentialDeviceType: info.credentialDeviceType,
         credentialBackedUp: info.credentialBackedUp,
+        // The UP flag (bit 0 of authenticatorData's flags byte, after the 32-byte rpIdHash).
+        userPresent: (Buffer.from(response.response.authenticatorData, 'base64url')[32] & 1) === 1,
         counter: info.credential.counter,
         transports: info.credential.transports,
         origin: info.origin,

@@ -73,7 +73,12 @@ export function openPageDoor(deps: {
           : undefined;
         // Rule 1: an opaque origin (a sandboxed document, a data: document) gets the browser's NotAllowedError.
         answer = caller
-          ? await deps.run(kind, options, caller, permitted, abort.signal, { ...(tabId !== undefined ? { tabId } : {}), ...(startPicker ? { startPicker } : {}), immediate: immediate === true && kind === 'get' })
+          ? await deps.run(kind, options, caller, permitted, abort.signal, {
+              ...(tabId !== undefined ? { tabId } : {}),
+              ...(startPicker ? { startPicker } : {}),
+              immediate: immediate === true && kind === 'get',
+              conditionalCreate: conditional === true && kind === 'create',
+            })
           : { type: 'error', error: { name: 'NotAllowedError', message: 'The operation is not allowed in a document with an opaque origin.' } };
       }
       // Only a ceremony that signed counts as activity for auto-lock: a page that keeps asking must not keep

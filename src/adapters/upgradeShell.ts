@@ -1,0 +1,43 @@
+// The browser's side of passkey upgrades (app/upgrades.ts): the badge of Keyport's button in one tab, and a
+// notification with an undo. Chromium's notifications take buttons; Firefox's do not, so there clicking the
+// notification itself is the undo, and its text says so.
+import browser from 'webextension-polyfill';
+import type { UpgradeShell } from '../app/upgrades.ts';
+
+const BUTTONS = !import.meta.env.FIREFOX;
+
+export function browserUpgradeShell(): UpgradeShell {
+  const undos = new Map<string, () => void>();
+  const undo = (id: string) => {
+    const f = undos.get(id);
+    if (!f) return;
+    undos.delete(id);
+    f();
+    void browser.notifications.clear(id).catch(() => {});
+  };
+  browser.notifications.onClosed.addListener((id) => void undos.delete(id));
+  if (BUTTONS) browser.notifications.onButtonClicked.addListener((id, button) => button === 0 && undo(id));
+  else browser.notifications.onClicked.addListener(undo);
+  return {
+    badge(tabId, on) {
+      void browser.action.setBadgeText({ tabId, text: on ? '+' : '' }).catch(() => {});
+      if (on) void browser.action.setBadgeBackgroundColor({ tabId, color: '#2f5ed8' }).catch(() => {});
+      void browser.action.setTitle({ tabId, title: on ? 'Keyport: this site offers to upgrade your sign-in to a passkey' : 'Keyport' }).catch(() => {});
+    },
+    dismiss(id) {
+      undos.delete(id);
+      void browser.notifications.clear(id).catch(() => {});
+    },
+    notify({ id, site, userName }, onUndo) {
+      undos.set(id, onUndo);
+      const options: browser.Notifications.CreateNotificationOptions & { buttons?: { title: string }[] } = {
+        type: 'basic',
+        iconUrl: browser.runtime.getURL('/icon/128.png'),
+        title: `Passkey saved for ${site}`,
+        message: `Keyport upgraded your sign-in as ${userName} to a passkey.${BUTTONS ? '' : ' Click to undo.'}`,
+        ...(BUTTONS ? { buttons: [{ title: 'Undo' }] } : {}),
+      };
+      void browser.notifications.create(id, options).catch(() => undos.delete(id));
+    },
+  };
+}
