@@ -162,7 +162,7 @@ for (const target of TARGETS) {
       assert.equal((await b.evalBackground(() => passkeyVault.status())).unlocked, true);
 
       // ---- About, through the navigation ----
-      await o.click('nav button:nth-of-type(5)');
+      await o.click('#nav-about');
       assert.equal(await o.text('#about-aaguid'), AAGUID);
       assert.match(await o.text('#about-version'), /^\d+\.\d+\.\d+$/);
       assert.match(await o.text('#about-passkeys'), /^2 passkeys$/);
@@ -172,8 +172,8 @@ for (const target of TARGETS) {
       await o.screens('options-about');
 
       // ---- the other sections, for the screenshots ----
-      for (const [n, name, sel] of [[2, 'sync', '#sync-url'], [3, 'transfer', '#import-file'], [4, 'developer', '#dev-enabled']]) {
-        await o.click(`nav button:nth-of-type(${n})`);
+      for (const [name, sel] of [['sync', '#sync-url'], ['sites', '#sites-title'], ['transfer', '#import-file'], ['developer', '#dev-enabled']]) {
+        await o.click(`#nav-${name}`);
         await o.page.waitForSelector(sel, { timeout: 30_000 });
         await o.screens(`options-${name}`);
       }
