@@ -14,7 +14,10 @@
 
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
 import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { ui } from '../support/ui.mjs';
@@ -22,7 +25,21 @@ import { ui } from '../support/ui.mjs';
 const PASSWORD = 'correct horse battery staple';
 const KEYPORT_AAGUID = '6b702d4b-6579-706f-7274-410d9e135c27';
 const HOLDER = resolve('tests/support/proxy-holder');
-const EARLY = resolve('tests/support/early-wrapper');
+/**
+ * Chromium runs different extensions' document_start scripts in the order of their ids (measured: the early wrapper
+ * ran first from one checkout and after Keyport's shim from another), and an unpacked extension's id is derived
+ * from its path. So the wrapper is copied to a path whose id sorts before Keyport's build's.
+ */
+const EARLY = (() => {
+  const idOf = (/** @type {string} */ dir) => [...createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 32)].map((h) => String.fromCharCode(97 + parseInt(h, 16))).join('');
+  for (let i = 0; ; i++) {
+    const dir = join(tmpdir(), `keyport-early-wrapper-${i}`);
+    if (idOf(dir) < idOf(CHROME_BUILD)) {
+      cpSync(resolve('tests/support/early-wrapper'), dir, { recursive: true });
+      return dir;
+    }
+  }
+})();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const TARGETS = [
