@@ -9,27 +9,14 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
-import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { DOOR_TARGETS, until } from '../support/targets.mjs';
 import { consentWindows } from '../../src/testing/consent.js';
 import { ui } from '../support/ui.mjs';
 
 const PASSWORD = 'immediate mediation password';
 /** src/app/ceremonies.ts IMMEDIATE_REFUSAL_MS. */
 const REFUSAL_MS = 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const TARGETS = [
-  { name: 'chromium-proxy', door: 'proxy', launch: () => launchChromium({ extensions: [CHROME_BUILD] }) },
-  { name: 'chromium-shim', door: 'shim', launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
-  { name: 'firefox', door: 'shim', launch: () => launchFirefox({ extension: FIREFOX_BUILD }) },
-];
-
-async function until(cond, what, timeout = 10_000) {
-  for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(100)) if (await cond()) return;
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /**
  * The page's immediate sign-in, started after a person's click on the page (transient activation: playwright's
@@ -51,8 +38,7 @@ async function outcome(t, timeout = 15_000) {
   return state;
 }
 
-const ONLY = process.env.KEYPORT_TARGETS?.split(',');
-for (const target of TARGETS.filter((x) => !ONLY || ONLY.includes(x.name))) {
+for (const target of DOOR_TARGETS) {
   describe(target.name, { concurrency: false }, () => {
     const t = {};
     before(async () => {

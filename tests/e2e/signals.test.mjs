@@ -9,19 +9,11 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
-import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { DOOR_TARGETS, sleep, until } from '../support/targets.mjs';
 import { ui } from '../support/ui.mjs';
 
 const PASSWORD = 'correct horse battery staple';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const TARGETS = [
-  { name: 'chromium-proxy', chromium: true, door: 'proxy', launch: () => launchChromium({ extensions: [CHROME_BUILD] }) },
-  { name: 'chromium-shim', chromium: true, door: 'shim', launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
-  { name: 'firefox', chromium: false, door: 'shim', launch: () => launchFirefox({ extension: FIREFOX_BUILD }) },
-];
 
 /** Runs fn(arg) in Keyport's background (Chromium: its current service worker, which may have restarted). */
 const bg = (t, fn, arg) => t.b.evalBackground(fn, arg);
@@ -36,11 +28,6 @@ const signal = (t, method, options) => call(t.page, ({ method, options }) => Pub
 /** The popup's passkey rows, as the background lists them (hidden ones included, with who hid them). */
 const rows = (t) => t.popup.evaluate(() => (globalThis.browser ?? globalThis.chrome).runtime.sendMessage({ type: 'passkeys:list' }));
 const hiddenIds = async (t) => (await rows(t)).filter((r) => r.hiddenBySite).map((r) => r.credentialId).sort();
-
-async function until(cond, what, timeout = 10_000) {
-  for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(100)) if (await cond()) return;
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /**
  * In the page: a sign-in offering only `ids` (allowCredentials), aborted after `waitMs` if nothing answers (a passkey
@@ -165,7 +152,7 @@ const SCENARIOS = [
   }],
 ];
 
-for (const target of TARGETS) {
+for (const target of DOOR_TARGETS) {
   describe(target.name, { concurrency: false }, () => {
     /** @type {any} */
     const t = { ...target };

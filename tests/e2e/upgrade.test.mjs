@@ -9,25 +9,12 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
-import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
+import { DOOR_TARGETS, until } from '../support/targets.mjs';
 import { consentWindows } from '../../src/testing/consent.js';
 import { ui } from '../support/ui.mjs';
 
 const PASSWORD = 'upgrade test password';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const TARGETS = [
-  { name: 'chromium-proxy', door: 'proxy', launch: () => launchChromium({ extensions: [CHROME_BUILD] }) },
-  { name: 'chromium-shim', door: 'shim', launch: () => launchChromium({ extensions: [CHROME_BUILD, resolve('tests/support/proxy-holder')] }) },
-  { name: 'firefox', door: 'shim', launch: () => launchFirefox({ extension: FIREFOX_BUILD }) },
-];
-
-async function until(cond, what, timeout = 10_000) {
-  for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(100)) if (await cond()) return;
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /**
  * The site's upgrade for `userName`, as it calls it after a password sign-in; a request the browser keeps waiting
@@ -51,8 +38,7 @@ const upgrade = (t, userName, opts = {}, waitMs = 2_000) =>
     })();
   }, { userName, opts, waitMs });
 
-const ONLY = process.env.KEYPORT_TARGETS?.split(',');
-for (const target of TARGETS.filter((x) => !ONLY || ONLY.includes(x.name))) {
+for (const target of DOOR_TARGETS) {
   describe(target.name, { concurrency: false }, () => {
     const t = {};
     const names = async () => (await t.b.evalBackground(() => passkeyVault.getCredentials())).map((c) => c.userName).sort();
