@@ -288,7 +288,7 @@ for (const target of TARGETS) {
           shows(at, 'navigation');
         }
       }
-      assert.deepEqual(nav, ['button "Security"', 'button "Sync & recovery"', 'button "Sites"', 'button "Import & export"', 'button "Developer"', 'button "About"']);
+      assert.deepEqual(nav, ['#nav-security', '#nav-sync', '#nav-sites', '#nav-transfer', '#nav-developer', '#nav-about']);
 
       await options.close();
       for (const section of ['security', 'sync', 'sites', 'transfer', 'developer', 'about']) {
