@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { startRelyingParty } from '../support/rp.mjs';
 import { CHROME_BUILD, FIREFOX_BUILD, launchChromium, launchFirefox } from '../support/browsers.mjs';
 import { ui } from '../support/ui.mjs';
+import { sleep, until } from '../support/targets.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const KEYPORT_AAGUID = '6b702d4b-6579-706f-7274-410d9e135c27';
@@ -40,7 +41,6 @@ const EARLY = (() => {
     }
   }
 })();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const TARGETS = [
   { name: 'chromium-proxy', chromium: true, door: 'proxy', launch: () => launchChromium({ extensions: [EARLY, CHROME_BUILD] }) },
@@ -48,26 +48,8 @@ const TARGETS = [
   { name: 'firefox', chromium: false, door: 'shim', launch: () => launchFirefox({ extension: FIREFOX_BUILD }) },
 ];
 
-async function until(cond, what, timeout = 10_000) {
-  for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(100)) if (await cond()) return;
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-/** Runs fn(arg) in Keyport's background. Chromium: the current service worker (it may have restarted). */
-async function bg(t, fn, arg) {
-  if (!t.b.context) return t.b.evalBackground(fn, arg);
-  for (let i = 0; ; i++) {
-    const w = t.b.context.serviceWorkers().filter((s) => s.url().startsWith(t.b.extensionOrigin + '/')).at(-1);
-    if (w) {
-      try {
-        return await w.evaluate(fn, arg);
-      } catch (e) {
-        if (i > 50 || !/closed|destroyed|Target/.test(String(e))) throw e;
-      }
-    } else if (i > 100) throw new Error('no Keyport service worker');
-    await sleep(100);
-  }
-}
+/** Runs fn(arg) in Keyport's background (Chromium: its current service worker, which may have restarted). */
+const bg = (t, fn, arg) => t.b.evalBackground(fn, arg);
 
 /** Runs fn(arg) in the page, in front (Chromium's WebAuthn wants the focus): {ok} or {err: {name, message}}. */
 const call = async (page, fn, arg) =>
