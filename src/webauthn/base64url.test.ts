@@ -77,6 +77,25 @@ describe('strict decoding', () => {
   it('accepts the canonical forms', () => {
     for (const s of ['', 'Zg', 'Zm8', 'Zm9v', '-_8', 'AAAA']) expect(isBase64url(s)).toBe(true);
   });
+
+  it('agrees with decode() on every short string over the alphabet and its neighbours', () => {
+    // Every string of up to 3 characters from a set that hits each trailing-bits case, padding and a stranger.
+    const chars = ['A', 'B', 'Q', 'g', 'w', '_', '-', '=', '+', 'é'];
+    const strings = [''];
+    for (let n = 0; n < 3; n++) for (const s of strings.filter((x) => x.length === n)) for (const c of chars) strings.push(s + c);
+    for (const base of ['', 'Zm9v']) {
+      for (const s of strings) {
+        const text = base + s;
+        let decodes = true;
+        try {
+          decode(text);
+        } catch {
+          decodes = false;
+        }
+        expect(isBase64url(text), text).toBe(decodes);
+      }
+    }
+  });
 });
 
 describe('decodeAnyBase64', () => {
