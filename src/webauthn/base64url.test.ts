@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { decode, decodeAnyBase64, encode, isBase64url } from './base64url.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { decode, decodeAnyBase64, encode, encodeLoop, isBase64url } from './base64url.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -46,6 +46,27 @@ describe('RFC 4648 §10 test vectors (as base64url, §5, without padding)', () =
     for (let n = 0; n <= bytes.length; n++) {
       const b = bytes.subarray(0, n);
       expect(encode(b)).toBe(Buffer.from(b).toString('base64url'));
+    }
+  });
+});
+
+describe("the engine's toBase64, where it has one", () => {
+  it('is asked for base64url without padding, and its answer is the loop\'s on every length and byte', async () => {
+    // Node 20 has no Uint8Array.prototype.toBase64 (browsers do): one is installed for a fresh copy of the module.
+    const calls: unknown[] = [];
+    const proto = Uint8Array.prototype as { toBase64?: (o: unknown) => string };
+    proto.toBase64 = function (this: Uint8Array, o: unknown) {
+      calls.push(o);
+      return Buffer.from(this).toString('base64url');
+    };
+    try {
+      vi.resetModules();
+      const fresh = await import('./base64url.ts');
+      const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+      for (let n = 0; n <= 256; n += 1) expect(fresh.encode(bytes.subarray(0, n))).toBe(encodeLoop(bytes.subarray(0, n)));
+      expect(calls[0]).toEqual({ alphabet: 'base64url', omitPadding: true });
+    } finally {
+      delete proto.toBase64;
     }
   });
 });
