@@ -10,6 +10,11 @@ describe('WebAuthn L3 §5.8.1.1 serialization of CollectedClientData', () => {
     expect(text(out)).toBe('{"type":"webauthn.create","challenge":"-_8AAQ","origin":"https://login.example.com","crossOrigin":false}');
   });
 
+  it('takes the challenge as its canonical base64url text too, with the same bytes', () => {
+    const fromText = serializeClientData({ type: 'webauthn.create', challenge: '-_8AAQ', origin: 'https://login.example.com', crossOrigin: false });
+    expect(fromText).toEqual(serializeClientData({ type: 'webauthn.create', challenge: CHALLENGE, origin: 'https://login.example.com', crossOrigin: false }));
+  });
+
   it('Spec: webauthn.get has the same prefix shape', () => {
     const out = serializeClientData({ type: 'webauthn.get', challenge: new Uint8Array(0), origin: 'http://localhost:8080', crossOrigin: false });
     expect(text(out)).toBe('{"type":"webauthn.get","challenge":"","origin":"http://localhost:8080","crossOrigin":false}');

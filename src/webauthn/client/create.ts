@@ -84,7 +84,7 @@ export async function createValidated(request: ValidatedCreate, ctx: Pick<Create
   // Steps 11–14: the client data and its hash, which is all of it the authenticator sees.
   const clientDataJSON = serializeClientData({
     type: 'webauthn.create',
-    challenge: fromB64u(options.challenge),
+    challenge: options.challenge,
     origin: origin.origin,
     crossOrigin: !caller.sameOriginWithAncestors,
     topOrigin: caller.topOrigin,

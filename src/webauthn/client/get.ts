@@ -27,7 +27,7 @@ export async function getValidated(request: ValidatedGet, ctx: Pick<GetContext, 
   const prf = options.extensions?.prf;
   const clientDataJSON = serializeClientData({
     type: 'webauthn.get',
-    challenge: fromB64u(options.challenge),
+    challenge: options.challenge,
     origin: origin.origin,
     crossOrigin: !caller.sameOriginWithAncestors,
     topOrigin: caller.topOrigin,
