@@ -98,6 +98,8 @@ export function createSiteControl(deps: {
     },
     /** Whether Keyport steps aside for this caller: its own site or its top-level document's, or a pause. */
     stepsAside(caller: Pick<Caller, 'origin' | 'topOrigin'>): boolean {
+      // Nothing excluded (the usual case): only a pause decides, and no URL is parsed on the way to a sign-in.
+      if (prefs.excluded.length === 0) return isPaused(prefs.paused, deps.now());
       return stepsAside(prefs, [hostOf(caller.origin), hostOf(caller.topOrigin)], deps.now());
     },
     view,
