@@ -53,12 +53,16 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
 
   const store: CredentialStore = {
     // A passkey hidden by its site is in no ceremony and no autofill list (WebAuthn L3 §5.1.10).
-    list(rpId) {
-      return records.entries().flatMap((e) => {
-        if (e.passkey.rpId !== rpId || e.passkey.hiddenBySite) return [];
+    list(rpId, ids) {
+      const out: CredentialMeta[] = [];
+      // Named passkeys are looked up (in the site's order, each once); otherwise the vault is walked.
+      const found = ids ? [...new Set(ids)].map((id) => records.findEntry(id)) : records.entries();
+      for (const e of found) {
+        if (!e || e.passkey.rpId !== rpId || e.passkey.hiddenBySite) continue;
         const { hiddenBySite: _h, ...m } = describe(e.passkey, e.recordId);
-        return [m];
-      });
+        out.push(m);
+      }
+      return out;
     },
     async add(c: NewCredential) {
       const passkey: Passkey = { ...c, pkcs8: c.pkcs8.slice() };

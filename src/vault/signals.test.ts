@@ -123,3 +123,15 @@ describe('the sealed record', () => {
     expect(() => passkeyFromData('r', { ...before, hiddenBySite: { at: 5, origin: ORIGIN, signal: 'deleted' } })).toThrow(/unexpected shape/);
   });
 });
+
+describe('the store: a sign-in that names its passkeys', () => {
+  it('looks up only the named ones: its RP ID, not hidden, each once, unknown ids ignored', async () => {
+    const { vault } = await vaultWith([{ id: 'AAAA', user: ALICE }, { id: 'BBBB', user: BOB }, { id: 'CCCC', user: ALICE, rpId: 'other.example' }, { id: 'DDDD', user: BOB }]);
+    await vault.signalUnknown({ rpId: RP, credentialId: 'DDDD', origin: ORIGIN });
+    const named = (ids: string[]) => vault.store.list(RP, ids).map((c) => c.credentialId);
+    expect(named(['BBBB', 'AAAA', 'BBBB'])).toEqual(['BBBB', 'AAAA']);
+    expect(named(['CCCC', 'DDDD', 'EEEE'])).toEqual([]);
+    // What it says of each is what the whole list says.
+    expect(vault.store.list(RP, ['AAAA'])).toEqual(vault.store.list(RP).filter((c) => c.credentialId === 'AAAA'));
+  });
+});

@@ -44,7 +44,7 @@ export async function getAssertion(p: GetAssertionParams, signal: AbortSignal, d
   checkCanVerify(profile, p.userVerification);
 
   // Steps 6–7: the credentials this RP may use here; none is the client's cue to offer other authenticators.
-  const all = deps.store.list(p.rpId);
+  const all = p.allowCredentialIds.length > 0 ? deps.store.list(p.rpId, p.allowCredentialIds) : deps.store.list(p.rpId);
   const candidates = p.allowCredentialIds.length > 0 ? all.filter((c) => p.allowCredentialIds.includes(c.credentialId)) : all.filter((c) => c.discoverable);
   if (candidates.length === 0) return { kind: 'fallback' };
 

@@ -41,8 +41,11 @@ export interface CredentialBlobs {
 }
 
 export interface CredentialStore {
-  /** Passkeys for an RP ID, from memory (the vault is unlocked before a ceremony reaches the store). */
-  list(rpId: string): CredentialMeta[];
+  /**
+   * Passkeys for an RP ID, from memory (the vault is unlocked before a ceremony reaches the store). With `ids` (an
+   * allowCredentials list), a store may return only those: a sign-in that names its passkey need not walk the vault.
+   */
+  list(rpId: string, ids?: readonly string[]): CredentialMeta[];
   add(credential: NewCredential): Promise<void>;
   sign(credentialId: string, data: Uint8Array): Promise<Uint8Array>;
   prfSecret(credentialId: string): Uint8Array;
