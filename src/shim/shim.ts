@@ -78,6 +78,19 @@ function doorQuery(host: Window, now: () => number): () => boolean {
   };
 }
 
+/**
+ * Whether a request is plainly a modal one: `mediation` absent or a modal enum value, and for get() no `uiMode`. On
+ * Chromium's proxy door such a request goes to the browser as the page made it, read only for these two members;
+ * anything else (conditional, immediate, a value to convert, a bad one) takes the full conversion (webidl.ts).
+ */
+function plainlyModal(options: unknown, kind: 'create' | 'get'): boolean {
+  if (typeof options !== 'object' || options === null) return false;
+  const o = options as { mediation?: unknown; uiMode?: unknown };
+  const m = o.mediation;
+  if (m !== undefined && m !== 'optional' && m !== 'required' && m !== 'silent') return false;
+  return kind === 'create' || o.uiMode === undefined;
+}
+
 function abortReason(w: typeof globalThis, signal: AbortSignal): unknown {
   return signal.reason ?? new w.DOMException('The operation was aborted.', 'AbortError');
 }
@@ -103,7 +116,7 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     // this door always. With conditional mediation it is Chromium's NotSupportedError (measured).
     const immediate = parsed.uiMode === 'immediate';
     if (immediate && conditional) throw new w.DOMException('Immediate uiMode is not compatible with conditional mediation.', 'NotSupportedError');
-    if (!conditional && !immediate && proxyAttached()) return proxyDoor(self, kind, options, parsed.publicKey, parsed.signal, native);
+    if (!conditional && !immediate && proxyAttached()) return proxyDoor(self, options, native);
     const json = kind === 'create' ? convertCreationOptions(parsed.publicKey) : convertRequestOptions(parsed.publicKey);
     if (import.meta.env.FIREFOX && kind === 'get') firefoxRequestChecks(w, json);
     const signal = parsed.signal;
@@ -131,15 +144,21 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     return buildCredential(w, reply.credential, kind) as Credential;
   }
 
-  /** Chromium's proxy door: the browser does everything; when Keyport steps aside, retry with the original. */
-  async function proxyDoor(self: CredentialsContainer, kind: 'create' | 'get', options: unknown, publicKey: unknown, signal: AbortSignal | undefined, native: Native) {
+  /**
+   * Chromium's proxy door: the browser does everything, its own reading of the options and its own errors included;
+   * when Keyport steps aside, retry with the original. Only a refusal reads the options again (the browser has
+   * already checked them): the challenge names the request to the background.
+   */
+  async function proxyDoor(self: CredentialsContainer, options: unknown, native: Native) {
     try {
       return await native.call(self, options);
     } catch (e) {
-      if (!(e instanceof w.DOMException) || e.name !== 'NotAllowedError' || signal?.aborted) throw e;
+      if (!(e instanceof w.DOMException) || e.name !== 'NotAllowedError') throw e;
       let challenge: string;
       try {
-        challenge = b64u(bufferSource((publicKey as { challenge?: unknown }).challenge, 'challenge'));
+        const o = options as { publicKey?: { challenge?: unknown }; signal?: AbortSignal };
+        if (o.signal?.aborted) throw e;
+        challenge = b64u(bufferSource(o.publicKey?.challenge, 'challenge'));
       } catch {
         throw e;
       }
@@ -159,10 +178,12 @@ export function installShim(w: typeof globalThis, host: Window = w as unknown as
     // throws its "Illegal invocation".
     create(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
       if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return (foreignMethod(this, 'create', methods.create) ?? nativeCreate).call(this, options);
+      if (plainlyModal(options, 'create') && proxyAttached()) return proxyDoor(this, options, nativeCreate);
       return ceremony(this, 'create', options, nativeCreate);
     },
     get(this: CredentialsContainer, options?: unknown): Promise<Credential | null> {
       if (!(this instanceof (CC as unknown as typeof CredentialsContainer))) return (foreignMethod(this, 'get', methods.get) ?? nativeGet).call(this, options);
+      if (plainlyModal(options, 'get') && proxyAttached()) return proxyDoor(this, options, nativeGet);
       return ceremony(this, 'get', options, nativeGet);
     },
   };
