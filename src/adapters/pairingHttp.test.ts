@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, openStore, type RunningServer } from '../server/server.ts';
+import { openStore } from '../server/server.ts';
 import { buildApp } from '../server/app.ts';
 import { PAIRING_TTL_MS } from '../server/pairings.ts';
 import { newPairingKeyPair, type PairingPayload, PairingError, pairingCommitment } from '../sync/pairing.ts';
 import { decode as fromB64u, encode as b64u } from '../webauthn/base64url.ts';
 import { joinPairing, startPairing } from './pairingHttp.ts';
+import { useSyncServer } from '../../tests/vectors/syncServer.ts';
 
 const POLL = { pollMs: 20 };
 /** A fetch input's URL (a Request's own, not "[object Request]"). */
@@ -49,15 +50,7 @@ function tampering(edit: (url: string, body: Record<string, unknown>) => Record<
 }
 
 describe('pairing a new browser through the real server', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyport-pairing-'));
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = useSyncServer();
 
   it('shows the same string on both browsers, then hands the vault over once', async () => {
     const initiator = await startPairing(server.url, POLL);

@@ -3,15 +3,12 @@
 // what a person would notice is where Keyport steps aside, in both browsers, also while the vault is locked and
 // after the background restarts, and when the pause ends.
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../server/server.ts';
+import { describe, expect, it } from 'vitest';
 import { idbVaultStorage } from '../adapters/idb.ts';
 import { createVault } from '../vault/vault.ts';
 import { fastKdf } from '../../tests/vectors/fastKdf.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
+import { useSyncServer } from '../../tests/vectors/syncServer.ts';
 import { createSyncService } from './sync.ts';
 import { createSiteControl, siteOfUrl } from './siteControl.ts';
 import type { KeyValueStore } from '../protocol/storage.ts';
@@ -58,15 +55,7 @@ describe('the site of a page', () => {
 });
 
 describe('per-site control with the real sync server', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyport-sites-'));
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = useSyncServer();
 
   it('two browsers that exclude different sites both step aside on both; letting one back in does so everywhere', async () => {
     const a = browser();

@@ -4,12 +4,9 @@
 // is on the other after a sync, a fresh browser restores from the recovery code, a rotated code fails, a byte
 // flipped on the server is reported and the local copy kept, a backup file restores.
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../server/server.ts';
+import { describe, expect, it } from 'vitest';
 import { createInvite } from '../server/invites.ts';
 import { buildApp } from '../server/app.ts';
 import { openSqliteStore } from '../server/store-sqlite.ts';
@@ -22,6 +19,7 @@ import { createSyncService } from './sync.ts';
 import { createPairingService } from './pairing.ts';
 import { memorySession } from '../../tests/vectors/memorySession.ts';
 import { createMemoryArea } from '../../tests/vectors/syncFakes.ts';
+import { startSyncServer, useSyncServer } from '../../tests/vectors/syncServer.ts';
 import type { KeyValueStore } from '../protocol/storage.ts';
 
 const FAST_KDF = { m: 64 * 1024, t: 3, p: 1 };
@@ -66,15 +64,7 @@ describe('browser sync', () => {
 });
 
 describe('sync service with the real server', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyport-sync-'));
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer({ port: 0, host: '127.0.0.1', data: dir, log: { level: 'silent' } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = useSyncServer();
 
   it('carries passkeys between browsers, restores a fresh one from the recovery code, and survives a tampering server', async () => {
     const a = browser();
@@ -105,7 +95,7 @@ describe('sync service with the real server', () => {
     a.vault.store.touch(bob, Date.now() + 1000);
     await new Promise((r) => setTimeout(r, 20));
     await a.sync.syncNow();
-    const db = new Database(join(dir, 'keyport.sqlite'));
+    const db = new Database(join(server.dir, 'keyport.sqlite'));
     const row = db.prepare('SELECT rowid, blob FROM records ORDER BY seq DESC LIMIT 1').get() as { rowid: number; blob: string };
     const flipped = row.blob.slice(0, 30) + (row.blob[30] === 'A' ? 'B' : 'A') + row.blob.slice(31);
     db.prepare('UPDATE records SET blob = ? WHERE rowid = ?').run(flipped, row.rowid);
@@ -184,7 +174,7 @@ describe('sync service with the real server', () => {
   }, 120_000);
 
   it('a vault that outgrows its quota on the server: the person reads why, the server holds no half of the push, the passkeys stay here', async () => {
-    const small = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'small'), quota: { records: 2 }, log: { level: 'silent' } });
+    const small = await startSyncServer({ quota: { records: 2 } });
     try {
       const a = browser();
       const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
@@ -230,7 +220,7 @@ describe('sync service with the real server', () => {
   }, 60_000);
 
   it('a server that creates vaults by invite: the person is asked for one; the vault it made restores without one', async () => {
-    const invited = await startServer({ port: 0, host: '127.0.0.1', data: join(dir, 'invited'), registration: 'invite', log: { level: 'silent' } });
+    const invited = await startSyncServer({ registration: 'invite' });
     try {
       const a = browser();
       const { recoveryCode } = await a.vault.setup('password a', { kdf: FAST_KDF });
