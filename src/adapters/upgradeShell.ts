@@ -2,7 +2,15 @@
 // notification with an undo. Chromium's notifications take buttons; Firefox's do not, so there clicking the
 // notification itself is the undo, and its text says so.
 import browser from 'webextension-polyfill';
-import type { UpgradeShell } from '../app/upgrades.ts';
+
+/** What the browser shows: the badge of Keyport's button in a tab, and a notification with an undo. */
+export interface UpgradeShell {
+  badge(tabId: number, on: boolean): void;
+  /** Shows the notice; `undo` runs if the person asks for it from the notification. */
+  notify(notice: { id: string; site: string; userName: string }, undo: () => void): void;
+  /** Takes the notice away (the undo was used elsewhere). */
+  dismiss(id: string): void;
+}
 
 const BUTTONS = !import.meta.env.FIREFOX;
 

@@ -6,15 +6,7 @@
 import type { Vault } from '../vault/vault.ts';
 import type { UpgradeView } from '../protocol/views.ts';
 import { siteOf } from './consent.ts';
-
-/** What the browser shows: the badge of Keyport's button in a tab, and a notification with an undo. */
-export interface UpgradeShell {
-  badge(tabId: number, on: boolean): void;
-  /** Shows the notice; `undo` runs if the person asks for it from the notification. */
-  notify(notice: { id: string; site: string; userName: string }, undo: () => void): void;
-  /** Takes the notice away (the undo was used elsewhere). */
-  dismiss(id: string): void;
-}
+import type { UpgradeShell } from '../adapters/upgradeShell.ts';
 
 /** How long the popup offers to undo an upgrade. */
 export const UNDO_MS = 30 * 60_000;
