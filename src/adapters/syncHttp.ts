@@ -19,7 +19,10 @@ import type { SyncIdentity } from '../vault/keys.ts';
 const REQUEST_TIMEOUT_MS = 30_000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/** A server URL a person typed: https, or http only on this computer (docs/design.md rule 5: nothing in the clear on a network). */
+/**
+ * A server URL a person typed: https, or http only on this computer. Rule 5 of docs/design.md leaves the server ids,
+ * sizes and timing; someone on the network between gets not even those, nor the account's token.
+ */
 export function checkServerUrl(input: string): string {
   let url: URL;
   try {

@@ -1,7 +1,7 @@
 // Every key Keyport keeps in the browser's storage areas and its own IndexedDB settings, with the area and the
 // type of its value: one registry, so that two modules never share a name by accident and a reader sees at once
-// what a content script could write (storage.local is writable by content scripts, so nothing there may lower
-// security: docs/design.md rule 6). Values typed `unknown` are validated by their owner on every read.
+// what a content script could write (storage.local is writable by content scripts: a value there is checked on every
+// read, docs/design.md rule 6, and may only make Keyport step aside more, never less, rule 9). Values typed `unknown` are validated by their owner on every read.
 // Not here: storage.sync, which holds only the browser-sync transport's sealed records (src/sync/browserSync.ts).
 
 export type StorageArea =

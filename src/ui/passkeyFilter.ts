@@ -5,7 +5,7 @@
 // The work that does not depend on the query (sorting, lower-casing) is done once, by indexPasskeys, when the
 // list arrives; filterPasskeys, run at each keystroke, is then one linear pass of substring tests.
 
-/** What the search reads of a passkey (PasskeyRow in src/app/messages.ts has it all). */
+/** What the search reads of a passkey (PasskeyRow in src/protocol/views.ts has it all). */
 export interface Searchable {
   rpId: string;
   userName: string;

@@ -58,7 +58,7 @@ export function openPageDoor(deps: {
         const { kind, options, frame, conditional, immediate } = parsed.output;
         const caller = callerOf(sender, frame);
         if (caller && deps.stepsAside(caller)) {
-          // The bridge's hint was stale or missing: the background decides, before any validation or window (rule 8).
+          // The bridge's hint was stale or missing: the background decides, before any validation or window (rule 9).
           port.postMessage({ type: 'aside' } satisfies CeremonyAnswer);
           return;
         }

@@ -69,7 +69,7 @@ export function createProxyDoor(deps: {
       api,
       async (r) => {
         await deps.ready();
-        // An excluded site: step aside at once, before anything is validated or shown (docs/design.md rule 8), the
+        // An excluded site: step aside at once, before anything is validated or shown (docs/design.md rule 9), the
         // same way as for "another device": the page's shim retries with the browser's own WebAuthn.
         if (deps.stepsAside(r.origin)) return stepAsideFrom(r.origin, String(r.options.challenge));
         const caller: Caller = { origin: r.origin, sameOriginWithAncestors: r.sameOriginWithAncestors, door: 'proxy' };
