@@ -213,13 +213,16 @@ export function createRouter(deps: {
 
   async function status(): Promise<StatusView> {
     const unlocked = vault.isUnlocked();
+    const all = unlocked ? vault.all() : [];
     const s = await sync.status();
     return {
       setUp: await vault.isSetUp(),
       unlocked,
       door: proxy.door(),
       proxyProblem: proxy.problem(),
-      passkeys: unlocked ? vault.all().length : 0,
+      // The passkeys a site can use; those its site removed by a signal (restorable for 30 days) apart.
+      passkeys: unlocked ? all.filter((p) => !p.hiddenBySite).length : 0,
+      removedBySites: unlocked ? all.filter((p) => p.hiddenBySite).length : 0,
       damaged: unlocked ? vault.damaged().length : 0,
       developer: developer.settings().enabled,
       sync: {

@@ -60,7 +60,9 @@ export interface StatusView {
   door: 'proxy' | 'shim';
   /** Chromium's reason Keyport could not attach its proxy (another extension holds it): the page-script door answers. */
   proxyProblem?: string;
+  /** Passkeys in use; those their site removed by a signal (WebAuthn L3 §5.1.10), kept for 30 days, are apart. */
   passkeys: number;
+  removedBySites: number;
   damaged: number;
   /** Developer mode is on: the popup offers the ceremony inspector. */
   developer: boolean;

@@ -58,7 +58,7 @@ import { readState, writeState } from './state.js';
 /** @typedef {{ autoApprove: boolean, userVerified: boolean }} AutomationSettings */
 
 /**
- * @typedef {{ setUp: boolean, unlocked: boolean, door: 'proxy'|'shim', passkeys: number, damaged: number,
+ * @typedef {{ setUp: boolean, unlocked: boolean, door: 'proxy'|'shim', passkeys: number, removedBySites: number, damaged: number,
  *   developer: boolean }} VaultStatus
  */
 

@@ -73,6 +73,9 @@ const SCENARIOS = [
     assert.equal(login.ok?.credentialId, t.a2, JSON.stringify(login));
     const disc = await call(t.page, () => rp.login());
     assert.equal(disc.ok?.credentialId, t.a2, JSON.stringify(disc));
+    // Counted apart: one passkey in use, one removed by its site.
+    const counts = await bg(t, () => passkeyVault.status()).then((s) => [s.passkeys, s.removedBySites]);
+    assert.deepEqual(counts, [1, 1]);
 
     // The popup: "Removed by the site", naming the origin that asked and the day; then Restore.
     const p = await t.b.openExtensionPage('popup.html');
@@ -83,6 +86,7 @@ const SCENARIOS = [
       assert.match(text, new RegExp(`^Removed by ${new URL(t.rp.origin).host} on \\w`), text);
       assert.equal(await u.text('#removed-title'), 'Removed by the site');
       assert.equal(await u.count(`.hidden-by-site[data-id="${t.a2}"]`), 0);
+      assert.match(await u.text('#passkey-count'), /^1 passkey \(1 removed by its site\) · /);
       await u.screens(`signals-removed-${t.door}`);
       await u.click(`${row} .restore`);
       await until(async () => (await u.count(row)) === 0, 'the row to leave the group');
@@ -90,6 +94,7 @@ const SCENARIOS = [
       await p.close();
     }
     assert.deepEqual(await hiddenIds(t), []);
+    assert.deepEqual(await bg(t, () => passkeyVault.status()).then((s) => [s.passkeys, s.removedBySites]), [2, 0]);
     assert.equal((await call(t.page, signInWith, { ids: [t.a1], waitMs: 30_000 })).ok, t.a1, 'restored, it signs in again');
   }],
 
