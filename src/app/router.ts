@@ -214,6 +214,7 @@ export function createRouter(deps: {
   async function status(): Promise<StatusView> {
     const unlocked = vault.isUnlocked();
     const all = unlocked ? vault.all() : [];
+    const inUse = all.filter((p) => !p.hiddenBySite).length;
     const s = await sync.status();
     return {
       setUp: await vault.isSetUp(),
@@ -221,8 +222,8 @@ export function createRouter(deps: {
       door: proxy.door(),
       proxyProblem: proxy.problem(),
       // The passkeys a site can use; those its site removed by a signal (restorable for 30 days) apart.
-      passkeys: unlocked ? all.filter((p) => !p.hiddenBySite).length : 0,
-      removedBySites: unlocked ? all.filter((p) => p.hiddenBySite).length : 0,
+      passkeys: inUse,
+      removedBySites: all.length - inUse,
       damaged: unlocked ? vault.damaged().length : 0,
       developer: developer.settings().enabled,
       sync: {
