@@ -387,7 +387,7 @@ async function main() {
   result.ratios = ratios((m, a, b) => by[a][m].median / by[b][m].median);
   result.pairedRatios = ratios((m, a, b) => quantile(perCall[a][m].map((x, i) => x / perCall[b][m][i]), 0.5));
   // As an outside measurement of issue 16 did it: the ratio of interleaved trimmed means.
-  result.trimmedRatios = ratios((m, a, b) => trimmedMean(perCall[a][m]) / trimmedMean(perCall[b][m]));
+  result.trimmedRatios = ratios((m, a, b) => by[a][m].trimmedMean / by[b][m].trimmedMean);
   // What the content scripts add to each call: Keyport minus the same build without them (paired).
   result.contentScriptsPerCall = Object.fromEntries(MODES.map((m) => [m, quantile(perCall.keyport[m].map((x, i) => x - perCall.keyportNoCs[m][i]), 0.5)]));
 
