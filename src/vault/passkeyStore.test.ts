@@ -1,6 +1,7 @@
 // The passkeys as the ceremonies and the screens use them: sign, last use, remove, clear, rename, undo.
 import { describe, expect, it } from 'vitest';
 import { newVault, reopen } from '../../tests/vectors/testVault.ts';
+import { ALG } from '../webauthn/cose.ts';
 
 describe('vault passkeys', () => {
   it('signs with the stored key, persists last use, and removes', async () => {
@@ -42,5 +43,25 @@ describe('vault passkeys', () => {
     await fresh.resumeSession();
     expect(fresh.all().map((c) => c.userName)).toEqual(['renamed@example.com']);
     expect((await fresh.store.sign('Y3JlZC1pZC0x', Uint8Array.of(1)))[0]).toBe(0x30);
+  });
+
+  it("tells the screens and ceremonies a passkey's metadata only: never its keys, PRF secret or blobs (rule 3)", async () => {
+    const { vault } = await newVault();
+    const key = await vault.store.generateKey(ALG.ES256);
+    await vault.store.add({
+      credentialId: 'ZnVsbA', rpId: 'distinctive-rp.example', userHandle: 'dXNlcg', userName: 'full', userDisplayName: 'Full', alg: ALG.ES256,
+      discoverable: true, backedUp: false, createdAt: 1, signCount: 3, pkcs8: key.pkcs8, publicKeyCose: Uint8Array.of(1), prfSecret: new Uint8Array(32).fill(9),
+      largeBlob: Uint8Array.of(4), credBlob: Uint8Array.of(5),
+    });
+    vault.store.touch('ZnVsbA', 7);
+    const meta = ['alg', 'backedUp', 'createdAt', 'credentialId', 'discoverable', 'lastUsedAt', 'rpId', 'signCount', 'userDisplayName', 'userHandle', 'userName'];
+    const full = () => vault.all().find((c) => c.credentialId === 'ZnVsbA')!;
+    expect(Object.keys(full()).sort()).toEqual(meta);
+    expect(Object.keys(vault.store.list('distinctive-rp.example', ['ZnVsbA'])[0]!).sort()).toEqual(meta);
+    expect(full()).toMatchObject({ lastUsedAt: 7, signCount: 3, userName: 'full' });
+    // A passkey its site hid says so on the screens (and is in no ceremony).
+    expect(await vault.signalUnknown({ rpId: 'distinctive-rp.example', credentialId: 'ZnVsbA', origin: 'https://distinctive-rp.example' })).toBe(1);
+    expect(Object.keys(full()).sort()).toEqual([...meta, 'hiddenBySite'].sort());
+    expect(vault.store.list('distinctive-rp.example').map((c) => c.credentialId)).toEqual(['Y3JlZC1pZC0x']);
   });
 });

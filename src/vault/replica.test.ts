@@ -1,6 +1,17 @@
 // The vault's records at rest over IndexedDB (fake-indexeddb): docs/design.md rules 3 and 4.
 import { describe, expect, it } from 'vitest';
-import { deleteStoredRecord, newVault } from '../../tests/vectors/testVault.ts';
+import { deleteStoredRecord, freshStorage, newVault } from '../../tests/vectors/testVault.ts';
+import { importAeadKey } from '../crypto/aead.ts';
+import { ALG } from '../webauthn/cose.ts';
+import { type Passkey, passkeyToData } from './record.ts';
+import { createReplica } from './replica.ts';
+
+/** A passkey's record data, with a stand-in key (the replica never signs). */
+const passkeyData = (credentialId: string, rpId: string) =>
+  passkeyToData({
+    credentialId, rpId, userHandle: 'dXNlcg', userName: `${credentialId}@example.com`, userDisplayName: credentialId, alg: ALG.ES256,
+    discoverable: true, backedUp: false, createdAt: 1, pkcs8: Uint8Array.of(1), publicKeyCose: Uint8Array.of(2), prfSecret: new Uint8Array(32),
+  } satisfies Passkey);
 
 describe('vault records', () => {
   it('Spec: nothing about a passkey is readable at rest (docs/design.md rule 3)', async () => {
@@ -31,5 +42,26 @@ describe('vault records', () => {
     await storage.write({ records: [{ ...record!, id: 'AAAAAAAAAAAAAAAAAAAAAA' }] });
     await vault.unlock('correct horse');
     expect(vault.damaged()).toHaveLength(1);
+  });
+
+  it("finds a site's passkeys by RP ID through adds, an edit that moves one, deletes and a reopen", async () => {
+    const { storage } = freshStorage();
+    const key = await importAeadKey(new Uint8Array(32).fill(3));
+    const records = createReplica({ storage, now: () => 1_700_000_000_000 });
+    await records.open(key);
+    const site = (rpId: string) => records.entriesFor(rpId).map((e) => e.passkey.credentialId).sort();
+    const a = records.added('passkey', passkeyData('AAAA', 'one.example'));
+    const b = records.added('passkey', passkeyData('BBBB', 'one.example'));
+    const c = records.added('passkey', passkeyData('CCCC', 'two.example'));
+    await records.persist([a, b, c]);
+    expect([site('one.example'), site('two.example'), site('three.example')]).toEqual([['AAAA', 'BBBB'], ['CCCC'], []]);
+    // A new version naming another RP ID (as a synced edit could) moves it; a delete takes it out.
+    await records.persist([records.edited(b.item.id, { data: passkeyData('BBBB', 'two.example') }), records.deleted(c.item.id)]);
+    expect([site('one.example'), site('two.example')]).toEqual([['AAAA'], ['BBBB']]);
+    // The same after a restart, and nothing once locked.
+    records.close();
+    expect(() => records.entriesFor('one.example')).toThrow(/locked/i);
+    await records.open(key);
+    expect([site('one.example'), site('two.example')]).toEqual([['AAAA'], ['BBBB']]);
   });
 });

@@ -23,6 +23,8 @@ interface Opened {
   entries: Map<string, Entry>;
   /** Credential id of each live passkey's record. */
   byRecord: Map<string, string>;
+  /** Credential ids of the live passkeys of each RP ID: a sign-in reads its site's, whatever the vault's size. */
+  byRp: Map<string, Set<string>>;
   /** Every record by record id, tombstones included. */
   held: Map<string, LocalEntry>;
   damaged: RecordError[];
@@ -55,6 +57,15 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
     return item;
   }
 
+  /** A live passkey, in every index. */
+  function keep(s: Pick<Opened, 'entries' | 'byRecord' | 'byRp'>, recordId: string, passkey: Passkey): void {
+    s.entries.set(passkey.credentialId, { recordId, passkey });
+    s.byRecord.set(recordId, passkey.credentialId);
+    const site = s.byRp.get(passkey.rpId);
+    if (site) site.add(passkey.credentialId);
+    else s.byRp.set(passkey.rpId, new Set([passkey.credentialId]));
+  }
+
   /** Memory after a write: the record, and the live passkey it holds (or none for a tombstone). */
   function adopt(s: Opened, c: LocalEntry): void {
     s.held.set(c.item.id, { item: c.item, seq: c.seq, dirty: c.dirty });
@@ -63,13 +74,16 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
       const e = s.entries.get(before);
       s.entries.delete(before);
       s.byRecord.delete(c.item.id);
-      e?.passkey.pkcs8.fill(0); // the old copy of the key; the new version decodes its own
+      if (e) {
+        const site = s.byRp.get(e.passkey.rpId);
+        site?.delete(before);
+        if (site?.size === 0) s.byRp.delete(e.passkey.rpId);
+        e.passkey.pkcs8.fill(0); // the old copy of the key; the new version decodes its own
+      }
     }
     if (c.item.deleted || c.item.kind !== 'passkey') return;
     try {
-      const passkey = passkeyFromData(c.item.id, c.item.data);
-      s.entries.set(passkey.credentialId, { recordId: c.item.id, passkey });
-      s.byRecord.set(c.item.id, passkey.credentialId);
+      keep(s, c.item.id, passkeyFromData(c.item.id, c.item.data));
     } catch (e) {
       s.damaged.push(e instanceof RecordError ? e : new RecordError(c.item.id, String(e)));
     }
@@ -140,8 +154,7 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
   return {
     /** Reads and opens every record with the vault key; one that fails is reported and kept as it is, never dropped (rule 4). */
     async open(key: CryptoKey): Promise<void> {
-      const entries = new Map<string, Entry>();
-      const byRecord = new Map<string, string>();
+      const live = { entries: new Map<string, Entry>(), byRecord: new Map<string, string>(), byRp: new Map<string, Set<string>>() };
       const held = new Map<string, LocalEntry>();
       const damaged: RecordError[] = [];
       const [records, head] = await Promise.all([deps.storage.listRecords(), deps.storage.getHead()]);
@@ -151,18 +164,14 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
           const item = await itemOf(key, record);
           held.set(item.id, { item, seq: record.seq ?? 0, dirty: record.dirty ?? true });
           if (item.hlc > latest) latest = item.hlc;
-          if (!item.deleted && item.kind === 'passkey') {
-            const passkey = passkeyFromData(record.id, item.data);
-            entries.set(passkey.credentialId, { recordId: record.id, passkey });
-            byRecord.set(record.id, passkey.credentialId);
-          }
+          if (!item.deleted && item.kind === 'passkey') keep(live, record.id, passkeyFromData(record.id, item.data));
         } catch (e) {
           damaged.push(e instanceof RecordError ? e : new RecordError(record.id, String(e)));
         }
       }
       const node = head?.node ?? newNodeId();
       const clock = createClock(node, latest ? { ...decodeHlc(latest), node } : undefined);
-      state = { key, entries, byRecord, held, damaged, clock, cursor: head?.cursor ?? 0 };
+      state = { key, ...live, held, damaged, clock, cursor: head?.cursor ?? 0 };
       if (!head) await deps.storage.write({ head: { cursor: 0, node } });
     },
     /** Forgets every record and wipes the decoded keys (lock). */
@@ -182,6 +191,17 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
       return e;
     },
     entries: (): Entry[] => [...opened().entries.values()],
+    /** The live passkeys of one RP ID. */
+    entriesFor(rpId: string): Entry[] {
+      const s = opened();
+      const out: Entry[] = [];
+      // Checked again: two records claiming one credential id leave the index a stale id, never a wrong passkey.
+      for (const id of s.byRp.get(rpId) ?? []) {
+        const e = s.entries.get(id);
+        if (e?.passkey.rpId === rpId) out.push(e);
+      }
+      return out;
+    },
     record: (recordId: string): LocalEntry | undefined => opened().held.get(recordId),
     /** Every record, tombstones included (copies: a backup file takes them as they are). */
     items: (): LocalEntry[] => [...opened().held.values()].map((h) => ({ ...h })),
