@@ -13,6 +13,10 @@
 //    own bias (2-3%) is the size of the differences measured. Ratios: of medians, paired (median of per-round
 //    ratios) and of trimmed means (the middle 60%), the last as an outside measurement of issue 16 took them.
 //    Every target must produce an assertion the relying party verifies, before and after timing.
+//    Then the same comparison without instance bias: Keyport and the floor loaded in ONE browser, the proxy handed
+//    from one to the other round by round (detach, attach), each answering its own site (Keyport's content scripts
+//    skip the floor's host), in BENCH_SHARED browsers; and once more after BENCH_VAULT_PASSKEYS passkeys are added
+//    to Keyport's vault (a few of them on its site), which shows whether a sign-in grows with the vault.
 // 2. Page-load cost of the content scripts: a static page loaded in Chromium without extensions, and with
 //    copies of the Keyport build that carry no content script, only the bridge, and both (the real build),
 //    interleaved; plus the time to evaluate the shim bundle (webauthn-shim.js) itself in a page.
@@ -27,7 +31,8 @@
 // The build is copied once at the start, and every section loads the copy: a rebuild of .output meanwhile
 // does not change what is measured.
 // Prints a table and writes tests/bench/last-run.json. Figures are measured, not asserted.
-// Tuning: BENCH_ROUNDS (default 25), BENCH_BATCH (20), BENCH_LOADS (60), BENCH_INSTANCES (1); BENCH_SYNC=0, BENCH_SERVER=0 and
+// Tuning: BENCH_ROUNDS (default 25), BENCH_BATCH (20), BENCH_LOADS (60), BENCH_INSTANCES (1), BENCH_SHARED (3),
+// BENCH_VAULT_PASSKEYS (2000); BENCH_SYNC=0, BENCH_SERVER=0 and
 // BENCH_SEARCH=0 leave sections 3, 4 and 5 out; the settings of sections 3 to 5 are in their own files.
 
 import { chromium } from 'playwright-core';
@@ -60,6 +65,12 @@ const WARMUP = 30;
  * steadier (ten runs each way), so one is the default.
  */
 const INSTANCES = Math.max(1, Number(process.env.BENCH_INSTANCES ?? 1));
+/** Browsers holding both Keyport and the floor, the proxy handed over round by round. */
+const SHARED = Math.max(0, Number(process.env.BENCH_SHARED ?? 3));
+/** Passkeys added to Keyport's vault for the shared comparison's second part; 1% of them on Keyport's site. */
+const VAULT_PASSKEYS = Math.max(0, Number(process.env.BENCH_VAULT_PASSKEYS ?? 2000));
+/** Untimed gets after each hand-over: the first requests after attach() are slower for either extension. */
+const AFTER_HANDOVER = 5;
 const LOADS = Number(process.env.BENCH_LOADS ?? 60);
 const SHIM_EVALS = 200;
 const TARGET = 1.3;
@@ -224,14 +235,163 @@ async function benchGets(targets) {
   }
 }
 
+// ---- Keyport and the floor in one browser ----
+
+/** The floor's host: Keyport's content scripts skip it, so the floor's page is a page without Keyport. */
+const FLOOR_HOST = 'floor.localhost';
+
+/**
+ * One browser with Keyport (its content scripts excluded from FLOOR_HOST) and the floor; `hand(to)` gives the proxy
+ * to one of them. Each registers its own passkey on its own relying party, verified.
+ */
+async function launchShared(dir, rpKeyport, rpFloor, i) {
+  const b = await launchChromium({ extensions: [dir, FLOOR_DIR] });
+  let floor;
+  for (let k = 0; k < 200 && !floor; k++) {
+    for (const w of b.context.serviceWorkers()) if ((await w.evaluate(() => chrome.runtime.getManifest().name).catch(() => '')) === FLOOR_NAME) floor = w;
+    if (!floor) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!floor) throw new Error('shared browser: no floor service worker');
+  const proxy = {
+    keyport: (fn) => b.evalBackground(fn),
+    floor: (fn) => floor.evaluate(fn),
+  };
+  // Both attach at start; Keyport must hold the proxy while it is set up, so that its door is the proxy.
+  await proxy.floor(() => chrome.webAuthenticationProxy.detach());
+  await proxy.keyport(async () => {
+    await chrome.webAuthenticationProxy.detach().catch(() => {});
+    return chrome.webAuthenticationProxy.attach();
+  });
+  await b.evalBackground(() => passkeyVault.setup({ password: 'keyport bench password' }));
+  await b.evalBackground(() => passkeyVault.configure({ autoApprove: true, userVerified: true }));
+  const status = await b.evalBackground(() => passkeyVault.status());
+  if (status.door !== 'proxy') throw new Error(`shared browser: Keyport is not on the proxy door: ${JSON.stringify(status)}`);
+  let holder = 'keyport';
+  /** Detach the one holding the proxy, attach the other. Keyport's own state stays "attached" throughout. */
+  const hand = async (to) => {
+    if (holder === to) return;
+    await proxy[holder](() => chrome.webAuthenticationProxy.detach());
+    const error = await proxy[to](() => chrome.webAuthenticationProxy.attach());
+    if (error) throw new Error(`shared browser: ${to} could not attach: ${error}`);
+    holder = to;
+  };
+  const keyport = { name: 'keyport', label: `Keyport #${i + 1}`, page: await b.newPage(), userName: `bench-shared-keyport-${i}` };
+  keyport.credentialId = await registerAndCheck(keyport.label, keyport.page, rpKeyport, keyport.userName);
+  await hand('floor');
+  const fl = { name: 'floor', label: `Floor #${i + 1}`, page: await b.newPage(), userName: `bench-shared-floor-${i}` };
+  fl.credentialId = await registerAndCheck(fl.label, fl.page, rpFloor, fl.userName);
+  return { browser: b, hand, keyport, floor: fl };
+}
+
+/** Adds `count` passkeys to Keyport's vault, 1% of them on `rpId` and the rest on 500 other sites. */
+async function growVault(browser, count, rpId) {
+  await browser.evalBackground(async ({ count, rpId }) => {
+    const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+    const privateKey = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey))));
+    const b64 = (n) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
+    for (let i = 0; i < count; i++) {
+      const site = i % 100 === 0 ? rpId : `site${i % 500}.example.com`;
+      await passkeyVault.addCredential({ credentialId: b64(16), rpId: site, privateKey, userHandle: b64(16), userName: `person${i}@mail.example.com`, isResidentCredential: true });
+    }
+  }, { count, rpId });
+}
+
+/**
+ * Rounds in each shared browser: per mode, Keyport then the floor (or the reverse, alternating), each after a
+ * hand-over and AFTER_HANDOVER untimed gets. Returns per-call ms by browser, participant and mode.
+ */
+async function shareRounds(shared, rounds) {
+  const perCall = shared.map(() => ({ keyport: { allow: [], discoverable: [] }, floor: { allow: [], discoverable: [] } }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, s] of shared.entries()) {
+      for (const mode of r % 2 ? [...MODES].reverse() : MODES) {
+        for (const who of (r + i) % 2 ? ['floor', 'keyport'] : ['keyport', 'floor']) {
+          const t = s[who];
+          await s.hand(who);
+          const args = { credentialId: t.credentialId, discoverable: mode === 'discoverable' };
+          await t.page.evaluate(timedGets, { n: AFTER_HANDOVER, ...args });
+          perCall[i][who][mode].push((await t.page.evaluate(timedGets, { n: BATCH, ...args })) / BATCH);
+        }
+      }
+    }
+  }
+  return perCall;
+}
+
+/** Ratios of one shared browser's rounds, or of all of them pooled: of medians, paired, of trimmed means. */
+function sharedRatios(k, f) {
+  const a = summary(k), b = summary(f);
+  return { median: a.median / b.median, paired: quantile(k.map((x, j) => x / f[j]), 0.5), trimmed: a.trimmedMean / b.trimmedMean, keyport: a, floor: b };
+}
+
+async function benchShared() {
+  const rpKeyport = await startRelyingParty({ host: 'keyport.localhost' });
+  const rpFloor = await startRelyingParty({ host: FLOOR_HOST });
+  const shared = [];
+  const out = { browsers: SHARED, rounds: ROUNDS, vaultPasskeys: VAULT_PASSKEYS, parts: {} };
+  try {
+    const dir = buildVariant(VARIANTS, 'shared', () => true, (cs) => ({ ...cs, exclude_matches: [...(cs.exclude_matches ?? []), `*://${FLOOR_HOST}/*`] }));
+    for (let i = 0; i < SHARED; i++) {
+      log(`shared browser ${i + 1}: Keyport and the floor`);
+      shared.push(await launchShared(dir, rpKeyport, rpFloor, i));
+    }
+    for (const s of shared) for (const who of ['keyport', 'floor']) {
+      await s.hand(who);
+      for (const mode of MODES) await s[who].page.evaluate(timedGets, { n: WARMUP, credentialId: s[who].credentialId, discoverable: mode === 'discoverable' });
+    }
+    const parts = [['oneInVault', ROUNDS]];
+    if (VAULT_PASSKEYS > 0) parts.push(['largeVault', Math.ceil(ROUNDS / 2)]);
+    for (const [part, rounds] of parts) {
+      if (part === 'largeVault') {
+        log(`shared browsers: adding ${VAULT_PASSKEYS} passkeys to each Keyport vault`);
+        for (const s of shared) await growVault(s.browser, VAULT_PASSKEYS, 'keyport.localhost');
+      }
+      log(`shared browsers (${part}): ${rounds} rounds x ${BATCH} gets per participant and mode`);
+      const perCall = await shareRounds(shared, rounds);
+      for (const s of shared) {
+        await s.hand('keyport');
+        await verifyLogin(s.keyport.label, s.keyport.page, s.keyport.userName);
+        await s.hand('floor');
+        await verifyLogin(s.floor.label, s.floor.page, s.floor.userName);
+      }
+      out.parts[part] = Object.fromEntries(MODES.map((m) => [m, {
+        rounds,
+        byBrowser: perCall.map((pc) => sharedRatios(pc.keyport[m], pc.floor[m])),
+        pooled: sharedRatios(perCall.flatMap((pc) => pc.keyport[m]), perCall.flatMap((pc) => pc.floor[m])),
+      }]));
+    }
+  } finally {
+    for (const s of shared) await s.browser.close().catch(() => {});
+    await rpKeyport.close();
+    await rpFloor.close();
+  }
+  return out;
+}
+
+/** The shared comparison's lines of the report. */
+function formatShared(sh, verdict) {
+  const out = [`Keyport / floor in one browser, the proxy handed over round by round (${sh.browsers} browsers; ratios of medians, paired, of trimmed means)`];
+  for (const [part, label] of [['oneInVault', 'one passkey in the vault'], ['largeVault', `${sh.vaultPasskeys.toLocaleString('en')} passkeys in the vault, 1% on the site`]]) {
+    const p = sh.parts[part];
+    if (!p) continue;
+    out.push(`  ${label} (${p.allow.rounds} rounds x ${BATCH} gets each)`);
+    for (const m of MODES) {
+      const q = p[m];
+      const each = q.byBrowser.map((x) => `${f2(x.trimmed)}x`).join(' ');
+      out.push(`    ${(m === 'allow' ? 'with allowCredentials' : 'discoverable').padEnd(22)} ${f3(q.pooled.keyport.median)} / ${f3(q.pooled.floor.median)} ms   ${f2(q.pooled.median)}x ${f2(q.pooled.paired)}x ${f2(q.pooled.trimmed)}x   per browser (trimmed) ${each}${part === 'oneInVault' ? `   goal ${GOAL}x: ${verdict(Math.max(q.pooled.paired, q.pooled.trimmed))}` : ''}`);
+    }
+  }
+  return out.join('\n');
+}
+
 // ---- page load ----
 
-/** A copy of the Keyport build whose manifest keeps only the content scripts `keep` selects. */
-function buildVariant(root, name, keep) {
+/** A copy of the Keyport build whose manifest keeps only the content scripts `keep` selects, each as `edit` makes it. */
+function buildVariant(root, name, keep, edit = (cs) => cs) {
   const dir = join(root, name);
   cpSync(CHROME_BUILD, dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  manifest.content_scripts = (manifest.content_scripts ?? []).filter(keep);
+  manifest.content_scripts = (manifest.content_scripts ?? []).filter(keep).map(edit);
   if (manifest.content_scripts.length === 0) delete manifest.content_scripts;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
@@ -392,6 +552,7 @@ async function main() {
   result.contentScriptsPerCall = Object.fromEntries(MODES.map((m) => [m, quantile(perCall.keyport[m].map((x, i) => x - perCall.keyportNoCs[m][i]), 0.5)]));
 
   await rp.close();
+  if (SHARED > 0) result.shared = await benchShared();
   const pl = await benchPageLoad();
   const v = Object.fromEntries(pl.variants.map((x) => [x.name, x.stats]));
   const d = (a, b, m) => v[a][m].median - v[b][m].median;
@@ -438,6 +599,7 @@ async function main() {
     out.push(`    no content scripts / floor ${f2(R.keyportNoCsOverFloor).padStart(6)}x ${f2(P.keyportNoCsOverFloor).padStart(6)}x   ${f2(T.keyportNoCsOverFloor).padStart(6)}x   (the background's share)`);
     out.push(`    content scripts add ${f3(result.contentScriptsPerCall[m])} ms per call (Keyport minus Keyport without them, paired)`, '');
   }
+  if (result.shared) out.push(formatShared(result.shared, verdict), '');
   out.push('', `Page load of a static page, ms (median of ${LOADS} interleaved loads per variant)`);
   out.push(`  first script = response end to the page's first script, where document_start content scripts run;`);
   out.push(`  DCL end and load end from navigation start`);
