@@ -16,7 +16,8 @@
 //    Then the same comparison without instance bias: Keyport and the floor loaded in ONE browser, the proxy handed
 //    from one to the other round by round (detach, attach), each answering its own site (Keyport's content scripts
 //    skip the floor's host), in BENCH_SHARED browsers; and once more after BENCH_VAULT_PASSKEYS passkeys are added
-//    to Keyport's vault (a few of them on its site), which shows whether a sign-in grows with the vault.
+//    to Keyport's vault (a few of them on its site), which shows whether a sign-in grows with the vault. Last, a
+//    cold sign-in as a person makes one: the browser idle for over a second, then a single get (BENCH_COLD steps).
 // 2. Page-load cost of the content scripts: a static page loaded in Chromium without extensions, and with
 //    copies of the Keyport build that carry no content script, only the bridge, and both (the real build),
 //    interleaved; plus the time to evaluate the shim bundle (webauthn-shim.js) itself in a page.
@@ -32,7 +33,7 @@
 // does not change what is measured.
 // Prints a table and writes tests/bench/last-run.json. Figures are measured, not asserted.
 // Tuning: BENCH_ROUNDS (default 25), BENCH_BATCH (20), BENCH_LOADS (60), BENCH_INSTANCES (1), BENCH_SHARED (3),
-// BENCH_VAULT_PASSKEYS (2000); BENCH_SYNC=0, BENCH_SERVER=0 and
+// BENCH_VAULT_PASSKEYS (2000), BENCH_COLD (48); BENCH_SYNC=0, BENCH_SERVER=0 and
 // BENCH_SEARCH=0 leave sections 3, 4 and 5 out; the settings of sections 3 to 5 are in their own files.
 
 import { chromium } from 'playwright-core';
@@ -69,6 +70,10 @@ const INSTANCES = Math.max(1, Number(process.env.BENCH_INSTANCES ?? 1));
 const SHARED = Math.max(0, Number(process.env.BENCH_SHARED ?? 3));
 /** Passkeys added to Keyport's vault for the shared comparison's second part; 1% of them on Keyport's site. */
 const VAULT_PASSKEYS = Math.max(0, Number(process.env.BENCH_VAULT_PASSKEYS ?? 2000));
+/** Steps of cold sign-ins: in each, every shared browser's proxy goes to one participant, idles COLD_GAP_MS, and it gets once. */
+const COLD = Math.max(0, Number(process.env.BENCH_COLD ?? 48));
+/** Longer than the shim remembers which door is open (src/shim/shim.ts DOOR_MEMORY_MS), as between a person's sign-ins. */
+const COLD_GAP_MS = Number(process.env.BENCH_COLD_GAP_MS ?? 1100);
 /** Untimed gets after each hand-over: the first requests after attach() are slower for either extension. */
 const AFTER_HANDOVER = 5;
 const LOADS = Number(process.env.BENCH_LOADS ?? 60);
@@ -318,6 +323,27 @@ async function shareRounds(shared, rounds) {
   return perCall;
 }
 
+/**
+ * Cold sign-ins, as a person makes them: in every shared browser the proxy is handed to one participant, then nothing
+ * happens for COLD_GAP_MS, then that participant's page gets once. Steps alternate the mode, and which participant goes
+ * in each browser, so that neither the mode nor the participant always meets the same browser's state. The page's
+ * clock ticks in 0.1 ms, so each sample is coarse; the medians and trimmed means of many are not.
+ */
+async function coldRounds(shared, steps) {
+  const perCall = shared.map(() => ({ keyport: { allow: [], discoverable: [] }, floor: { allow: [], discoverable: [] } }));
+  for (let k = 0; k < steps; k++) {
+    const mode = MODES[k % MODES.length];
+    const who = shared.map((_, i) => (Math.floor(k / MODES.length) + i) % 2 ? 'floor' : 'keyport');
+    for (const [i, s] of shared.entries()) await s.hand(who[i]);
+    await new Promise((resolve) => setTimeout(resolve, COLD_GAP_MS));
+    for (const [i, s] of shared.entries()) {
+      const t = s[who[i]];
+      perCall[i][who[i]][mode].push(await t.page.evaluate(timedGets, { n: 1, credentialId: t.credentialId, discoverable: mode === 'discoverable' }));
+    }
+  }
+  return perCall;
+}
+
 /** Ratios of one shared browser's rounds, or of all of them pooled: of medians, paired, of trimmed means. */
 function sharedRatios(k, f) {
   const a = summary(k), b = summary(f);
@@ -340,14 +366,15 @@ async function benchShared() {
       for (const mode of MODES) await s[who].page.evaluate(timedGets, { n: WARMUP, credentialId: s[who].credentialId, discoverable: mode === 'discoverable' });
     }
     const parts = [['oneInVault', ROUNDS]];
+    if (COLD > 0) parts.push(['cold', COLD]);
     if (VAULT_PASSKEYS > 0) parts.push(['largeVault', Math.ceil(ROUNDS / 2)]);
     for (const [part, rounds] of parts) {
       if (part === 'largeVault') {
         log(`shared browsers: adding ${VAULT_PASSKEYS} passkeys to each Keyport vault`);
         for (const s of shared) await growVault(s.browser, VAULT_PASSKEYS, 'keyport.localhost');
       }
-      log(`shared browsers (${part}): ${rounds} rounds x ${BATCH} gets per participant and mode`);
-      const perCall = await shareRounds(shared, rounds);
+      log(`shared browsers (${part}): ${part === 'cold' ? `${rounds} steps of one get after ${COLD_GAP_MS} ms idle` : `${rounds} rounds x ${BATCH} gets per participant and mode`}`);
+      const perCall = part === 'cold' ? await coldRounds(shared, rounds) : await shareRounds(shared, rounds);
       for (const s of shared) {
         await s.hand('keyport');
         await verifyLogin(s.keyport.label, s.keyport.page, s.keyport.userName);
@@ -355,7 +382,7 @@ async function benchShared() {
         await verifyLogin(s.floor.label, s.floor.page, s.floor.userName);
       }
       out.parts[part] = Object.fromEntries(MODES.map((m) => [m, {
-        rounds,
+        rounds: part === 'cold' ? perCall[0].keyport[m].length : rounds,
         byBrowser: perCall.map((pc) => sharedRatios(pc.keyport[m], pc.floor[m])),
         pooled: sharedRatios(perCall.flatMap((pc) => pc.keyport[m]), perCall.flatMap((pc) => pc.floor[m])),
       }]));
@@ -371,14 +398,18 @@ async function benchShared() {
 /** The shared comparison's lines of the report. */
 function formatShared(sh, verdict) {
   const out = [`Keyport / floor in one browser, the proxy handed over round by round (${sh.browsers} browsers; ratios of medians, paired, of trimmed means)`];
-  for (const [part, label] of [['oneInVault', 'one passkey in the vault'], ['largeVault', `${sh.vaultPasskeys.toLocaleString('en')} passkeys in the vault, 1% on the site`]]) {
+  for (const [part, label] of [
+    ['oneInVault', 'one passkey in the vault'],
+    ['cold', `a cold sign-in: the browser idle for ${COLD_GAP_MS} ms, then one get; one passkey in the vault`],
+    ['largeVault', `${sh.vaultPasskeys.toLocaleString('en')} passkeys in the vault, 1% on the site`],
+  ]) {
     const p = sh.parts[part];
     if (!p) continue;
-    out.push(`  ${label} (${p.allow.rounds} rounds x ${BATCH} gets each)`);
+    out.push(`  ${label} (${p.allow.rounds} ${part === 'cold' ? 'gets per participant, mode and browser; 0.1 ms clock' : `rounds x ${BATCH} gets each`})`);
     for (const m of MODES) {
       const q = p[m];
       const each = q.byBrowser.map((x) => `${f2(x.trimmed)}x`).join(' ');
-      out.push(`    ${(m === 'allow' ? 'with allowCredentials' : 'discoverable').padEnd(22)} ${f3(q.pooled.keyport.median)} / ${f3(q.pooled.floor.median)} ms   ${f2(q.pooled.median)}x ${f2(q.pooled.paired)}x ${f2(q.pooled.trimmed)}x   per browser (trimmed) ${each}${part === 'oneInVault' ? `   goal ${GOAL}x: ${verdict(Math.max(q.pooled.paired, q.pooled.trimmed))}` : ''}`);
+      out.push(`    ${(m === 'allow' ? 'with allowCredentials' : 'discoverable').padEnd(22)} ${f3(q.pooled.keyport.median)} / ${f3(q.pooled.floor.median)} ms   ${f2(q.pooled.median)}x ${f2(q.pooled.paired)}x ${f2(q.pooled.trimmed)}x   per browser (trimmed) ${each}${part !== 'largeVault' ? `   goal ${GOAL}x: ${verdict(Math.max(q.pooled.paired, q.pooled.trimmed))}` : ''}`);
     }
   }
   return out.join('\n');
