@@ -33,7 +33,7 @@
 // does not change what is measured.
 // Prints a table and writes tests/bench/last-run.json. Figures are measured, not asserted.
 // Tuning: BENCH_ROUNDS (default 25), BENCH_BATCH (20), BENCH_LOADS (60), BENCH_INSTANCES (1), BENCH_SHARED (3),
-// BENCH_VAULT_PASSKEYS (2000), BENCH_COLD (48); BENCH_SYNC=0, BENCH_SERVER=0 and
+// BENCH_VAULT_PASSKEYS (2000), BENCH_COLD (48), BENCH_COLD_GAP_MS (1100); BENCH_SYNC=0, BENCH_SERVER=0 and
 // BENCH_SEARCH=0 leave sections 3, 4 and 5 out; the settings of sections 3 to 5 are in their own files.
 
 import { chromium } from 'playwright-core';
