@@ -42,7 +42,7 @@ import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
-import { CHROME_BUILD as BUILT, CHROMIUM_PATH, launchChromium, launchChromiumWithVirtualAuthenticator } from '../support/browsers.mjs';
+import { CHROME_BUILD as BUILT, CHROMIUM_PATH, findExtensionWorker, launchChromium, launchChromiumWithVirtualAuthenticator } from '../support/browsers.mjs';
 import { startRelyingParty } from '../support/rp.mjs';
 import { benchSync, formatSyncBench } from './sync.mjs';
 import { benchServer, formatServerBench } from './server.mjs';
@@ -251,12 +251,7 @@ const FLOOR_HOST = 'floor.localhost';
  */
 async function launchShared(dir, rpKeyport, rpFloor, i) {
   const b = await launchChromium({ extensions: [dir, FLOOR_DIR] });
-  let floor;
-  for (let k = 0; k < 200 && !floor; k++) {
-    for (const w of b.context.serviceWorkers()) if ((await w.evaluate(() => chrome.runtime.getManifest().name).catch(() => '')) === FLOOR_NAME) floor = w;
-    if (!floor) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!floor) throw new Error('shared browser: no floor service worker');
+  const floor = await findExtensionWorker(b.context, FLOOR_NAME);
   const proxy = {
     keyport: (fn) => b.evalBackground(fn),
     floor: (fn) => floor.evaluate(fn),
@@ -301,12 +296,15 @@ async function growVault(browser, count, rpId) {
   }, { count, rpId });
 }
 
+/** Per-call ms of each shared browser, by participant and mode, none yet. */
+const emptyPerCall = (shared) => shared.map(() => ({ keyport: { allow: [], discoverable: [] }, floor: { allow: [], discoverable: [] } }));
+
 /**
  * Rounds in each shared browser: per mode, Keyport then the floor (or the reverse, alternating), each after a
  * hand-over and AFTER_HANDOVER untimed gets. Returns per-call ms by browser, participant and mode.
  */
 async function shareRounds(shared, rounds) {
-  const perCall = shared.map(() => ({ keyport: { allow: [], discoverable: [] }, floor: { allow: [], discoverable: [] } }));
+  const perCall = emptyPerCall(shared);
   for (let r = 0; r < rounds; r++) {
     for (const [i, s] of shared.entries()) {
       for (const mode of r % 2 ? [...MODES].reverse() : MODES) {
@@ -330,7 +328,7 @@ async function shareRounds(shared, rounds) {
  * clock ticks in 0.1 ms, so each sample is coarse; the medians and trimmed means of many are not.
  */
 async function coldRounds(shared, steps) {
-  const perCall = shared.map(() => ({ keyport: { allow: [], discoverable: [] }, floor: { allow: [], discoverable: [] } }));
+  const perCall = emptyPerCall(shared);
   for (let k = 0; k < steps; k++) {
     const mode = MODES[k % MODES.length];
     const who = shared.map((_, i) => (Math.floor(k / MODES.length) + i) % 2 ? 'floor' : 'keyport');
@@ -371,7 +369,7 @@ async function benchShared() {
     for (const [part, rounds] of parts) {
       if (part === 'largeVault') {
         log(`shared browsers: adding ${VAULT_PASSKEYS} passkeys to each Keyport vault`);
-        for (const s of shared) await growVault(s.browser, VAULT_PASSKEYS, 'keyport.localhost');
+        for (const s of shared) await growVault(s.browser, VAULT_PASSKEYS, rpKeyport.rpID);
       }
       log(`shared browsers (${part}): ${part === 'cold' ? `${rounds} steps of one get after ${COLD_GAP_MS} ms idle` : `${rounds} rounds x ${BATCH} gets per participant and mode`}`);
       const perCall = part === 'cold' ? await coldRounds(shared, rounds) : await shareRounds(shared, rounds);

@@ -121,7 +121,7 @@ async function inCurrentWorker(context, origin, fn, arg) {
  * @param {string} name
  * @param {number} [timeout=10000]
  */
-async function findExtensionWorker(context, name, timeout = 10_000) {
+export async function findExtensionWorker(context, name, timeout = 10_000) {
   const checked = new WeakSet();
   for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(50)) {
     for (const worker of context.serviceWorkers()) {
