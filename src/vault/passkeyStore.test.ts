@@ -1,5 +1,5 @@
 // The passkeys as the ceremonies and the screens use them: sign, last use, remove, clear, rename, undo.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newVault, reopen } from '../../tests/vectors/testVault.ts';
 import { ALG } from '../webauthn/cose.ts';
 
@@ -43,6 +43,22 @@ describe('vault passkeys', () => {
     await fresh.resumeSession();
     expect(fresh.all().map((c) => c.userName)).toEqual(['renamed@example.com']);
     expect((await fresh.store.sign('Y3JlZC1pZC0x', Uint8Array.of(1)))[0]).toBe(0x30);
+  });
+
+  it('imports a passkey\'s signing key once, not again after a sign-in is written', async () => {
+    const { vault } = await newVault();
+    const imports = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await vault.store.sign('Y3JlZC1pZC0x', Uint8Array.of(i)))[0]).toBe(0x30);
+        vault.store.touch('Y3JlZC1pZC0x', 100 + i);
+        await new Promise((r) => setTimeout(r, 20)); // the sign-in's write, a new version of the record
+      }
+      expect(vault.all()[0]!.lastUsedAt).toBe(102);
+      expect(imports.mock.calls.filter(([format]) => format === 'pkcs8')).toHaveLength(1);
+    } finally {
+      imports.mockRestore();
+    }
   });
 
   it("tells the screens and ceremonies a passkey's metadata only: never its keys, PRF secret or blobs (rule 3)", async () => {

@@ -27,8 +27,11 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
   /** The passkey removed last, for undo: its record and payload, kept in memory for UNDO_MS. */
   let undoable: { recordId: string; data: JsonObject; at: number } | undefined;
   let backupPolicy: BackupPolicy | undefined;
-  /** Imported signing keys, one per decoded passkey (a new version of the record decodes a new one). */
-  const signers = new WeakMap<Entry, Promise<Signer>>();
+  /**
+   * Imported signing keys, by the decoded private key they came from: a new version of a record that holds the same
+   * key keeps that decoded key (replica.ts adopt), and so its signer; lock zeroes and drops them all.
+   */
+  const signers = new WeakMap<Uint8Array, Promise<Signer>>();
 
   /**
    * What may leave the background about a passkey: its metadata, named one by one, so that a field added to a
@@ -85,8 +88,8 @@ export function createPasskeyStore(deps: { records: Records; now: () => number; 
     },
     async sign(credentialId, data) {
       const e = records.entry(credentialId);
-      let signer = signers.get(e);
-      if (!signer) signers.set(e, (signer = importSigner(e.passkey.alg, e.passkey.pkcs8)));
+      let signer = signers.get(e.passkey.pkcs8);
+      if (!signer) signers.set(e.passkey.pkcs8, (signer = importSigner(e.passkey.alg, e.passkey.pkcs8)));
       return (await signer)(data);
     },
     prfSecret: (credentialId) => records.entry(credentialId).passkey.prfSecret,

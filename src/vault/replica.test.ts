@@ -7,10 +7,10 @@ import { type Passkey, passkeyToData } from './record.ts';
 import { createReplica } from './replica.ts';
 
 /** A passkey's record data, with a stand-in key (the replica never signs). */
-const passkeyData = (credentialId: string, rpId: string) =>
+const passkeyData = (credentialId: string, rpId: string, pkcs8 = Uint8Array.of(1)) =>
   passkeyToData({
     credentialId, rpId, userHandle: 'dXNlcg', userName: `${credentialId}@example.com`, userDisplayName: credentialId, alg: ALG.ES256,
-    discoverable: true, backedUp: false, createdAt: 1, pkcs8: Uint8Array.of(1), publicKeyCose: Uint8Array.of(2), prfSecret: new Uint8Array(32),
+    discoverable: true, backedUp: false, createdAt: 1, pkcs8, publicKeyCose: Uint8Array.of(2), prfSecret: new Uint8Array(32),
   } satisfies Passkey);
 
 describe('vault records', () => {
@@ -63,5 +63,28 @@ describe('vault records', () => {
     expect(() => records.entriesFor('one.example')).toThrow(/locked/i);
     await records.open(key);
     expect([site('one.example'), site('two.example')]).toEqual([['AAAA'], ['BBBB']]);
+  });
+
+  it('keeps the decoded key through a new version that holds the same key, and wipes one that is replaced', async () => {
+    const { storage } = freshStorage();
+    const key = await importAeadKey(new Uint8Array(32).fill(3));
+    const records = createReplica({ storage, now: () => 1_700_000_000_000 });
+    await records.open(key);
+    const a = records.added('passkey', passkeyData('AAAA', 'one.example', Uint8Array.of(7, 7, 7)));
+    await records.persist([a]);
+    const first = records.entry('AAAA').passkey.pkcs8;
+    // A sign-in's write: the same key, so the same decoded bytes (and the signer imported from them) stay.
+    await records.persist([records.used(records.entry('AAAA'))]);
+    expect(records.entry('AAAA').passkey.pkcs8).toBe(first);
+    expect([...first]).toEqual([7, 7, 7]);
+    // A version with another key (a synced record could carry one) decodes its own; the old copy is wiped.
+    await records.persist([records.edited(a.item.id, { data: passkeyData('AAAA', 'one.example', Uint8Array.of(8, 8, 8)) })]);
+    expect(records.entry('AAAA').passkey.pkcs8).not.toBe(first);
+    expect([...first]).toEqual([0, 0, 0]);
+    // A delete wipes the key it held.
+    const second = records.entry('AAAA').passkey.pkcs8;
+    await records.persist([records.deleted(a.item.id)]);
+    expect(records.findEntry('AAAA')).toBeUndefined();
+    expect([...second]).toEqual([0, 0, 0]);
   });
 });

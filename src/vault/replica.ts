@@ -37,6 +37,13 @@ const LEGACY_NODE = '0'.repeat(16);
 
 export type Records = ReturnType<typeof createReplica>;
 
+/** Whether two versions of a passkey hold the same private key. */
+function sameKey(a: Passkey, b: Passkey): boolean {
+  if (a.credentialId !== b.credentialId || a.alg !== b.alg || a.pkcs8.length !== b.pkcs8.length) return false;
+  for (let i = 0; i < a.pkcs8.length; i++) if (a.pkcs8[i] !== b.pkcs8[i]) return false;
+  return true;
+}
+
 export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' | 'getHead' | 'write'>; now: () => number }) {
   let state: Opened | undefined;
   const listeners = new Set<() => void>();
@@ -70,6 +77,7 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
   function adopt(s: Opened, c: LocalEntry): void {
     s.held.set(c.item.id, { item: c.item, seq: c.seq, dirty: c.dirty });
     const before = s.byRecord.get(c.item.id);
+    let prior: Passkey | undefined;
     if (before !== undefined) {
       const e = s.entries.get(before);
       s.entries.delete(before);
@@ -78,15 +86,24 @@ export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' 
         const site = s.byRp.get(e.passkey.rpId);
         site?.delete(before);
         if (site?.size === 0) s.byRp.delete(e.passkey.rpId);
-        e.passkey.pkcs8.fill(0); // the old copy of the key; the new version decodes its own
+        prior = e.passkey;
       }
     }
-    if (c.item.deleted || c.item.kind !== 'passkey') return;
+    let passkey: Passkey | undefined;
     try {
-      keep(s, c.item.id, passkeyFromData(c.item.id, c.item.data));
+      if (!c.item.deleted && c.item.kind === 'passkey') passkey = passkeyFromData(c.item.id, c.item.data);
     } catch (e) {
       s.damaged.push(e instanceof RecordError ? e : new RecordError(c.item.id, String(e)));
     }
+    if (prior && passkey && sameKey(prior, passkey)) {
+      // A new version with the same key (a sign-in's last use, a rename, a large blob) keeps the decoded key it had,
+      // so the signing key imported from it (passkeyStore.ts) serves the next sign-in without importing it again.
+      passkey.pkcs8.fill(0);
+      passkey.pkcs8 = prior.pkcs8;
+    } else {
+      prior?.pkcs8.fill(0); // the old copy of the key; the new version decoded its own
+    }
+    if (passkey) keep(s, c.item.id, passkey);
   }
 
   /** A version after the record's current one, so it wins over every version this browser has seen. */
