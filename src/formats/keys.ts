@@ -6,6 +6,7 @@
 // imports and that src/webauthn/authenticator/keys.ts produces and reads.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
+import { equalBytes } from '@noble/curves/utils.js';
 import { ALG, type Alg, type PublicKey } from '../webauthn/cose.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { DerError, DerReader, TAG, oidBytes, readBitStringBytes, readOid, readSmallInt, readUnsigned, tlv } from '../webauthn/der.ts';
@@ -51,8 +52,6 @@ export interface InspectedKey {
   /** The same private key in canonical PKCS#8 form (see the file comment). */
   pkcs8: Uint8Array;
 }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Reads a PKCS#8 private key, checks it is one Keyport can sign with, and derives its public key.

@@ -4,6 +4,7 @@
 // only once it has succeeded (docs/design.md rule 4).
 import { type Passkey, RecordError, type StoredRecord, newRecordId, openPasskey, openRecord, passkeyFromData, passkeyToData, sealRecord } from './record.ts';
 import type { RecordSyncState, SyncHead, VaultStorage } from './storage.ts';
+import { equalBytes } from '@noble/curves/utils.js';
 import { VaultLockedError } from './errors.ts';
 import { type Clock, createClock, decode as decodeHlc, encode as encodeHlc, newNodeId } from '../sync/hlc.ts';
 import { type JsonObject, type SyncItem, type SyncKind, isSyncItem, itemFingerprint } from '../sync/item.ts';
@@ -38,11 +39,7 @@ const LEGACY_NODE = '0'.repeat(16);
 export type Records = ReturnType<typeof createReplica>;
 
 /** Whether two versions of a passkey hold the same private key. */
-function sameKey(a: Passkey, b: Passkey): boolean {
-  if (a.credentialId !== b.credentialId || a.alg !== b.alg || a.pkcs8.length !== b.pkcs8.length) return false;
-  for (let i = 0; i < a.pkcs8.length; i++) if (a.pkcs8[i] !== b.pkcs8[i]) return false;
-  return true;
-}
+const sameKey = (a: Passkey, b: Passkey): boolean => a.credentialId === b.credentialId && a.alg === b.alg && equalBytes(a.pkcs8, b.pkcs8);
 
 export function createReplica(deps: { storage: Pick<VaultStorage, 'listRecords' | 'getHead' | 'write'>; now: () => number }) {
   let state: Opened | undefined;
