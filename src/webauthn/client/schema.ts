@@ -8,9 +8,11 @@ import type { CreationOptionsJSON, RequestOptionsJSON } from '../types.ts';
 
 const MAX_TEXT = 64 * 1024;
 const MAX_LIST = 1024;
+/** hints, transports, attestationFormats: a few enum strings each. */
+const MAX_SHORT_LIST = 64;
 const text = v.pipe(v.string(), v.maxLength(MAX_TEXT));
 const b64u = v.pipe(v.string(), v.maxLength(MAX_TEXT), v.check((s: string) => isBase64url(s), 'not base64url'));
-const descriptor = v.looseObject({ type: text, id: b64u, transports: v.optional(v.pipe(v.array(text), v.maxLength(64))) });
+const descriptor = v.looseObject({ type: text, id: b64u, transports: v.optional(v.pipe(v.array(text), v.maxLength(MAX_SHORT_LIST))) });
 const prfValues = v.looseObject({ first: b64u, second: v.optional(b64u) });
 const extensions = v.optional(
   v.looseObject({
@@ -34,9 +36,9 @@ export const CreationOptionsSchema = v.looseObject({
   authenticatorSelection: v.optional(
     v.looseObject({ authenticatorAttachment: v.optional(text), residentKey: v.optional(text), requireResidentKey: v.optional(v.boolean()), userVerification: v.optional(text) }),
   ),
-  hints: v.optional(v.pipe(v.array(text), v.maxLength(64))),
+  hints: v.optional(v.pipe(v.array(text), v.maxLength(MAX_SHORT_LIST))),
   attestation: v.optional(text),
-  attestationFormats: v.optional(v.pipe(v.array(text), v.maxLength(64))),
+  attestationFormats: v.optional(v.pipe(v.array(text), v.maxLength(MAX_SHORT_LIST))),
   extensions,
 });
 
@@ -46,7 +48,7 @@ export const RequestOptionsSchema = v.looseObject({
   rpId: v.optional(text),
   allowCredentials: v.optional(v.pipe(v.array(descriptor), v.maxLength(MAX_LIST))),
   userVerification: v.optional(text),
-  hints: v.optional(v.pipe(v.array(text), v.maxLength(64))),
+  hints: v.optional(v.pipe(v.array(text), v.maxLength(MAX_SHORT_LIST))),
   extensions,
 });
 
@@ -66,8 +68,8 @@ export const parseRequestOptions = (input: unknown) => plainRequest(input) ?? ch
 // ---- A plain sign-in, checked without the schema walk ----
 // What the browser hands the proxy door for an ordinary sign-in (and what the shim sends for one): only the members
 // below, each in the simple form RequestOptionsSchema accepts. Checked by hand, by the schema's own rules: valibot's
-// generic walk cost a sign-in made after a second of idle about 40 µs in Chromium's service worker, a fortieth of the
-// whole sign-in (measured with the bench's cold sign-ins). Whatever this does not recognize (another member, an
+// generic walk cost a sign-in made after a second of idle 37–46 µs in Chromium's service worker (timestamps in the worker
+// over the bench's cold sign-ins). Whatever this does not recognize (another member, an
 // extension input, an `undefined`, a value the schema might refuse) goes to the schema, which decides and words the
 // error; so this may only ever accept less. schema.test.ts checks both agree.
 
@@ -88,7 +90,7 @@ const isList = (x: unknown, max: number, item: (y: unknown) => boolean): boolean
   return true;
 };
 const isPlainDescriptor = (d: unknown): boolean =>
-  isPlainObject(d) && onlyKeys(d, PLAIN_DESCRIPTOR_KEYS) && isText(d.type) && isB64u(d.id) && (d.transports === undefined || isList(d.transports, 64, isText));
+  isPlainObject(d) && onlyKeys(d, PLAIN_DESCRIPTOR_KEYS) && isText(d.type) && isB64u(d.id) && (d.transports === undefined || isList(d.transports, MAX_SHORT_LIST, isText));
 
 /** The request itself, typed, when it is a plain sign-in the schema accepts as it stands; else undefined (ask the schema). */
 export function plainRequest(input: unknown): RequestOptionsJSON | undefined {
@@ -96,7 +98,7 @@ export function plainRequest(input: unknown): RequestOptionsJSON | undefined {
   const { timeout, rpId, allowCredentials, userVerification, hints, extensions } = input;
   if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) return undefined;
   if ((rpId !== undefined && !isText(rpId)) || (userVerification !== undefined && !isText(userVerification))) return undefined;
-  if (hints !== undefined && !isList(hints, 64, isText)) return undefined;
+  if (hints !== undefined && !isList(hints, MAX_SHORT_LIST, isText)) return undefined;
   if (allowCredentials !== undefined && !isList(allowCredentials, MAX_LIST, isPlainDescriptor)) return undefined;
   if (extensions !== undefined && !(isPlainObject(extensions) && Object.keys(extensions).length === 0)) return undefined;
   return input as unknown as RequestOptionsJSON;
